@@ -1,0 +1,90 @@
+# kiln - one-file Python executables that import everything from memory.
+#   make                      kiln and the launcher for CPython $(PY_VERSION)
+#   make install PREFIX=DIR   DIR/bin/kiln and DIR/lib/kiln/kiln-launcher-*
+#   make demo                 build, pack examples/hello, run it, time it
+#   make check                unit tests, fuzzing, end-to-end tests (+ASan)
+#   make bench                startup and build benchmarks against python3
+
+PY_VERSION ?= 3.11
+PYTHON     ?= /usr/bin/python$(PY_VERSION)
+PY_INCLUDE ?= /usr/include/python$(PY_VERSION)
+PY_LIBDIR  ?= /usr/lib/python$(PY_VERSION)/config-$(PY_VERSION)-x86_64-linux-gnu
+LIBPYTHON  ?= $(PY_LIBDIR)/libpython$(PY_VERSION).a
+PREFIX     ?= /usr/local
+BUILD      ?= build
+CC         ?= gcc
+CFLAGS     ?= -O2 -g
+CFLAGS     += -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE
+SAN_FLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+# The launcher exports libpython's symbols to extension modules it dlopens.
+LAUNCHER_LDFLAGS := -no-pie -Wl,--export-dynamic
+LAUNCHER_LIBS    := -Wl,-Bstatic -lexpat -lz -Wl,-Bdynamic -ldl -lm -lpthread -lutil
+
+FORMAT_SRC   := src/format/kpack.c
+COMMON_SRC   := src/common/fdio.c
+LAUNCHER_SRC := src/launcher/main.c src/launcher/importer.c src/launcher/compiler.c
+BUILDER_SRC  := src/builder/kiln.c src/builder/build.c src/builder/collect.c \
+                src/builder/server.c src/builder/inspect.c src/builder/util.c
+INCLUDES     := -Isrc/format -Isrc/common -Isrc/launcher -Isrc/builder
+HEADERS      := $(wildcard src/*/*.h)
+
+LAUNCHER := kiln-launcher-$(PY_VERSION)
+TARGET_H := $(BUILD)/py$(PY_VERSION)/target.h
+
+.PHONY: all install demo check bench deps check-deps unit-test fuzz e2e san clean
+all: $(BUILD)/kiln $(BUILD)/$(LAUNCHER)
+
+$(TARGET_H):
+	@mkdir -p $(@D)
+	$(PYTHON) -c 'import importlib.util as u; print("#define KILN_PY_MAGIC 0x%08xu" % int.from_bytes(u.MAGIC_NUMBER, "little"))' > $@.tmp
+	mv $@.tmp $@
+
+$(BUILD)/kiln: $(BUILDER_SRC) $(FORMAT_SRC) $(COMMON_SRC) $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(INCLUDES) -o $@ $(BUILDER_SRC) $(FORMAT_SRC) $(COMMON_SRC) -lpthread
+
+$(BUILD)/$(LAUNCHER): $(LAUNCHER_SRC) $(FORMAT_SRC) $(COMMON_SRC) $(HEADERS) $(TARGET_H)
+	$(CC) $(CFLAGS) $(INCLUDES) -I$(BUILD)/py$(PY_VERSION) -I$(PY_INCLUDE) \
+	    $(LAUNCHER_LDFLAGS) -o $@ $(LAUNCHER_SRC) $(FORMAT_SRC) $(COMMON_SRC) \
+	    $(LIBPYTHON) $(LAUNCHER_LIBS)
+
+# ASan+UBSan builds of both, side by side so that kiln finds its launcher.
+san: $(BUILD)/san/kiln $(BUILD)/san/$(LAUNCHER)
+$(BUILD)/san/kiln: $(BUILDER_SRC) $(FORMAT_SRC) $(COMMON_SRC) $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SAN_FLAGS) $(INCLUDES) -o $@ $(BUILDER_SRC) $(FORMAT_SRC) $(COMMON_SRC) -lpthread
+$(BUILD)/san/$(LAUNCHER): $(LAUNCHER_SRC) $(FORMAT_SRC) $(COMMON_SRC) $(HEADERS) $(TARGET_H)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SAN_FLAGS) $(INCLUDES) -I$(BUILD)/py$(PY_VERSION) -I$(PY_INCLUDE) \
+	    $(LAUNCHER_LDFLAGS) -o $@ $(LAUNCHER_SRC) $(FORMAT_SRC) $(COMMON_SRC) \
+	    $(LIBPYTHON) $(LAUNCHER_LIBS)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/kiln
+	install -m 755 $(BUILD)/kiln $(DESTDIR)$(PREFIX)/bin/kiln
+	install -m 755 $(BUILD)/$(LAUNCHER) $(DESTDIR)$(PREFIX)/lib/kiln/$(LAUNCHER)
+
+deps:
+	@tools/deps.sh build
+
+check-deps:
+	@tools/deps.sh check
+
+demo: deps all
+	@tools/demo.sh $(BUILD)
+
+-include tests/unit/rules.mk
+
+e2e: all san
+	@tests/e2e/run.sh $(BUILD)
+
+check: check-deps all san
+	$(MAKE) unit-test
+	$(MAKE) fuzz
+	tests/e2e/run.sh $(BUILD)
+
+bench: deps all
+	@bench/bench.sh $(BUILD)
+
+clean:
+	rm -rf $(BUILD)

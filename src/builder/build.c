@@ -1,0 +1,652 @@
+/*
+ * build.c - `kiln build`. Finds the launcher of the target CPython, asks it
+ * about its stdlib, collects the app and the stdlib, compiles every source
+ * through the launcher's compile server (one per core), packs the result
+ * with kpack and writes launcher + payload + trailer atomically.
+ */
+#include "build.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "collect.h"
+#include "fdio.h"
+#include "kpack.h"
+#include "server.h"
+
+#define MAX_SERVERS 8
+#define MAX_SHOWN_ERRORS 20
+
+typedef struct {
+    char *version, *stdlib, *dynload, *ext_suffix;
+    uint32_t hexversion, magic;
+} target_info;
+
+/* ---- the launcher ------------------------------------------------------- */
+
+char *find_launcher(const char *python, vec *tried)
+{
+    char self[4096], *dir;
+    const char *env = getenv("KILN_LAUNCHER_DIR");
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+
+    if (env && *env)
+        vec_push(tried, xprintf("%s/kiln-launcher-%s", env, python));
+    if (n > 0) {
+        self[n] = '\0';
+        dir = dir_name(self);
+        vec_push(tried, xprintf("%s/../lib/kiln/kiln-launcher-%s", dir,
+                                python));
+        vec_push(tried, xprintf("%s/kiln-launcher-%s", dir, python));
+        free(dir);
+    }
+    for (size_t i = 0; i < tried->n; i++)
+        if (access(tried->v[i], X_OK) == 0)
+            return xstrdup(tried->v[i]);
+    return NULL;
+}
+
+static const char *info_value(const char *text, const char *key)
+{
+    size_t klen = strlen(key);
+    for (const char *line = text; line && *line;) {
+        if (strncmp(line, key, klen) == 0 && line[klen] == '=')
+            return line + klen + 1;
+        line = strchr(line, '\n');
+        line = line ? line + 1 : NULL;
+    }
+    return NULL;
+}
+
+static char *info_string(const char *text, const char *key)
+{
+    const char *v = info_value(text, key);
+    return v ? xprintf("%.*s", (int)strcspn(v, "\n"), v) : NULL;
+}
+
+static int query_target(kserver *s, target_info *t)
+{
+    uint32_t status;
+    uint8_t *out;
+    size_t len;
+    char *magic;
+    unsigned bytes[4];
+
+    if (server_call(s, KC_OP_INFO, 0, "info", "", 0, &status, &out, &len))
+        return -1;
+    if (status != KC_OK) {
+        error("the launcher %s cannot describe its Python: %s", s->launcher,
+              (char *)out);
+        free(out);
+        return -1;
+    }
+    t->version = info_string((char *)out, "version");
+    t->stdlib = info_string((char *)out, "stdlib");
+    t->dynload = info_string((char *)out, "dynload");
+    t->ext_suffix = info_string((char *)out, "ext_suffix");
+    magic = info_string((char *)out, "magic");
+    t->hexversion = (uint32_t)strtoul(
+        info_value((char *)out, "hexversion") ? info_value((char *)out,
+                                                           "hexversion")
+                                              : "0",
+        NULL, 10);
+    free(out);
+    if (!t->version || !t->stdlib || !t->dynload || !t->ext_suffix ||
+        !magic || sscanf(magic, "%2x%2x%2x%2x", &bytes[0], &bytes[1],
+                         &bytes[2], &bytes[3]) != 4) {
+        free(magic);
+        return error("the launcher %s gave an incomplete description of "
+                     "its Python", s->launcher);
+    }
+    t->magic = bytes[0] | bytes[1] << 8 | bytes[2] << 16 |
+               (uint32_t)bytes[3] << 24;
+    free(magic);
+    return 0;
+}
+
+static void target_free(target_info *t)
+{
+    free(t->version);
+    free(t->stdlib);
+    free(t->dynload);
+    free(t->ext_suffix);
+}
+
+/* ---- pyproject.toml ----------------------------------------------------- */
+
+static const char *keep(vec *owned, char *s)
+{
+    vec_push(owned, s);
+    return s;
+}
+
+/* Merges [tool.kiln] into the options that the command line left unset.
+   Relative paths are taken from the folder of pyproject.toml. */
+static int load_config(kserver *s, build_options *o, vec *owned)
+{
+    const char *path = o->config ? o->config : "pyproject.toml";
+    int from_cli = o->script || o->module || o->interpreter;
+    int cli_paths = o->paths.n > 0;
+    uint32_t status;
+    uint8_t *out;
+    size_t len;
+    char *dir, *line, *save = NULL;
+
+    if (!o->config && access(path, F_OK) != 0)
+        return 0;
+    if (server_call(s, KC_OP_TOML, 0, path, "", 0, &status, &out, &len))
+        return -1;
+    if (status != KC_OK) {
+        error("%s", (char *)out);
+        free(out);
+        return -1;
+    }
+    dir = dir_name(path);
+    for (line = strtok_r((char *)out, "\n", &save); line;
+         line = strtok_r(NULL, "\n", &save)) {
+        char *eq = strchr(line, '=');
+        const char *key = line, *value;
+        if (!eq)
+            continue;
+        *eq = '\0';
+        value = eq + 1;
+#define REL(v) (v[0] == '/' ? keep(owned, xstrdup(v)) \
+                            : keep(owned, xprintf("%s/%s", dir, v)))
+        if (strcmp(key, "script") == 0 && !from_cli)
+            o->script = REL(value);
+        else if (strcmp(key, "module") == 0 && !from_cli)
+            o->module = keep(owned, xstrdup(value));
+        else if (strcmp(key, "interpreter") == 0 && !from_cli)
+            o->interpreter = strcmp(value, "true") == 0;
+        else if (strcmp(key, "path") == 0 && !cli_paths)
+            vec_push(&o->paths, (void *)REL(value));
+        else if (strcmp(key, "output") == 0 && !o->output)
+            o->output = REL(value);
+        else if (strcmp(key, "source") == 0 && o->source < 0)
+            o->source = strcmp(value, "true") == 0;
+        else if (strcmp(key, "optimize") == 0 && o->optimize < 0) {
+            o->optimize = atoi(value);
+            if (o->optimize < 0 || o->optimize > 2) {
+                free(dir);
+                free(out);
+                return error("%s: [tool.kiln] optimize must be 0, 1 or 2",
+                             path);
+            }
+        }
+#undef REL
+    }
+    free(dir);
+    free(out);
+    return 0;
+}
+
+/* ---- compiling ---------------------------------------------------------- */
+
+typedef struct {
+    kserver server;
+    vec *jobs;
+    atomic_size_t *next, *done;
+    int optimize;
+    int broken;
+} worker;
+
+/* "TYPE\tLINE\tCOL\tMSG\tTEXT" from the server, or a plain message. */
+static char *compile_error(const module_item *m, char *reply)
+{
+    char *f[5] = {0}, *save = NULL, *p = reply, *text;
+    int n = 0;
+
+    if (strchr(reply, '\t')) {
+        for (; n < 5; n++) {
+            f[n] = strtok_r(n ? NULL : p, "\t", &save);
+            if (!f[n])
+                break;
+        }
+    }
+    if (n < 4)
+        return xprintf("%s: %s", m->disk, reply);
+    text = f[4] && strcmp(f[4], "None") ? f[4] : "";
+    text[strcspn(text, "\n")] = '\0';
+    while (*text == ' ' || *text == '\t')
+        text++;
+    return xprintf("%s:%s:%s: %s: %s%s%s", m->disk, f[1], f[2], f[0], f[3],
+                   *text ? "\n    " : "", text);
+}
+
+static void *worker_main(void *arg)
+{
+    worker *w = arg;
+
+    for (;;) {
+        size_t i = atomic_fetch_add(w->next, 1);
+        module_item *m;
+        uint32_t status;
+        uint8_t *out;
+        size_t len;
+
+        if (i >= w->jobs->n)
+            break;
+        m = w->jobs->v[i];
+        if (server_call(&w->server, KC_OP_COMPILE, (uint32_t)w->optimize,
+                        m->relpath, m->bytes, m->bytes_len, &status, &out,
+                        &len)) {
+            w->broken = 1;
+            break;
+        }
+        if (status == KC_OK) {
+            m->code = out;
+            m->code_len = len;
+        } else {
+            m->error = compile_error(m, (char *)out);
+            free(out);
+        }
+        atomic_fetch_add(w->done, 1);
+    }
+    return NULL;
+}
+
+static void progress(double start, int quiet, const char *what, size_t done,
+                     size_t total)
+{
+    static int shown;
+    if (quiet || now_seconds() - start < 1.0)
+        return;
+    if (isatty(2)) {
+        fprintf(stderr, "\rkiln: %s %zu/%zu", what, done, total);
+        if (done == total)
+            fputc('\n', stderr);
+        shown = 1;
+    } else if (!shown || done == total) {
+        fprintf(stderr, "kiln: %s %zu/%zu\n", what, done, total);
+        shown = done != total;
+    }
+}
+
+static int compile_all(const char *launcher, kserver *first, vec *jobs,
+                       int optimize, double start, int quiet)
+{
+    worker w[MAX_SERVERS];
+    pthread_t threads[MAX_SERVERS];
+    atomic_size_t next = 0, done = 0;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    int n = cores < 1 ? 1 : cores > MAX_SERVERS ? MAX_SERVERS : (int)cores;
+    int started = 0, rc = 0;
+
+    if ((size_t)n > jobs->n / 50 + 1)
+        n = (int)(jobs->n / 50 + 1);
+    for (int i = 0; i < n; i++) {
+        w[i] = (worker){.jobs = jobs, .next = &next, .done = &done,
+                        .optimize = optimize};
+        if (i == 0)
+            w[i].server = *first;
+        else if (server_start(&w[i].server, launcher) != 0)
+            break;
+        if (pthread_create(&threads[i], NULL, worker_main, &w[i]) != 0) {
+            if (i > 0)
+                server_stop(&w[i].server);
+            break;
+        }
+        started++;
+    }
+    if (started == 0)
+        return error("cannot start a compile thread");
+    while (atomic_load(&done) < jobs->n) {
+        int alive = 0;
+        for (int i = 0; i < started; i++)
+            alive += !w[i].broken;
+        if (!alive)
+            break;
+        progress(start, quiet, "compiling", atomic_load(&done), jobs->n);
+        usleep(50000);
+    }
+    for (int i = 0; i < started; i++) {
+        pthread_join(threads[i], NULL);
+        if (w[i].broken)
+            rc = -1;
+        if (i > 0)
+            server_stop(&w[i].server);
+    }
+    if (rc == 0)
+        progress(start, quiet, "compiling", jobs->n, jobs->n);
+    return rc;
+}
+
+/* ---- writing ------------------------------------------------------------ */
+
+static int write_output(const char *output, const char *launcher,
+                        const uint8_t *payload, size_t len)
+{
+    static const uint8_t zeros[4096];
+    uint8_t *image = NULL, trailer[KP_TRAILER_SIZE];
+    size_t image_len, pad;
+    char *dir = dir_name(output);
+    char *tmp = xprintf("%s/.%s.kiln-XXXXXX", dir, base_name(output));
+    mode_t mask = umask(0);
+    int fd = -1, rc = -1;
+
+    umask(mask);
+    if (read_file(launcher, &image, &image_len) != 0)
+        goto done;
+    fd = mkstemp(tmp);
+    if (fd < 0) {
+        error("cannot create the output in %s: %s", dir, strerror(errno));
+        goto done;
+    }
+    pad = (4096 - image_len % 4096) % 4096;
+    kp_trailer_write(trailer, image_len + pad, len);
+    if (fd_write_full(fd, image, image_len) ||
+        fd_write_full(fd, zeros, pad) || fd_write_full(fd, payload, len) ||
+        fd_write_full(fd, trailer, sizeof trailer) ||
+        fchmod(fd, 0777 & ~mask) != 0) {
+        error("cannot write %s: %s", tmp, strerror(errno));
+        goto done;
+    }
+    if (close(fd) != 0) {
+        fd = -1;
+        error("cannot write %s: %s", tmp, strerror(errno));
+        goto done;
+    }
+    fd = -1;
+    if (rename(tmp, output) != 0) {
+        error("cannot rename %s to %s: %s", tmp, output, strerror(errno));
+        goto done;
+    }
+    rc = 0;
+done:
+    if (fd >= 0)
+        close(fd);
+    if (rc != 0)
+        unlink(tmp);
+    free(image);
+    free(tmp);
+    free(dir);
+    return rc;
+}
+
+/* ---- packing ------------------------------------------------------------ */
+
+typedef struct {
+    const char *relpath;
+    kp_blob blob;
+} packed_file;
+
+static int packed_file_cmp(const void *a, const void *b)
+{
+    return strcmp(((const packed_file *)a)->relpath,
+                  ((const packed_file *)b)->relpath);
+}
+
+static int pack(const collection *c, const build_options *o,
+                const target_info *t, uint8_t **payload, size_t *len,
+                size_t *n_files)
+{
+    kp_writer *w = kp_writer_new();
+    packed_file *files;
+    size_t nf = 0;
+    char err[KP_ERRLEN];
+    int rc = -1;
+    uint32_t run = o->interpreter ? KP_RUN_INTERPRETER
+                   : o->module    ? KP_RUN_MODULE
+                                  : KP_RUN_SCRIPT;
+
+    if (!w)
+        return error("out of memory");
+    files = xmalloc((c->modules.n + c->files.n) * sizeof *files);
+    kp_writer_set_target(w, t->magic, t->hexversion);
+    if (kp_writer_set_run(w, run,
+                          o->interpreter ? "" : o->module ? o->module
+                                                          : "__main__",
+                          (uint32_t)o->optimize))
+        goto oom;
+    for (size_t i = 0; i < c->modules.n; i++) {
+        module_item *m = c->modules.v[i];
+        kp_blob a = {0, 0, 0}, b = {0, 0, 0};
+        uint32_t flags = m->flags;
+
+        if (m->flags & KP_MOD_EXTENSION) {
+            if (kp_writer_add_data(w, m->bytes, m->bytes_len, &a))
+                goto oom;
+            files[nf++] = (packed_file){m->relpath, a};
+        } else if (m->disk) {
+            if (kp_writer_add_data(w, m->code, m->code_len, &a))
+                goto oom;
+            flags |= KP_MOD_CODE;
+            if (o->source) {
+                if (kp_writer_add_data(w, m->bytes, m->bytes_len, &b))
+                    goto oom;
+                flags |= KP_MOD_SOURCE;
+                files[nf++] = (packed_file){m->relpath, b};
+            }
+        }
+        if (kp_writer_add_module(w, m->name, m->relpath, flags, a, b))
+            goto oom;
+    }
+    for (size_t i = 0; i < c->files.n; i++) {
+        file_item *f = c->files.v[i];
+        uint8_t *bytes;
+        size_t blen;
+        kp_blob blob;
+
+        if (read_file(f->disk, &bytes, &blen) != 0)
+            goto done;
+        rc = kp_writer_add_data(w, bytes, blen, &blob);
+        free(bytes);
+        if (rc)
+            goto oom;
+        rc = -1;
+        files[nf++] = (packed_file){f->relpath, blob};
+    }
+    /* A path packed twice (the script and an app module, say) keeps its
+       first blob. */
+    qsort(files, nf, sizeof *files, packed_file_cmp);
+    *n_files = 0;
+    for (size_t i = 0; i < nf; i++) {
+        if (i > 0 && strcmp(files[i].relpath, files[i - 1].relpath) == 0)
+            continue;
+        if (kp_writer_add_file(w, files[i].relpath, files[i].blob))
+            goto oom;
+        ++*n_files;
+    }
+    if (kp_writer_finish(w, payload, len, err, sizeof err) != 0) {
+        error("cannot pack: %s", err);
+        goto done;
+    }
+    rc = 0;
+    goto done;
+oom:
+    error("out of memory while packing");
+done:
+    free(files);
+    kp_writer_free(w);
+    return rc;
+}
+
+/* ---- the build ---------------------------------------------------------- */
+
+static int check_entry(const collection *c, const build_options *o)
+{
+    const module_item *m;
+    char *main_name;
+
+    if (!o->module)
+        return 0;
+    m = collection_find(c, o->module);
+    if (!m) {
+        error("module '%s' not found in the --path folders or the standard "
+              "library", o->module);
+        for (size_t i = 0; i < o->paths.n; i++)
+            fprintf(stderr, "  searched: %s\n", (char *)o->paths.v[i]);
+        if (o->paths.n == 0)
+            fprintf(stderr, "  hint: give the folder that holds it with "
+                            "--path DIR\n");
+        return -1;
+    }
+    if (!(m->flags & (KP_MOD_PACKAGE | KP_MOD_NAMESPACE)))
+        return 0;
+    main_name = xprintf("%s.__main__", o->module);
+    m = collection_find(c, main_name);
+    free(main_name);
+    if (!m)
+        return error("'%s' is a package with no __main__ module, so it "
+                     "cannot be run with -m", o->module);
+    return 0;
+}
+
+static int same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    return a && b && stat(a, &sa) == 0 && stat(b, &sb) == 0 &&
+           sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+static char *default_output(const build_options *o)
+{
+    if (o->interpreter)
+        return xprintf("python%s", o->python);
+    if (o->module)
+        return xstrdup(o->module);
+    if (ends_with(o->script, ".py"))
+        return xprintf("%.*s", (int)(strlen(base_name(o->script)) - 3),
+                       base_name(o->script));
+    return xprintf("%s.bin", base_name(o->script));
+}
+
+static int read_sources(collection *c, vec *jobs)
+{
+    for (size_t i = 0; i < c->modules.n; i++) {
+        module_item *m = c->modules.v[i];
+        if (!m->disk)
+            continue;
+        if (read_file(m->disk, &m->bytes, &m->bytes_len) != 0)
+            return -1;
+        if (!(m->flags & KP_MOD_EXTENSION))
+            vec_push(jobs, m);
+    }
+    return 0;
+}
+
+static int report_errors(const vec *jobs)
+{
+    size_t failed = 0;
+    for (size_t i = 0; i < jobs->n; i++) {
+        const module_item *m = jobs->v[i];
+        if (!m->error)
+            continue;
+        if (failed++ < MAX_SHOWN_ERRORS)
+            fprintf(stderr, "kiln: %s\n", m->error);
+    }
+    if (failed > MAX_SHOWN_ERRORS)
+        fprintf(stderr, "kiln: ... and %zu more\n", failed - MAX_SHOWN_ERRORS);
+    if (failed)
+        return error("%zu file%s failed to compile; nothing was written",
+                     failed, failed == 1 ? "" : "s");
+    return 0;
+}
+
+static int has_tkinter(const char *dynload)
+{
+    DIR *d = opendir(dynload);
+    struct dirent *de;
+    int found = 0;
+
+    while (d && !found && (de = readdir(d)))
+        found = strncmp(de->d_name, "_tkinter.", 9) == 0;
+    if (d)
+        closedir(d);
+    return found;
+}
+
+int kiln_build(build_options *o)
+{
+    double start = now_seconds();
+    vec tried = {0}, owned = {0}, jobs = {0};
+    collection c = {0};
+    target_info t = {0};
+    kserver server = {.pid = -1};
+    char *launcher, *output = NULL;
+    uint8_t *payload = NULL;
+    size_t payload_len = 0, n_files = 0, n_ext = 0;
+    int rc = 1;
+
+    launcher = find_launcher(o->python, &tried);
+    if (!launcher) {
+        error("no launcher for CPython %s; looked for:", o->python);
+        for (size_t i = 0; i < tried.n; i++)
+            fprintf(stderr, "  %s\n", (char *)tried.v[i]);
+        fprintf(stderr, "  build it with 'make' in kiln's source tree, or "
+                        "set KILN_LAUNCHER_DIR\n");
+        vec_free(&tried, free);
+        return 1;
+    }
+    vec_free(&tried, free);
+    if (server_start(&server, launcher) != 0 || query_target(&server, &t) ||
+        load_config(&server, o, &owned) != 0)
+        goto done;
+    if (o->source < 0)
+        o->source = 1;
+    if (o->optimize < 0)
+        o->optimize = 0;
+    if (!!o->script + !!o->module + !!o->interpreter != 1) {
+        error(o->script || o->module || o->interpreter
+                  ? "give only one of a script, -m MODULE and --interpreter"
+                  : "nothing to build: give a script, -m MODULE or "
+                    "--interpreter (or [tool.kiln] in pyproject.toml); see "
+                    "'kiln build --help'");
+        rc = 2;
+        goto done;
+    }
+    output = o->output ? xstrdup(o->output) : default_output(o);
+    if (same_file(output, o->script) || same_file(output, launcher)) {
+        error("the output %s would overwrite an input; choose another -o",
+              output);
+        goto done;
+    }
+
+    vec_push(&c.extension_suffixes, xstrdup(t.ext_suffix));
+    vec_push(&c.extension_suffixes, xstrdup(".abi3.so"));
+    vec_push(&c.extension_suffixes, xstrdup(".so"));
+    if (o->script && collect_script(&c, o->script) != 0)
+        goto done;
+    for (size_t i = 0; i < o->paths.n; i++)
+        if (collect_app_path(&c, o->paths.v[i]) != 0)
+            goto done;
+    if (collect_stdlib(&c, t.stdlib, has_tkinter(t.dynload)) != 0 ||
+        collect_dynload(&c, t.dynload, o->interpreter) != 0)
+        goto done;
+    collection_resolve(&c);
+    if (check_entry(&c, o) != 0 || read_sources(&c, &jobs) != 0)
+        goto done;
+    if (compile_all(launcher, &server, &jobs, o->optimize, start, o->quiet) !=
+            0 ||
+        report_errors(&jobs) != 0)
+        goto done;
+    if (pack(&c, o, &t, &payload, &payload_len, &n_files) != 0 ||
+        write_output(output, launcher, payload, payload_len) != 0)
+        goto done;
+    for (size_t i = 0; i < c.modules.n; i++)
+        n_ext += (((module_item *)c.modules.v[i])->flags & KP_MOD_EXTENSION) != 0;
+    if (!o->quiet)
+        fprintf(stderr, "kiln: wrote %s: CPython %s, %zu modules (%zu "
+                        "extensions), %zu files, %.1f MB payload, in %.2f s\n",
+                output, t.version, c.modules.n, n_ext, n_files,
+                (double)payload_len / 1e6, now_seconds() - start);
+    rc = 0;
+done:
+    server_stop(&server);
+    free(payload);
+    free(output);
+    free(launcher);
+    vec_free(&jobs, NULL);
+    vec_free(&owned, free);
+    collection_free(&c);
+    target_free(&t);
+    return rc;
+}

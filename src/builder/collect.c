@@ -1,0 +1,432 @@
+/*
+ * collect.c - walks the stdlib, lib-dynload and the app's folders and lists
+ * the modules and data files to pack. Directory walks detect symlink loops
+ * and report unreadable entries with their path.
+ */
+#include "collect.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "kpack.h"
+
+typedef struct ancestor {
+    dev_t dev;
+    ino_t ino;
+    const char *path;
+    const struct ancestor *up;
+} ancestor;
+
+typedef struct {
+    collection *c;
+    int from;
+    int tk; /* stdlib: is _tkinter available? */
+} walker;
+
+enum { IN_ROOT = 0, IN_PACKAGE = 1, IN_DATA = 2 };
+
+static void add_module(collection *c, int from, const char *name,
+                       const char *relpath, const char *disk, uint32_t flags)
+{
+    module_item *m = calloc(1, sizeof *m);
+    if (!m) {
+        error("out of memory");
+        exit(1);
+    }
+    m->name = xstrdup(name);
+    m->relpath = xstrdup(relpath);
+    m->disk = disk ? xstrdup(disk) : NULL;
+    m->flags = flags;
+    m->from = from;
+    vec_push(&c->modules, m);
+}
+
+static void add_file(collection *c, int from, const char *relpath,
+                     const char *disk)
+{
+    file_item *f = xmalloc(sizeof *f);
+    f->from = from;
+    f->relpath = xstrdup(relpath);
+    f->disk = xstrdup(disk);
+    vec_push(&c->files, f);
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Sorted entry names of a directory, without . and .. */
+static int list_dir(const char *path, vec *names)
+{
+    DIR *d = opendir(path);
+    struct dirent *de;
+
+    if (!d)
+        return error("cannot read directory %s: %s", path, strerror(errno));
+    while ((de = readdir(d)))
+        if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+            vec_push(names, xstrdup(de->d_name));
+    closedir(d);
+    qsort(names->v, names->n, sizeof *names->v, name_cmp);
+    return 0;
+}
+
+static int is_regular(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* A module name part: non-empty and free of dots (sysconfig's data module
+   has dashes in its name, so identifiers alone are too strict). */
+static int is_module_part(const char *s, size_t len)
+{
+    return len > 0 && !memchr(s, '.', len) && !memchr(s, ' ', len);
+}
+
+static int in_list(const char *name, const char *const *list)
+{
+    for (; *list; list++)
+        if (strcmp(name, *list) == 0)
+            return 1;
+    return 0;
+}
+
+/* Directories a walk never enters. */
+static int skip_dir(const walker *w, const char *disk, const char *name,
+                    int where)
+{
+    static const char *const everywhere[] = {"__pycache__", NULL};
+    static const char *const stdlib_tests[] = {"test", "tests", "idle_test",
+                                               NULL};
+    static const char *const stdlib_root[] = {
+        "idlelib", "ensurepip", "turtledemo", "site-packages",
+        "dist-packages", "lib-dynload", NULL};
+    static const char *const app_root[] = {"site-packages", "dist-packages",
+                                           "node_modules", NULL};
+
+    if (name[0] == '.' || in_list(name, everywhere))
+        return 1;
+    if (w->from == FROM_STDLIB) {
+        if (in_list(name, stdlib_tests))
+            return 1;
+        if (where == IN_ROOT &&
+            (in_list(name, stdlib_root) ||
+             (!w->tk && strcmp(name, "tkinter") == 0)))
+            return 1;
+        return 0;
+    }
+    if (where == IN_ROOT) {
+        char *venv = xprintf("%s/pyvenv.cfg", disk);
+        int is_venv = is_regular(venv);
+        free(venv);
+        return is_venv || in_list(name, app_root);
+    }
+    return 0;
+}
+
+static const char *extension_suffix(const collection *c, const char *name)
+{
+    for (size_t i = 0; i < c->extension_suffixes.n; i++)
+        if (ends_with(name, c->extension_suffixes.v[i]))
+            return c->extension_suffixes.v[i];
+    return NULL;
+}
+
+static int walk(walker *w, const char *disk, const char *rel,
+                const char *prefix, int where, const ancestor *up);
+
+static int walk_dir(walker *w, const char *full, const char *relname,
+                    const char *prefix, const char *name, int where,
+                    const struct stat *st, const ancestor *up)
+{
+    ancestor me = {st->st_dev, st->st_ino, full, up};
+    char *init, *modname, *subprefix;
+    int rc = 0;
+
+    for (const ancestor *a = up; a; a = a->up)
+        if (a->dev == st->st_dev && a->ino == st->st_ino)
+            return error("symlink loop: %s leads back to %s", full, a->path);
+    if (skip_dir(w, full, name, where))
+        return 0;
+    if (where == IN_DATA)
+        return walk(w, full, relname, prefix, IN_DATA, &me);
+
+    init = xprintf("%s/__init__.py", full);
+    modname = xprintf("%s%s", prefix, name);
+    subprefix = xprintf("%s.", modname);
+    if (is_module_part(name, strlen(name)) && is_regular(init)) {
+        char *relinit = xprintf("%s/__init__.py", relname);
+        add_module(w->c, w->from, modname, relinit, init, KP_MOD_PACKAGE);
+        free(relinit);
+        rc = walk(w, full, relname, subprefix, IN_PACKAGE, &me);
+    } else if (w->from == FROM_APP && is_identifier(name, strlen(name))) {
+        add_module(w->c, w->from, modname, relname, NULL, KP_MOD_NAMESPACE);
+        rc = walk(w, full, relname, subprefix, IN_PACKAGE, &me);
+    } else if (where == IN_PACKAGE) {
+        rc = walk(w, full, relname, prefix, IN_DATA, &me);
+    }
+    free(init);
+    free(modname);
+    free(subprefix);
+    return rc;
+}
+
+static void walk_file(walker *w, const char *full, const char *relname,
+                      const char *prefix, const char *name, int where)
+{
+    const char *suffix;
+    size_t len = strlen(name);
+
+    if (ends_with(name, ".pyc") || ends_with(name, ".pyo"))
+        return;
+    if (where == IN_DATA) {
+        add_file(w->c, w->from, relname, full);
+    } else if (strcmp(name, "__init__.py") == 0) {
+        return; /* the package's own module */
+    } else if ((suffix = extension_suffix(w->c, name)) &&
+               is_module_part(name, strcspn(name, "."))) {
+        char *modname = xprintf("%s%.*s", prefix, (int)strcspn(name, "."),
+                                name);
+        add_module(w->c, w->from, modname, relname, full, KP_MOD_EXTENSION);
+        free(modname);
+    } else if (ends_with(name, ".py") && is_module_part(name, len - 3)) {
+        char *modname = xprintf("%s%.*s", prefix, (int)(len - 3), name);
+        add_module(w->c, w->from, modname, relname, full, 0);
+        free(modname);
+    } else if (where == IN_PACKAGE) {
+        add_file(w->c, w->from, relname, full);
+    }
+}
+
+static int walk(walker *w, const char *disk, const char *rel,
+                const char *prefix, int where, const ancestor *up)
+{
+    vec names = {0};
+    int rc = list_dir(disk, &names);
+
+    for (size_t i = 0; rc == 0 && i < names.n; i++) {
+        const char *name = names.v[i];
+        char *full = xprintf("%s/%s", disk, name);
+        char *relname = *rel ? xprintf("%s/%s", rel, name) : xstrdup(name);
+        struct stat st;
+
+        if (stat(full, &st) != 0) {
+            if (errno == ELOOP)
+                rc = error("symlink loop at %s: %s", full, strerror(errno));
+            else if (errno == ENOENT)
+                warning("skipping %s: broken symlink", full);
+            else
+                rc = error("cannot read %s: %s", full, strerror(errno));
+        } else if (S_ISDIR(st.st_mode)) {
+            rc = walk_dir(w, full, relname, prefix, name, where, &st, up);
+        } else if (S_ISREG(st.st_mode) && name[0] != '.') {
+            walk_file(w, full, relname, prefix, name, where);
+        }
+        free(full);
+        free(relname);
+    }
+    vec_free(&names, free);
+    return rc;
+}
+
+static int walk_root(collection *c, const char *dir, int from, int tk)
+{
+    walker w = {c, from, tk};
+    struct stat st;
+
+    if (stat(dir, &st) != 0)
+        return error("cannot read %s: %s", dir, strerror(errno));
+    if (!S_ISDIR(st.st_mode))
+        return error("%s is not a directory", dir);
+    ancestor root = {st.st_dev, st.st_ino, dir, NULL};
+    return walk(&w, dir, "", "", IN_ROOT, &root);
+}
+
+int collect_app_path(collection *c, const char *dir)
+{
+    return walk_root(c, dir, FROM_APP, 1);
+}
+
+int collect_stdlib(collection *c, const char *dir, int tk)
+{
+    return walk_root(c, dir, FROM_STDLIB, tk);
+}
+
+int collect_script(collection *c, const char *script)
+{
+    struct stat st;
+
+    if (stat(script, &st) != 0)
+        return error("cannot read script %s: %s", script, strerror(errno));
+    if (!S_ISREG(st.st_mode))
+        return error("script %s is not a regular file", script);
+    add_module(c, FROM_APP, "__main__", base_name(script), script, 0);
+    return 0;
+}
+
+int collect_dynload(collection *c, const char *dir, int with_tests)
+{
+    static const char *const test_only[] = {
+        "_testbuffer", "_testcapi", "_testclinic", "_testimportmultiple",
+        "_testinternalcapi", "_testmultiphase", "_ctypes_test",
+        "_xxtestfuzz", "xxlimited", "xxlimited_35", NULL};
+    vec names = {0};
+    int rc = list_dir(dir, &names);
+
+    for (size_t i = 0; rc == 0 && i < names.n; i++) {
+        const char *name = names.v[i];
+        size_t stem = strcspn(name, ".");
+        char *modname, *full;
+
+        if (!extension_suffix(c, name) || !is_module_part(name, stem))
+            continue;
+        modname = xprintf("%.*s", (int)stem, name);
+        if (with_tests || !in_list(modname, test_only)) {
+            full = xprintf("%s/%s", dir, name);
+            add_module(c, FROM_STDLIB, modname, name, full, KP_MOD_EXTENSION);
+            free(full);
+        }
+        free(modname);
+    }
+    vec_free(&names, free);
+    return rc;
+}
+
+static void module_free(void *p)
+{
+    module_item *m = p;
+    free(m->name);
+    free(m->relpath);
+    free(m->disk);
+    free(m->bytes);
+    free(m->code);
+    free(m->error);
+    free(m);
+}
+
+static void file_free(void *p)
+{
+    file_item *f = p;
+    free(f->relpath);
+    free(f->disk);
+    free(f);
+}
+
+void collection_free(collection *c)
+{
+    vec_free(&c->modules, module_free);
+    vec_free(&c->files, file_free);
+    vec_free(&c->extension_suffixes, free);
+}
+
+/* The first part of a dotted name or a path, as a new string. */
+static char *top_level(const char *s, const char *seps)
+{
+    return xprintf("%.*s", (int)strcspn(s, seps), s);
+}
+
+static int provided_by_app(const vec *app_tops, const char *top)
+{
+    for (size_t i = 0; i < app_tops->n; i++)
+        if (strcmp(app_tops->v[i], top) == 0)
+            return 1;
+    return 0;
+}
+
+typedef struct {
+    const char *key;
+    size_t seq;
+    void *item;
+} keyed;
+
+static int keyed_cmp(const void *a, const void *b)
+{
+    const keyed *x = a, *y = b;
+    int c = strcmp(x->key, y->key);
+    return c ? c : (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+/* Keeps the first item of each key, in insertion order of priority. */
+static void dedupe(vec *items, size_t key_offset, void (*free_item)(void *))
+{
+    keyed *k = xmalloc(items->n * sizeof *k);
+    size_t n = 0;
+
+    for (size_t i = 0; i < items->n; i++)
+        k[i] = (keyed){*(const char **)((char *)items->v[i] + key_offset), i,
+                       items->v[i]};
+    qsort(k, items->n, sizeof *k, keyed_cmp);
+    for (size_t i = 0; i < items->n; i++) {
+        if (i > 0 && strcmp(k[i].key, k[i - 1].key) == 0)
+            free_item(k[i].item);
+        else
+            items->v[n++] = k[i].item;
+    }
+    items->n = n;
+    free(k);
+}
+
+void collection_resolve(collection *c)
+{
+    vec tops = {0}, warned = {0};
+    size_t n = 0;
+
+    for (size_t i = 0; i < c->modules.n; i++) {
+        module_item *m = c->modules.v[i];
+        if (m->from == FROM_APP && strcmp(m->name, "__main__") != 0) {
+            char *top = top_level(m->name, ".");
+            if (provided_by_app(&tops, top))
+                free(top);
+            else
+                vec_push(&tops, top);
+        }
+    }
+    for (size_t i = 0; i < c->modules.n; i++) {
+        module_item *m = c->modules.v[i];
+        char *top = top_level(m->name, ".");
+        if (m->from == FROM_STDLIB && provided_by_app(&tops, top)) {
+            if (!provided_by_app(&warned, top)) {
+                warning("the app's module '%s' shadows the standard "
+                        "library's", top);
+                vec_push(&warned, xstrdup(top));
+            }
+            module_free(m);
+        } else {
+            c->modules.v[n++] = m;
+        }
+        free(top);
+    }
+    c->modules.n = n;
+    n = 0;
+    for (size_t i = 0; i < c->files.n; i++) {
+        file_item *f = c->files.v[i];
+        char *top = top_level(f->relpath, "/");
+        /* Stdlib data lives in stdlib packages, app data in app ones; a
+           shadowed stdlib package takes its data with it. */
+        if (f->from == FROM_STDLIB && provided_by_app(&warned, top))
+            file_free(f);
+        else
+            c->files.v[n++] = f;
+        free(top);
+    }
+    c->files.n = n;
+    dedupe(&c->modules, offsetof(module_item, name), module_free);
+    dedupe(&c->files, offsetof(file_item, relpath), file_free);
+    vec_free(&tops, free);
+    vec_free(&warned, free);
+}
+
+module_item *collection_find(const collection *c, const char *name)
+{
+    for (size_t i = 0; i < c->modules.n; i++) {
+        module_item *m = c->modules.v[i];
+        if (strcmp(m->name, name) == 0)
+            return m;
+    }
+    return NULL;
+}

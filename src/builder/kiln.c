@@ -1,0 +1,142 @@
+/*
+ * kiln.c - the kiln command line: `kiln build` and `kiln inspect`.
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "build.h"
+#include "inspect.h"
+#include "util.h"
+
+#ifndef KILN_VERSION
+#define KILN_VERSION "0.1.0"
+#endif
+#define DEFAULT_PYTHON "3.11"
+
+static const char usage[] =
+    "usage: kiln build [options] [SCRIPT]\n"
+    "       kiln inspect FILE\n"
+    "       kiln --version\n"
+    "\n"
+    "kiln packs a Python app, its modules and the standard library into one\n"
+    "executable that imports everything from memory.\n";
+
+static const char build_usage[] =
+    "usage: kiln build [options] [SCRIPT]\n"
+    "\n"
+    "  SCRIPT             run this script as __main__\n"
+    "  -m MODULE          run MODULE as python -m does\n"
+    "  --interpreter      make a one-file python3 command line\n"
+    "  --path DIR         pack what is importable in DIR (repeatable)\n"
+    "  -o, --output FILE  the executable to write\n"
+    "  --no-source        leave out sources (tracebacks show no lines)\n"
+    "  -O, -OO            optimization level of the bytecode\n"
+    "  --python VERSION   target CPython (default " DEFAULT_PYTHON ")\n"
+    "  --config FILE      read [tool.kiln] from FILE (default:\n"
+    "                     ./pyproject.toml when it exists)\n"
+    "  -q, --quiet        no progress or summary\n";
+
+static int cmd_build(int argc, char **argv)
+{
+    static const struct option longs[] = {
+        {"path", required_argument, NULL, 'p'},
+        {"output", required_argument, NULL, 'o'},
+        {"interpreter", no_argument, NULL, 'i'},
+        {"no-source", no_argument, NULL, 'n'},
+        {"python", required_argument, NULL, 'y'},
+        {"config", required_argument, NULL, 'c'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    build_options o = {.python = DEFAULT_PYTHON, .source = -1,
+                       .optimize = -1};
+    int c, rc;
+
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, ":m:o:Oqh", longs, NULL)) != -1) {
+        switch (c) {
+        case 'm':
+            o.module = optarg;
+            break;
+        case 'o':
+            o.output = optarg;
+            break;
+        case 'O':
+            o.optimize = o.optimize < 0 ? 1 : o.optimize + 1;
+            if (o.optimize > 2) {
+                error("kiln build: -O may be given at most twice");
+                return 2;
+            }
+            break;
+        case 'p':
+            vec_push(&o.paths, optarg);
+            break;
+        case 'i':
+            o.interpreter = 1;
+            break;
+        case 'n':
+            o.source = 0;
+            break;
+        case 'y':
+            o.python = optarg;
+            break;
+        case 'c':
+            o.config = optarg;
+            break;
+        case 'q':
+            o.quiet = 1;
+            break;
+        case 'h':
+            fputs(build_usage, stdout);
+            return 0;
+        case ':':
+            error("kiln build: option '%s' needs a value; see 'kiln build "
+                  "--help'", argv[optind - 1]);
+            return 2;
+        default:
+            error("kiln build: unknown option '%s'; see 'kiln build --help'",
+                  argv[optind - 1]);
+            return 2;
+        }
+    }
+    if (optind < argc)
+        o.script = argv[optind++];
+    if (optind < argc) {
+        error("kiln build: one script only, but '%s' follows '%s'",
+              argv[optind], o.script);
+        return 2;
+    }
+    rc = kiln_build(&o);
+    vec_free(&o.paths, NULL);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    signal(SIGPIPE, SIG_IGN);
+    if (argc < 2 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "--help") == 0) {
+        fputs(usage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("kiln %s\n", KILN_VERSION);
+        return 0;
+    }
+    if (strcmp(argv[1], "build") == 0)
+        return cmd_build(argc - 1, argv + 1);
+    if (strcmp(argv[1], "inspect") == 0) {
+        if (argc != 3) {
+            error("usage: kiln inspect FILE");
+            return 2;
+        }
+        return kiln_inspect(argv[2]);
+    }
+    error("unknown command '%s'; the commands are build and inspect",
+          argv[1]);
+    return 2;
+}

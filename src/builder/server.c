@@ -1,0 +1,90 @@
+/*
+ * server.c - starts a launcher with --kiln-compile-server and exchanges
+ * request and reply frames with it over two pipes.
+ */
+#include "server.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "fdio.h"
+#include "util.h"
+
+extern char **environ;
+
+int server_start(kserver *s, const char *launcher)
+{
+    int in[2], out[2];
+    posix_spawn_file_actions_t fa;
+    char *argv[] = {(char *)launcher, "--kiln-compile-server", NULL};
+    int rc;
+
+    s->launcher = launcher;
+    s->pid = -1;
+    if (pipe2(in, O_CLOEXEC) != 0)
+        return error("cannot create a pipe: %s", strerror(errno));
+    if (pipe2(out, O_CLOEXEC) != 0) {
+        close(in[0]);
+        close(in[1]);
+        return error("cannot create a pipe: %s", strerror(errno));
+    }
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, in[0], 0);
+    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+    rc = posix_spawn(&s->pid, launcher, &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    close(in[0]);
+    close(out[1]);
+    if (rc != 0) {
+        close(in[1]);
+        close(out[0]);
+        return error("cannot start the launcher %s: %s", launcher,
+                     strerror(rc));
+    }
+    s->to = in[1];
+    s->from = out[0];
+    return 0;
+}
+
+int server_call(kserver *s, uint32_t op, uint32_t arg, const char *name,
+                const void *data, size_t len, uint32_t *status, uint8_t **out,
+                size_t *out_len)
+{
+    uint32_t head[4] = {op, arg, (uint32_t)strlen(name), (uint32_t)len};
+    uint32_t reply[2];
+    uint8_t *buf;
+
+    if (fd_write_full(s->to, head, sizeof head) ||
+        fd_write_full(s->to, name, head[2]) || fd_write_full(s->to, data, len) ||
+        fd_read_full(s->from, reply, sizeof reply))
+        return error("the compile server %s stopped unexpectedly (while "
+                     "handling %s)", s->launcher, name);
+    buf = xmalloc((size_t)reply[1] + 1);
+    if (fd_read_full(s->from, buf, reply[1])) {
+        free(buf);
+        return error("the compile server %s stopped mid-reply (while "
+                     "handling %s)", s->launcher, name);
+    }
+    buf[reply[1]] = '\0';
+    *status = reply[0];
+    *out = buf;
+    *out_len = reply[1];
+    return 0;
+}
+
+void server_stop(kserver *s)
+{
+    int st;
+    if (s->pid <= 0)
+        return;
+    close(s->to);
+    close(s->from);
+    while (waitpid(s->pid, &st, 0) < 0 && errno == EINTR)
+        ;
+    s->pid = -1;
+}

@@ -1,0 +1,40 @@
+/*
+ * util.h - small helpers of the kiln command: error messages, memory,
+ * growable arrays and files.
+ */
+#ifndef KILN_UTIL_H
+#define KILN_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Prints "kiln: <message>" to stderr; returns -1 for `return error(...)`. */
+int error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Allocation that ends the process with a message when memory runs out. */
+void *xmalloc(size_t n);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* A growable array of pointers. */
+typedef struct {
+    void **v;
+    size_t n, cap;
+} vec;
+void vec_push(vec *a, void *item);
+void vec_free(vec *a, void (*free_item)(void *));
+
+/* Reads a whole file; -1 with an error message naming the path. */
+int read_file(const char *path, uint8_t **out, size_t *len);
+/* Directory part of a path ("." when it has none). */
+char *dir_name(const char *path);
+const char *base_name(const char *path);
+int ends_with(const char *s, const char *suffix);
+/* Is s a valid Python identifier (ASCII subset checked, other bytes
+   accepted as the Unicode letters Python allows)? */
+int is_identifier(const char *s, size_t len);
+double now_seconds(void);
+
+#endif

@@ -1,0 +1,113 @@
+/*
+ * kpack.h - the kiln packed-resources format: one reader, one writer.
+ *
+ * A payload holds a header, two sorted tables (modules and files), a string
+ * section and a data section. The layout is documented in docs/format.md.
+ * The reader trusts nothing: kp_open() bounds-checks every offset, length
+ * and count and verifies the index checksum before any lookup is possible.
+ */
+#ifndef KILN_KPACK_H
+#define KILN_KPACK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define KP_MAGIC "KILNPACK"
+#define KP_TRAILER_MAGIC "KILNTRLR"
+#define KP_FORMAT_VERSION 1
+#define KP_HEADER_SIZE 128
+#define KP_ENTRY_SIZE 64
+#define KP_TRAILER_SIZE 32
+#define KP_DATA_ALIGN 16
+#define KP_ERRLEN 256
+
+/* Entry flags. */
+enum {
+    KP_MOD_CODE = 1 << 0,      /* blob a is marshalled bytecode */
+    KP_MOD_EXTENSION = 1 << 1, /* blob a is a shared-library extension */
+    KP_MOD_SOURCE = 1 << 2,    /* blob b is the source file */
+    KP_MOD_PACKAGE = 1 << 3,
+    KP_MOD_NAMESPACE = 1 << 4, /* namespace package: no code, no source */
+    KP_MOD_ALL = (1 << 5) - 1
+};
+
+/* Header flags: what the executable runs. */
+enum {
+    KP_RUN_SCRIPT = 1,      /* main names the module holding the script */
+    KP_RUN_MODULE = 2,      /* main names a module, as python -m */
+    KP_RUN_INTERPRETER = 3, /* behave as the python3 command line */
+    KP_RUN_MASK = 0xff
+};
+
+typedef struct {
+    uint64_t offset; /* relative to the data section */
+    uint32_t size;
+    uint32_t check; /* low 32 bits of XXH3-64 of the bytes */
+} kp_blob;
+
+typedef struct {
+    const char *name; /* NUL-terminated, inside the payload */
+    uint32_t name_len;
+    const char *path; /* module: its file's relative path; file: == name */
+    uint32_t path_len;
+    uint32_t flags;
+    kp_blob a, b;
+} kp_entry;
+
+typedef struct {
+    const uint8_t *base;
+    size_t size;
+    uint32_t py_magic;   /* bytecode magic, 4 raw bytes read little-endian */
+    uint32_t py_version; /* PY_VERSION_HEX of the target */
+    uint32_t flags;
+    uint32_t optimize;
+    uint32_t module_count, file_count;
+    const uint8_t *modules, *files, *strings, *data;
+    uint64_t strings_size, data_size;
+    const char *main_name; /* "" when absent */
+} kp_pack;
+
+/* Reader. Returns 0, or -1 with a message in err. */
+int kp_open(kp_pack *pack, const void *buf, size_t len, char *err,
+            size_t errlen);
+long kp_find_module(const kp_pack *pack, const char *name, size_t len);
+long kp_find_file(const kp_pack *pack, const char *path, size_t len);
+/* First file index whose path starts with prefix (for directory walks). */
+uint32_t kp_files_lower_bound(const kp_pack *pack, const char *prefix,
+                              size_t len);
+void kp_module_at(const kp_pack *pack, uint32_t i, kp_entry *out);
+void kp_file_at(const kp_pack *pack, uint32_t i, kp_entry *out);
+const uint8_t *kp_blob_bytes(const kp_pack *pack, const kp_blob *blob);
+/* 0 when the blob's bytes match its checksum. */
+int kp_blob_verify(const kp_pack *pack, const kp_blob *blob);
+uint32_t kp_checksum32(const void *buf, size_t len);
+
+/* Trailer at the very end of an executable. */
+void kp_trailer_write(uint8_t out[KP_TRAILER_SIZE], uint64_t payload_offset,
+                      uint64_t payload_size);
+int kp_trailer_read(const uint8_t in[KP_TRAILER_SIZE], uint64_t file_size,
+                    uint64_t *payload_offset, uint64_t *payload_size,
+                    char *err, size_t errlen);
+/* Finds and maps the payload of an executable; 0 or -1 with err. */
+int kp_map_file(int fd, const char *what, kp_pack *pack, void **map,
+                size_t *map_len, char *err, size_t errlen);
+
+/* Writer. */
+typedef struct kp_writer kp_writer;
+kp_writer *kp_writer_new(void);
+void kp_writer_free(kp_writer *w);
+/* Appends bytes to the data section; -1 on out of memory. */
+int kp_writer_add_data(kp_writer *w, const void *buf, size_t len,
+                       kp_blob *out);
+int kp_writer_add_module(kp_writer *w, const char *name, const char *path,
+                         uint32_t flags, kp_blob a, kp_blob b);
+int kp_writer_add_file(kp_writer *w, const char *path, kp_blob data);
+void kp_writer_set_target(kp_writer *w, uint32_t py_magic,
+                          uint32_t py_version);
+int kp_writer_set_run(kp_writer *w, uint32_t run, const char *main_name,
+                      uint32_t optimize);
+/* Sorts, checks for duplicates, lays out the payload; caller frees *out. */
+int kp_writer_finish(kp_writer *w, uint8_t **out, size_t *out_len, char *err,
+                     size_t errlen);
+
+#endif

@@ -1,0 +1,265 @@
+/*
+ * compiler.c - the compile server. `kiln build` starts the bare launcher of
+ * the target CPython with --kiln-compile-server and sends it frames on
+ * stdin; it answers on stdout. Bytecode is thus made by the very CPython the
+ * executable embeds, and the kiln command embeds no Python of its own.
+ *
+ * Request:  u32 op, u32 arg, u32 name_len, u32 data_len, name, data
+ * Response: u32 status (KC_OK or KC_ERROR), u32 len, bytes
+ * (native byte order: both ends run on the same machine).
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <marshal.h>
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "compiler.h"
+#include "fdio.h"
+
+#define MAX_FRAME (256u << 20)
+
+static int proto_out = -1;
+
+static int reply(uint32_t status, const char *bytes, size_t len)
+{
+    uint32_t head[2] = {status, (uint32_t)len};
+    return fd_write_full(proto_out, head, sizeof head) ||
+                   fd_write_full(proto_out, bytes, len)
+               ? -1
+               : 0;
+}
+
+/* Replies with the pending exception as text. */
+static int reply_exception(void)
+{
+    PyObject *type, *value, *tb, *text;
+    const char *s;
+    Py_ssize_t len;
+    int rc;
+
+    PyErr_Fetch(&type, &value, &tb);
+    PyErr_NormalizeException(&type, &value, &tb);
+    text = value ? PyObject_Str(value) : NULL;
+    s = text ? PyUnicode_AsUTF8AndSize(text, &len) : NULL;
+    if (!s) {
+        PyErr_Clear();
+        s = "unknown error";
+        len = (Py_ssize_t)strlen(s);
+    }
+    rc = reply(KC_ERROR, s, (size_t)len);
+    Py_XDECREF(text);
+    Py_XDECREF(type);
+    Py_XDECREF(value);
+    Py_XDECREF(tb);
+    return rc;
+}
+
+/* A SyntaxError as "TYPE\tLINE\tCOLUMN\tMESSAGE\tTEXT". */
+static int reply_syntax_error(void)
+{
+    static const char *fields[] = {"lineno", "offset", "msg", "text"};
+    PyObject *type, *value, *tb, *parts[4] = {NULL}, *text = NULL;
+    int rc;
+
+    PyErr_Fetch(&type, &value, &tb);
+    PyErr_NormalizeException(&type, &value, &tb);
+    for (int i = 0; i < 4 && value; i++)
+        parts[i] = PyObject_GetAttrString(value, fields[i]);
+    if (parts[0] && parts[1] && parts[2] && parts[3])
+        text = PyUnicode_FromFormat("%s\t%S\t%S\t%S\t%S",
+                                    Py_TYPE(value)->tp_name, parts[0],
+                                    parts[1], parts[2], parts[3]);
+    for (int i = 0; i < 4; i++)
+        Py_XDECREF(parts[i]);
+    if (!text) {
+        PyErr_Clear();
+        PyErr_Restore(type, value, tb);
+        return reply_exception();
+    }
+    rc = reply(KC_ERROR, PyUnicode_AsUTF8(text),
+               strlen(PyUnicode_AsUTF8(text)));
+    Py_DECREF(text);
+    Py_XDECREF(type);
+    Py_XDECREF(value);
+    Py_XDECREF(tb);
+    return rc;
+}
+
+static int do_compile(const char *name, const char *source, int optimize)
+{
+    PyCompilerFlags flags = _PyCompilerFlags_INIT;
+    PyObject *filename, *code, *bytes;
+    int rc;
+
+    filename = PyUnicode_DecodeFSDefault(name);
+    if (!filename)
+        return reply_exception();
+    code = Py_CompileStringObject(source, filename, Py_file_input, &flags,
+                                  optimize);
+    Py_DECREF(filename);
+    if (!code)
+        return PyErr_ExceptionMatches(PyExc_SyntaxError)
+                   ? reply_syntax_error()
+                   : reply_exception();
+    bytes = PyMarshal_WriteObjectToString(code, Py_MARSHAL_VERSION);
+    Py_DECREF(code);
+    if (!bytes)
+        return reply_exception();
+    rc = reply(KC_OK, PyBytes_AS_STRING(bytes), (size_t)PyBytes_GET_SIZE(bytes));
+    Py_DECREF(bytes);
+    return rc;
+}
+
+static const char info_py[] =
+    "import sys, os, sysconfig, importlib.util, importlib.machinery\n"
+    "stdlib = sysconfig.get_paths()['stdlib']\n"
+    "dynload = sysconfig.get_config_var('DESTSHARED') or "
+    "os.path.join(stdlib, 'lib-dynload')\n"
+    "result = '\\n'.join([\n"
+    "  'version=' + sys.version.split()[0],\n"
+    "  'hexversion=%d' % sys.hexversion,\n"
+    "  'magic=' + importlib.util.MAGIC_NUMBER.hex(),\n"
+    "  'stdlib=' + stdlib,\n"
+    "  'dynload=' + dynload,\n"
+    "  'ext_suffix=' + importlib.machinery.EXTENSION_SUFFIXES[0],\n"
+    "  'builtins=' + ','.join(sys.builtin_module_names),\n"
+    "]) + '\\n'\n";
+
+/* [tool.kiln] of a pyproject.toml as key=value lines, checked here so
+   that kiln's C side reads plain lines only. */
+static const char toml_py[] =
+    "import tomllib\n"
+    "known = {'script': str, 'module': str, 'path': list, 'output': str,\n"
+    "         'interpreter': bool, 'source': bool, 'optimize': int}\n"
+    "try:\n"
+    "    with open(toml_path, 'rb') as f:\n"
+    "        doc = tomllib.load(f)\n"
+    "except tomllib.TOMLDecodeError as e:\n"
+    "    raise ValueError(f'{toml_path}: invalid TOML: {e}') from None\n"
+    "except OSError as e:\n"
+    "    raise ValueError(f'{toml_path}: {e.strerror}') from None\n"
+    "table = doc.get('tool', {}).get('kiln', {})\n"
+    "if not isinstance(table, dict):\n"
+    "    raise ValueError(f'{toml_path}: [tool.kiln] must be a table')\n"
+    "lines = []\n"
+    "for key, value in table.items():\n"
+    "    if key not in known:\n"
+    "        raise ValueError(f'{toml_path}: [tool.kiln] has unknown key '\n"
+    "                         f'{key!r}; known keys: {\", \".join(known)}')\n"
+    "    kind = known[key]\n"
+    "    if type(value) is not kind:\n"
+    "        raise ValueError(f'{toml_path}: [tool.kiln] {key} must be a '\n"
+    "                         f'{kind.__name__}, not {type(value).__name__}')\n"
+    "    items = value if kind is list else [value]\n"
+    "    for item in items:\n"
+    "        if kind is list and not isinstance(item, str):\n"
+    "            raise ValueError(f'{toml_path}: [tool.kiln] {key} must '\n"
+    "                             'hold strings')\n"
+    "        if isinstance(item, bool):\n"
+    "            item = 'true' if item else 'false'\n"
+    "        item = str(item)\n"
+    "        if '\\n' in item:\n"
+    "            raise ValueError(f'{toml_path}: [tool.kiln] {key} holds '\n"
+    "                             'a newline')\n"
+    "        lines.append(f'{key}={item}\\n')\n"
+    "result = ''.join(lines)\n";
+
+/* Runs a snippet that leaves its answer in `result`. */
+static int run_snippet(const char *code, const char *toml_path)
+{
+    PyObject *globals = PyDict_New(), *res = NULL, *result;
+    int rc;
+
+    if (!globals)
+        return reply_exception();
+    if (PyDict_SetItemString(globals, "__builtins__", PyEval_GetBuiltins()) ||
+        (toml_path && PyDict_SetItemString(
+                          globals, "toml_path",
+                          PyUnicode_DecodeFSDefault(toml_path)) < 0))
+        goto error;
+    res = PyRun_String(code, Py_file_input, globals, globals);
+    if (!res)
+        goto error;
+    result = PyDict_GetItemString(globals, "result");
+    if (!result || !PyUnicode_Check(result)) {
+        PyErr_SetString(PyExc_RuntimeError, "snippet left no result");
+        goto error;
+    }
+    rc = reply(KC_OK, PyUnicode_AsUTF8(result),
+               strlen(PyUnicode_AsUTF8(result)));
+    Py_DECREF(res);
+    Py_DECREF(globals);
+    return rc;
+error:
+    Py_XDECREF(res);
+    Py_DECREF(globals);
+    return reply_exception();
+}
+
+static int serve(void)
+{
+    for (;;) {
+        uint32_t head[4];
+        char *name, *data;
+        int rc;
+
+        if (fd_read_full(0, head, sizeof head) != 0)
+            return 0; /* EOF: kiln is done */
+        if (head[2] > MAX_FRAME || head[3] > MAX_FRAME)
+            return 2;
+        name = malloc((size_t)head[2] + 1);
+        data = malloc((size_t)head[3] + 1);
+        if (!name || !data || fd_read_full(0, name, head[2]) ||
+            fd_read_full(0, data, head[3])) {
+            free(name);
+            free(data);
+            return 2;
+        }
+        name[head[2]] = '\0';
+        data[head[3]] = '\0';
+        switch (head[0]) {
+        case KC_OP_INFO:
+            rc = run_snippet(info_py, NULL);
+            break;
+        case KC_OP_COMPILE:
+            rc = do_compile(name, data, (int)head[1]);
+            break;
+        case KC_OP_TOML:
+            rc = run_snippet(toml_py, name);
+            break;
+        default:
+            rc = reply(KC_ERROR, "unknown request", 15);
+        }
+        free(name);
+        free(data);
+        if (rc != 0)
+            return 2;
+    }
+}
+
+int kiln_compile_server(void)
+{
+    PyConfig config;
+    PyStatus status;
+    int rc;
+
+    /* The protocol owns stdout; anything Python prints goes to stderr. */
+    proto_out = dup(1);
+    if (proto_out < 0 || dup2(2, 1) < 0)
+        return 2;
+    PyConfig_InitIsolatedConfig(&config);
+    config.site_import = 0;
+    config.write_bytecode = 0;
+    status = Py_InitializeFromConfig(&config);
+    PyConfig_Clear(&config);
+    if (PyStatus_Exception(status))
+        Py_ExitStatusException(status);
+    rc = serve();
+    if (Py_FinalizeEx() < 0)
+        rc = 2;
+    return rc;
+}

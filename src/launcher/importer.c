@@ -1,0 +1,755 @@
+/*
+ * importer.c - the _kiln built-in module: a meta-path finder and loader that
+ * serves modules, sources, data files and extension modules straight from
+ * the mapped payload.
+ *
+ * A module's __file__ is a virtual path under the executable, as zipimport
+ * does: /path/to/app/json/__init__.py. Bytecode is unmarshalled from the
+ * mapping without a copy; every blob is checksummed before it is used.
+ * Extension modules are written to a memfd and loaded from /proc/self/fd/N.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <marshal.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "importer.h"
+
+typedef struct {
+    PyObject_HEAD
+} ImporterObject;
+
+/* One payload per process, so the importer's state is process-wide. */
+static struct {
+    const kp_pack *pack;
+    PyObject *exe;      /* str: the executable's path */
+    PyObject *importer; /* the instance on sys.meta_path */
+    PyObject *module_spec, *fix_co_filename, *create_dynamic, *exec_dynamic;
+    long optimize; /* sys.flags.optimize of this process */
+} kst;
+
+static PyTypeObject ImporterType;
+
+/* ---- lookups ---------------------------------------------------------- */
+
+/* 1 and *e filled when fullname is packed, 0 when not, -1 on error. */
+static int lookup(PyObject *fullname, kp_entry *e)
+{
+    Py_ssize_t len;
+    const char *name;
+    long i;
+
+    if (!PyUnicode_Check(fullname)) {
+        PyErr_Format(PyExc_TypeError, "module name must be str, not %.100s",
+                     Py_TYPE(fullname)->tp_name);
+        return -1;
+    }
+    name = PyUnicode_AsUTF8AndSize(fullname, &len);
+    if (!name)
+        return -1;
+    i = kp_find_module(kst.pack, name, (size_t)len);
+    if (i < 0)
+        return 0;
+    kp_module_at(kst.pack, (uint32_t)i, e);
+    return 1;
+}
+
+static int lookup_required(PyObject *fullname, kp_entry *e)
+{
+    int found = lookup(fullname, e);
+    if (found == 0)
+        PyErr_Format(PyExc_ImportError, "kiln: module %R is not packed in %U",
+                     fullname, kst.exe);
+    return found == 1 ? 0 : -1;
+}
+
+static PyObject *virtual_path(const char *rel, Py_ssize_t len)
+{
+    PyObject *tail = PyUnicode_DecodeUTF8(rel, len, "surrogateescape"), *res;
+    if (!tail)
+        return NULL;
+    res = PyUnicode_FromFormat("%U/%U", kst.exe, tail);
+    Py_DECREF(tail);
+    return res;
+}
+
+static PyObject *module_origin(const kp_entry *e)
+{
+    return virtual_path(e->path, e->path_len);
+}
+
+/* The directory a package's submodules live in. */
+static PyObject *package_dir(const kp_entry *e)
+{
+    Py_ssize_t len = e->path_len;
+    if (!(e->flags & KP_MOD_NAMESPACE)) {
+        while (len > 0 && e->path[len - 1] != '/')
+            len--;
+        if (len > 0)
+            len--;
+    }
+    return virtual_path(e->path, len);
+}
+
+/* Bytes of a blob after checking them; NULL with ImportError if damaged. */
+static const uint8_t *checked_blob(PyObject *fullname, const kp_blob *blob,
+                                   const char *what)
+{
+    if (kp_blob_verify(kst.pack, blob) != 0) {
+        PyErr_Format(PyExc_ImportError,
+                     "kiln: the %s of %R is damaged (checksum mismatch, %u "
+                     "bytes at data offset %llu) in %U; rebuild or "
+                     "re-download the executable",
+                     what, fullname, blob->size,
+                     (unsigned long long)blob->offset, kst.exe);
+        return NULL;
+    }
+    return kp_blob_bytes(kst.pack, blob);
+}
+
+/* ---- code --------------------------------------------------------------- */
+
+static PyObject *compile_source(PyObject *fullname, const kp_entry *e,
+                                PyObject *path)
+{
+    const uint8_t *src = checked_blob(fullname, &e->b, "source");
+    PyObject *copy, *code;
+
+    if (!src)
+        return NULL;
+    copy = PyBytes_FromStringAndSize((const char *)src, e->b.size);
+    if (!copy)
+        return NULL;
+    code = Py_CompileStringObject(PyBytes_AS_STRING(copy), path, Py_file_input,
+                                  NULL, (int)kst.optimize);
+    Py_DECREF(copy);
+    return code;
+}
+
+/* New reference to the module's code object, None when it has none. */
+static PyObject *load_code(PyObject *fullname, const kp_entry *e)
+{
+    PyObject *path = NULL, *code = NULL, *res;
+    const uint8_t *bytes;
+    int stale = kst.optimize != (long)kst.pack->optimize;
+
+    if (!(e->flags & (KP_MOD_CODE | KP_MOD_SOURCE)))
+        Py_RETURN_NONE;
+    path = module_origin(e);
+    if (!path)
+        return NULL;
+    if ((e->flags & KP_MOD_SOURCE) && (stale || !(e->flags & KP_MOD_CODE))) {
+        code = compile_source(fullname, e, path);
+        Py_DECREF(path);
+        return code;
+    }
+    bytes = checked_blob(fullname, &e->a, "bytecode");
+    if (!bytes)
+        goto error;
+    code = PyMarshal_ReadObjectFromString((const char *)bytes, e->a.size);
+    if (!code)
+        goto error;
+    if (!PyCode_Check(code)) {
+        PyErr_Format(PyExc_ImportError, "kiln: bytecode of %R in %U is not a "
+                     "code object", fullname, kst.exe);
+        goto error;
+    }
+    res = PyObject_CallFunctionObjArgs(kst.fix_co_filename, code, path, NULL);
+    if (!res)
+        goto error;
+    Py_DECREF(res);
+    Py_DECREF(path);
+    return code;
+
+error:
+    Py_XDECREF(code);
+    Py_XDECREF(path);
+    return NULL;
+}
+
+/* Runs code in globals as the exec() built-in does: globals without
+   __builtins__ get the current builtins. */
+static PyObject *exec_code(PyObject *code, PyObject *globals)
+{
+    int has = PyMapping_HasKeyString(globals, "__builtins__");
+    if (has < 0)
+        return NULL;
+    if (!has && PyDict_SetItemString(globals, "__builtins__",
+                                     PyEval_GetBuiltins()) < 0)
+        return NULL;
+    return PyEval_EvalCode(code, globals, globals);
+}
+
+/* ---- extension modules ------------------------------------------------ */
+
+static PyObject *load_extension(PyObject *self, PyObject *fullname,
+                                const kp_entry *e)
+{
+    const uint8_t *image = checked_blob(fullname, &e->a, "extension module");
+    PyObject *spec = NULL, *module = NULL, *origin = NULL, *kwargs = NULL;
+    char fdpath[64];
+    size_t done = 0;
+    int fd;
+
+    if (!image)
+        return NULL;
+    fd = memfd_create(PyUnicode_AsUTF8(fullname), MFD_CLOEXEC);
+    if (fd < 0)
+        return PyErr_Format(PyExc_ImportError, "kiln: cannot load extension "
+                            "module %R: memfd_create: %s", fullname,
+                            strerror(errno));
+    while (done < e->a.size) {
+        ssize_t n = write(fd, image + done, e->a.size - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            PyErr_Format(PyExc_ImportError, "kiln: cannot load extension "
+                         "module %R: writing to memfd: %s", fullname,
+                         strerror(errno));
+            close(fd);
+            return NULL;
+        }
+        done += (size_t)n;
+    }
+    /* The fd stays open: glibc matches dlopen() names, and a reused fd
+       number would hand back a library loaded earlier. */
+    snprintf(fdpath, sizeof fdpath, "/proc/self/fd/%d", fd);
+    origin = PyUnicode_FromString(fdpath);
+    kwargs = origin ? Py_BuildValue("{s:O}", "origin", origin) : NULL;
+    if (!kwargs)
+        goto error;
+    spec = PyObject_VectorcallDict(kst.module_spec,
+                                   (PyObject *[]){fullname, self}, 2, kwargs);
+    if (!spec)
+        goto error;
+    module = PyObject_CallOneArg(kst.create_dynamic, spec);
+    if (!module) {
+        PyObject *type, *value, *tb;
+        PyErr_Fetch(&type, &value, &tb);
+        PyErr_NormalizeException(&type, &value, &tb);
+        PyErr_Format(PyExc_ImportError, "kiln: cannot load extension module "
+                     "%R from memory: %S", fullname, value ? value : Py_None);
+        if (value) {
+            PyObject *t2, *v2, *tb2;
+            PyErr_Fetch(&t2, &v2, &tb2);
+            PyErr_NormalizeException(&t2, &v2, &tb2);
+            PyException_SetCause(v2, Py_NewRef(value));
+            PyErr_Restore(t2, v2, tb2);
+        }
+        Py_XDECREF(type);
+        Py_XDECREF(value);
+        Py_XDECREF(tb);
+        goto error;
+    }
+    if (PyModule_Check(module)) {
+        PyObject *file = module_origin(e);
+        if (!file || PyObject_SetAttrString(module, "__file__", file) < 0) {
+            Py_XDECREF(file);
+            Py_CLEAR(module);
+            goto error;
+        }
+        Py_DECREF(file);
+    }
+    Py_DECREF(spec);
+    Py_DECREF(kwargs);
+    Py_DECREF(origin);
+    return module;
+
+error:
+    Py_XDECREF(spec);
+    Py_XDECREF(kwargs);
+    Py_XDECREF(origin);
+    close(fd);
+    return NULL;
+}
+
+/* ---- the importer ----------------------------------------------------- */
+
+static PyObject *make_spec(PyObject *self, PyObject *fullname,
+                           const kp_entry *e)
+{
+    int namespace = (e->flags & KP_MOD_NAMESPACE) != 0;
+    int package = namespace || (e->flags & KP_MOD_PACKAGE);
+    PyObject *origin = NULL, *kwargs = NULL, *spec = NULL, *dir = NULL,
+             *locations = NULL;
+
+    origin = namespace ? Py_NewRef(Py_None) : module_origin(e);
+    if (!origin)
+        goto error;
+    kwargs = Py_BuildValue("{s:O,s:O}", "origin", origin, "is_package",
+                           package ? Py_True : Py_False);
+    if (!kwargs)
+        goto error;
+    spec = PyObject_VectorcallDict(kst.module_spec,
+                                   (PyObject *[]){fullname, self}, 2, kwargs);
+    if (!spec)
+        goto error;
+    if (package) {
+        dir = package_dir(e);
+        locations = dir ? PyList_New(1) : NULL;
+        if (!locations)
+            goto error;
+        PyList_SET_ITEM(locations, 0, Py_NewRef(dir));
+        if (PyObject_SetAttrString(spec, "submodule_search_locations",
+                                   locations) < 0)
+            goto error;
+    }
+    if (!namespace &&
+        PyObject_SetAttrString(spec, "has_location", Py_True) < 0)
+        goto error;
+    Py_DECREF(origin);
+    Py_DECREF(kwargs);
+    Py_XDECREF(dir);
+    Py_XDECREF(locations);
+    return spec;
+
+error:
+    Py_XDECREF(origin);
+    Py_XDECREF(kwargs);
+    Py_XDECREF(spec);
+    Py_XDECREF(dir);
+    Py_XDECREF(locations);
+    return NULL;
+}
+
+static PyObject *Importer_find_spec(PyObject *self, PyObject *args,
+                                    PyObject *kwds)
+{
+    static char *kwlist[] = {"fullname", "path", "target", NULL};
+    PyObject *fullname, *path = Py_None, *target = Py_None;
+    kp_entry e;
+    int found;
+
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "U|OO:find_spec", kwlist,
+                                     &fullname, &path, &target))
+        return NULL;
+    found = lookup(fullname, &e);
+    if (found <= 0)
+        return found < 0 ? NULL : Py_NewRef(Py_None);
+    return make_spec(self, fullname, &e);
+}
+
+static PyObject *spec_name(PyObject *spec)
+{
+    return PyObject_GetAttrString(spec, "name");
+}
+
+static PyObject *Importer_create_module(PyObject *self, PyObject *spec)
+{
+    PyObject *fullname = spec_name(spec), *res;
+    kp_entry e;
+
+    if (!fullname)
+        return NULL;
+    if (lookup_required(fullname, &e) < 0) {
+        Py_DECREF(fullname);
+        return NULL;
+    }
+    res = (e.flags & KP_MOD_EXTENSION) ? load_extension(self, fullname, &e)
+                                       : Py_NewRef(Py_None);
+    Py_DECREF(fullname);
+    return res;
+}
+
+static PyObject *Importer_exec_module(PyObject *self, PyObject *module)
+{
+    PyObject *spec, *fullname = NULL, *code = NULL, *res = NULL;
+    kp_entry e;
+
+    (void)self;
+    spec = PyObject_GetAttrString(module, "__spec__");
+    if (!spec)
+        return NULL;
+    fullname = spec_name(spec);
+    Py_DECREF(spec);
+    if (!fullname || lookup_required(fullname, &e) < 0)
+        goto done;
+    if (e.flags & KP_MOD_EXTENSION) {
+        res = PyObject_CallOneArg(kst.exec_dynamic, module);
+        Py_XSETREF(res, res ? Py_NewRef(Py_None) : NULL);
+        goto done;
+    }
+    code = load_code(fullname, &e);
+    if (!code)
+        goto done;
+    if (code == Py_None) {
+        res = Py_NewRef(Py_None);
+        goto done;
+    }
+    res = exec_code(code, PyModule_GetDict(module));
+    Py_XSETREF(res, res ? Py_NewRef(Py_None) : NULL);
+done:
+    Py_XDECREF(code);
+    Py_XDECREF(fullname);
+    return res;
+}
+
+static PyObject *Importer_get_code(PyObject *self, PyObject *fullname)
+{
+    kp_entry e;
+    (void)self;
+    if (lookup_required(fullname, &e) < 0)
+        return NULL;
+    return load_code(fullname, &e);
+}
+
+static PyObject *Importer_get_source(PyObject *self, PyObject *fullname)
+{
+    PyObject *external, *bytes, *res;
+    const uint8_t *src;
+    kp_entry e;
+
+    (void)self;
+    if (lookup_required(fullname, &e) < 0)
+        return NULL;
+    if (!(e.flags & KP_MOD_SOURCE))
+        Py_RETURN_NONE;
+    src = checked_blob(fullname, &e.b, "source");
+    if (!src)
+        return NULL;
+    external = PyImport_ImportModule("_frozen_importlib_external");
+    if (!external)
+        return NULL;
+    bytes = PyBytes_FromStringAndSize((const char *)src, e.b.size);
+    res = bytes ? PyObject_CallMethod(external, "decode_source", "O", bytes)
+                : NULL;
+    Py_XDECREF(bytes);
+    Py_DECREF(external);
+    return res;
+}
+
+static PyObject *Importer_is_package(PyObject *self, PyObject *fullname)
+{
+    kp_entry e;
+    (void)self;
+    if (lookup_required(fullname, &e) < 0)
+        return NULL;
+    return PyBool_FromLong((e.flags & (KP_MOD_PACKAGE | KP_MOD_NAMESPACE)) !=
+                           0);
+}
+
+static PyObject *Importer_get_filename(PyObject *self, PyObject *fullname)
+{
+    kp_entry e;
+    (void)self;
+    if (lookup_required(fullname, &e) < 0)
+        return NULL;
+    if (e.flags & KP_MOD_NAMESPACE)
+        return PyErr_Format(PyExc_ImportError, "kiln: namespace package %R "
+                            "has no file", fullname);
+    return module_origin(&e);
+}
+
+/* The packed path of a virtual path, or NULL when it is not under exe. */
+static const char *packed_path(PyObject *path, Py_ssize_t *len)
+{
+    Py_ssize_t plen, elen;
+    const char *p = PyUnicode_AsUTF8AndSize(path, &plen);
+    const char *exe = PyUnicode_AsUTF8AndSize(kst.exe, &elen);
+
+    if (!p || !exe)
+        return NULL;
+    if (plen <= elen + 1 || memcmp(p, exe, (size_t)elen) != 0 ||
+        p[elen] != '/')
+        return NULL;
+    *len = plen - elen - 1;
+    return p + elen + 1;
+}
+
+static PyObject *Importer_get_data(PyObject *self, PyObject *path)
+{
+    Py_ssize_t len;
+    const char *rel;
+    const uint8_t *bytes;
+    long i;
+    kp_entry e;
+
+    (void)self;
+    path = PyOS_FSPath(path);
+    if (path && PyBytes_Check(path))
+        Py_SETREF(path, PyUnicode_DecodeFSDefaultAndSize(
+                            PyBytes_AS_STRING(path), PyBytes_GET_SIZE(path)));
+    if (!path)
+        return NULL;
+    rel = packed_path(path, &len);
+    if (PyErr_Occurred())
+        goto error;
+    i = rel ? kp_find_file(kst.pack, rel, (size_t)len) : -1;
+    if (i < 0) {
+        PyErr_Format(PyExc_FileNotFoundError, "[Errno %d] No such file in "
+                     "kiln executable: %R", ENOENT, path);
+        goto error;
+    }
+    kp_file_at(kst.pack, (uint32_t)i, &e);
+    bytes = checked_blob(path, &e.a, "data");
+    if (!bytes)
+        goto error;
+    Py_DECREF(path);
+    return PyBytes_FromStringAndSize((const char *)bytes, e.a.size);
+error:
+    Py_DECREF(path);
+    return NULL;
+}
+
+static PyObject *Importer_invalidate_caches(PyObject *self,
+                                            PyObject *Py_UNUSED(ignored))
+{
+    (void)self;
+    Py_RETURN_NONE;
+}
+
+static PyObject *Importer_repr(PyObject *self)
+{
+    (void)self;
+    return PyUnicode_FromFormat("<kiln importer for %U (%u modules, %u "
+                                "files)>", kst.exe, kst.pack->module_count,
+                                kst.pack->file_count);
+}
+
+static PyMethodDef Importer_methods[] = {
+    {"find_spec", (PyCFunction)(void (*)(void))Importer_find_spec,
+     METH_VARARGS | METH_KEYWORDS, "Find the spec of a packed module."},
+    {"create_module", Importer_create_module, METH_O,
+     "Create an extension module from memory; None for others."},
+    {"exec_module", Importer_exec_module, METH_O, "Execute a module."},
+    {"get_code", Importer_get_code, METH_O, "The code object of a module."},
+    {"get_source", Importer_get_source, METH_O, "The source of a module."},
+    {"is_package", Importer_is_package, METH_O, "Is the module a package?"},
+    {"get_filename", Importer_get_filename, METH_O,
+     "The virtual path of a module."},
+    {"get_data", Importer_get_data, METH_O,
+     "The bytes of a packed file, by virtual path."},
+    {"invalidate_caches", Importer_invalidate_caches, METH_NOARGS,
+     "Nothing to invalidate: the payload never changes."},
+    {NULL, NULL, 0, NULL}};
+
+static PyTypeObject ImporterType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "_kiln.Importer",
+    .tp_basicsize = sizeof(ImporterObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "Finds and loads modules packed in this executable.",
+    .tp_methods = Importer_methods,
+    .tp_repr = Importer_repr,
+    .tp_new = PyType_GenericNew,
+};
+
+/* ---- module _kiln ----------------------------------------------------- */
+
+/* sys.excepthook: the C traceback printer reads sources from disk, so
+   tracebacks go through the traceback module, which asks the loader. */
+static PyObject *kiln_excepthook(PyObject *mod, PyObject *const *args,
+                                 Py_ssize_t nargs)
+{
+    PyObject *traceback, *res = NULL, *fallback;
+
+    (void)mod;
+    if (nargs != 3) {
+        PyErr_SetString(PyExc_TypeError, "excepthook takes 3 arguments");
+        return NULL;
+    }
+    traceback = PyImport_ImportModule("traceback");
+    if (traceback) {
+        res = PyObject_CallMethod(traceback, "print_exception", "OOO",
+                                  args[0], args[1], args[2]);
+        Py_DECREF(traceback);
+    }
+    if (res)
+        return res;
+    PyErr_Clear();
+    fallback = PySys_GetObject("__excepthook__");
+    if (!fallback)
+        Py_RETURN_NONE;
+    return PyObject_Vectorcall(fallback, args, 3, NULL);
+}
+
+static PyMethodDef kiln_methods[] = {
+    {"excepthook", (PyCFunction)(void (*)(void))kiln_excepthook,
+     METH_FASTCALL, "Print a traceback with packed source lines."},
+    {NULL, NULL, 0, NULL}};
+
+static struct PyModuleDef kiln_module = {
+    PyModuleDef_HEAD_INIT, "_kiln",
+    "kiln's in-memory importer.", -1, kiln_methods, NULL, NULL, NULL, NULL};
+
+static PyObject *PyInit__kiln(void)
+{
+    PyObject *m;
+
+    if (PyType_Ready(&ImporterType) < 0)
+        return NULL;
+    m = PyModule_Create(&kiln_module);
+    if (!m)
+        return NULL;
+    if (PyModule_AddObjectRef(m, "Importer", (PyObject *)&ImporterType) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}
+
+int kiln_importer_register(void)
+{
+    return PyImport_AppendInittab("_kiln", PyInit__kiln);
+}
+
+static PyObject *import_attr(const char *module, const char *attr)
+{
+    PyObject *m = PyImport_ImportModule(module), *a;
+    if (!m)
+        return NULL;
+    a = PyObject_GetAttrString(m, attr);
+    Py_DECREF(m);
+    return a;
+}
+
+/* Index of the first entry of sys.meta_path that is cls, or -1. */
+static Py_ssize_t meta_path_index(PyObject *meta_path, PyObject *cls)
+{
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(meta_path); i++)
+        if (PyList_GET_ITEM(meta_path, i) == cls)
+            return i;
+    return -1;
+}
+
+int kiln_importer_install(const kp_pack *pack, const char *exe)
+{
+    PyObject *module = NULL, *frozen = NULL, *meta_path, *flags, *opt;
+    Py_ssize_t at;
+
+    kst.pack = pack;
+    kst.exe = PyUnicode_DecodeFSDefault(exe);
+    module = kst.exe ? PyImport_ImportModule("_kiln") : NULL;
+    if (!module)
+        goto error;
+    kst.importer = PyObject_CallNoArgs((PyObject *)&ImporterType);
+    kst.module_spec = import_attr("_frozen_importlib", "ModuleSpec");
+    kst.fix_co_filename = import_attr("_imp", "_fix_co_filename");
+    kst.create_dynamic = import_attr("_imp", "create_dynamic");
+    kst.exec_dynamic = import_attr("_imp", "exec_dynamic");
+    frozen = import_attr("_frozen_importlib", "FrozenImporter");
+    if (!kst.importer || !kst.module_spec || !kst.fix_co_filename ||
+        !kst.create_dynamic || !kst.exec_dynamic || !frozen)
+        goto error;
+    flags = PySys_GetObject("flags");
+    opt = flags ? PyObject_GetAttrString(flags, "optimize") : NULL;
+    if (!opt)
+        goto error;
+    kst.optimize = PyLong_AsLong(opt);
+    Py_DECREF(opt);
+    meta_path = PySys_GetObject("meta_path");
+    if (!meta_path || !PyList_Check(meta_path)) {
+        PyErr_SetString(PyExc_RuntimeError, "sys.meta_path is not a list");
+        goto error;
+    }
+    at = meta_path_index(meta_path, frozen);
+    at = at < 0 ? PyList_GET_SIZE(meta_path) : at + 1;
+    if (PyList_Insert(meta_path, at, kst.importer) < 0)
+        goto error;
+    Py_DECREF(frozen);
+    Py_DECREF(module);
+    return 0;
+
+error:
+    Py_XDECREF(frozen);
+    Py_XDECREF(module);
+    return -1;
+}
+
+int kiln_importer_finish(int hermetic)
+{
+    PyObject *hook = NULL, *path_finder = NULL, *meta_path;
+    Py_ssize_t at;
+
+    if (hermetic) {
+        path_finder = import_attr("_frozen_importlib_external", "PathFinder");
+        meta_path = PySys_GetObject("meta_path");
+        if (!path_finder || !meta_path || !PyList_Check(meta_path))
+            goto error;
+        at = meta_path_index(meta_path, path_finder);
+        if (at >= 0 && PySequence_DelItem(meta_path, at) < 0)
+            goto error;
+    }
+    hook = import_attr("_kiln", "excepthook");
+    if (!hook || PySys_SetObject("excepthook", hook) < 0)
+        goto error;
+    Py_DECREF(hook);
+    Py_XDECREF(path_finder);
+    return 0;
+error:
+    Py_XDECREF(hook);
+    Py_XDECREF(path_finder);
+    return -1;
+}
+
+/* ---- running the app -------------------------------------------------- */
+
+static PyObject *run_script(const kp_pack *pack)
+{
+    PyObject *fullname, *main, *globals, *code = NULL, *file = NULL,
+                                          *res = NULL;
+    kp_entry e;
+
+    fullname = PyUnicode_FromString(pack->main_name);
+    if (!fullname || lookup_required(fullname, &e) < 0)
+        goto done;
+    main = PyImport_AddModule("__main__");
+    if (!main)
+        goto done;
+    globals = PyModule_GetDict(main);
+    file = module_origin(&e);
+    code = file ? load_code(fullname, &e) : NULL;
+    if (!code)
+        goto done;
+    if (PyDict_SetItemString(globals, "__file__", file) < 0 ||
+        PyDict_SetItemString(globals, "__cached__", Py_None) < 0 ||
+        PyDict_SetItemString(globals, "__loader__", kst.importer) < 0)
+        goto done;
+    res = exec_code(code, globals);
+done:
+    Py_XDECREF(fullname);
+    Py_XDECREF(file);
+    Py_XDECREF(code);
+    return res;
+}
+
+static PyObject *run_module(const kp_pack *pack)
+{
+    PyObject *runpy = PyImport_ImportModule("runpy"), *res;
+    if (!runpy)
+        return NULL;
+    res = PyObject_CallMethod(runpy, "_run_module_as_main", "sO",
+                              pack->main_name, Py_False);
+    Py_DECREF(runpy);
+    return res;
+}
+
+int kiln_run_app(const kp_pack *pack)
+{
+    PyObject *res;
+    int interrupted;
+
+    switch (pack->flags & KP_RUN_MASK) {
+    case KP_RUN_SCRIPT:
+        res = run_script(pack);
+        break;
+    case KP_RUN_MODULE:
+        res = run_module(pack);
+        break;
+    default:
+        PyErr_Format(PyExc_RuntimeError, "kiln: unknown run mode %u in %U",
+                     pack->flags & KP_RUN_MASK, kst.exe);
+        res = NULL;
+    }
+    if (res) {
+        Py_DECREF(res);
+        return 0;
+    }
+    /* SystemExit makes PyErr_Print() exit, as python3 does. */
+    interrupted = PyErr_ExceptionMatches(PyExc_KeyboardInterrupt);
+    PyErr_Print();
+    return interrupted ? -1 : 1;
+}

@@ -1,0 +1,22 @@
+/*
+ * importer.h - kiln's C importer: serves modules, sources, data files and
+ * extension modules from a mapped payload.
+ */
+#ifndef KILN_IMPORTER_H
+#define KILN_IMPORTER_H
+
+#include "kpack.h"
+
+/* Before Py_InitializeFromConfig: registers the built-in module _kiln. */
+int kiln_importer_register(void);
+/* After core initialization: puts the importer on sys.meta_path, after the
+   built-in and frozen importers. exe is the executable's absolute path. */
+int kiln_importer_install(const kp_pack *pack, const char *exe);
+/* After main initialization: in a hermetic app, drops the filesystem
+   finder; always installs the traceback hook that shows packed sources. */
+int kiln_importer_finish(int hermetic);
+/* Runs the app's entry point; returns a process exit status, or -1 after a
+   KeyboardInterrupt escaped (the caller exits by SIGINT). */
+int kiln_run_app(const kp_pack *pack);
+
+#endif

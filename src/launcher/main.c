@@ -1,0 +1,242 @@
+/*
+ * main.c - the kiln launcher. It finds the payload appended to its own
+ * executable, maps it, checks it, and starts CPython hermetically with the
+ * C importer in place before any module is imported. A launcher without a
+ * payload serves `kiln build` as its CPython's compiler (compiler.c).
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "compiler.h"
+#include "importer.h"
+#include "kpack.h"
+#include "target.h" /* KILN_PY_MAGIC, generated at build time */
+
+#define PY_MAJOR(hex) (((hex) >> 24) & 0xff)
+#define PY_MINOR(hex) (((hex) >> 16) & 0xff)
+
+static int fatal(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("kiln: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return 1;
+}
+
+/* Bytes of the ELF image as its section headers describe it: a longer file
+   carries appended data. 0 when the file is not a 64-bit ELF. */
+static uint64_t elf_image_size(int fd)
+{
+    Elf64_Ehdr eh;
+    if (pread(fd, &eh, sizeof eh, 0) != (ssize_t)sizeof eh ||
+        memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 ||
+        eh.e_ident[EI_CLASS] != ELFCLASS64)
+        return 0;
+    return eh.e_shoff + (uint64_t)eh.e_shnum * eh.e_shentsize;
+}
+
+static int has_trailer_magic(int fd)
+{
+    struct stat st;
+    char magic[8];
+    return fstat(fd, &st) == 0 && st.st_size >= KP_TRAILER_SIZE &&
+           pread(fd, magic, 8, st.st_size - KP_TRAILER_SIZE) == 8 &&
+           memcmp(magic, KP_TRAILER_MAGIC, 8) == 0;
+}
+
+static int bare_launcher(int fd, const char *exe, int argc, char **argv)
+{
+    struct stat st;
+    uint64_t image = elf_image_size(fd);
+
+    if (fstat(fd, &st) == 0 && image && (uint64_t)st.st_size > image)
+        return fatal("%s: the kiln payload trailer is missing: the file has "
+                     "%llu bytes after the launcher image, so it was "
+                     "truncated or damaged; rebuild or re-download it", exe,
+                     (unsigned long long)((uint64_t)st.st_size - image));
+    if (argc >= 2 && strcmp(argv[1], "--kiln-compile-server") == 0)
+        return kiln_compile_server();
+    fprintf(stderr,
+            "kiln: %s is kiln's launcher for CPython %d.%d and carries no "
+            "app.\nBuild one with: kiln build app.py -o app\n",
+            exe, PY_MAJOR(PY_VERSION_HEX), PY_MINOR(PY_VERSION_HEX));
+    return 2;
+}
+
+static int check_target(const kp_pack *pack, const char *exe)
+{
+    if (pack->py_magic == KILN_PY_MAGIC)
+        return 0;
+    return fatal("%s was packed for CPython %u.%u (bytecode magic %u), but "
+                 "its launcher embeds CPython %d.%d (magic %u); rebuild it "
+                 "with a kiln that targets one Python",
+                 exe, PY_MAJOR(pack->py_version), PY_MINOR(pack->py_version),
+                 pack->py_magic & 0xffff, PY_MAJOR(PY_VERSION_HEX),
+                 PY_MINOR(PY_VERSION_HEX), KILN_PY_MAGIC & 0xffff);
+}
+
+static PyStatus set_paths(PyConfig *config, const char *exe)
+{
+    char dir[PATH_MAX];
+    char *slash;
+    PyStatus status;
+
+    snprintf(dir, sizeof dir, "%s", exe);
+    slash = strrchr(dir, '/');
+    if (slash && slash != dir)
+        *slash = '\0';
+    /* sys.prefix is the executable's folder; the stdlib lives "inside" the
+       executable, so frozen modules get __file__ under it too. */
+    wchar_t **strings[] = {&config->executable, &config->base_executable,
+                           &config->stdlib_dir};
+    for (size_t i = 0; i < sizeof strings / sizeof *strings; i++) {
+        status = PyConfig_SetBytesString(config, strings[i], exe);
+        if (PyStatus_Exception(status))
+            return status;
+    }
+    wchar_t **dirs[] = {&config->prefix, &config->base_prefix,
+                        &config->exec_prefix, &config->base_exec_prefix};
+    for (size_t i = 0; i < sizeof dirs / sizeof *dirs; i++) {
+        status = PyConfig_SetBytesString(config, dirs[i], dir);
+        if (PyStatus_Exception(status))
+            return status;
+    }
+    config->module_search_paths_set = 1;
+    return PyStatus_Ok();
+}
+
+/* PYTHONPATH entries, honoured in interpreter mode as python3 does. */
+static PyStatus add_pythonpath(PyConfig *config)
+{
+    wchar_t *env = config->pythonpath_env, *copy, *item, *save = NULL;
+    PyStatus status = PyStatus_Ok();
+
+    if (!env || !*env)
+        return status;
+    copy = wcsdup(env);
+    if (!copy)
+        return PyStatus_NoMemory();
+    for (item = wcstok(copy, L":", &save); item; item = wcstok(NULL, L":", &save)) {
+        status = PyWideStringList_Append(&config->module_search_paths, item);
+        if (PyStatus_Exception(status))
+            break;
+    }
+    free(copy);
+    return status;
+}
+
+static int exit_by_sigint(void)
+{
+    signal(SIGINT, SIG_DFL);
+    kill(getpid(), SIGINT);
+    return 130;
+}
+
+static int run(const kp_pack *pack, const char *exe, int argc, char **argv)
+{
+    int interpreter = (pack->flags & KP_RUN_MASK) == KP_RUN_INTERPRETER;
+    PyConfig config;
+    PyStatus status;
+    int rc;
+
+    if (kiln_importer_register() != 0)
+        return fatal("cannot register the _kiln module");
+    PyConfig_InitPythonConfig(&config);
+    config._init_main = 0;
+    config.pathconfig_warnings = 0;
+    if (interpreter) {
+        config.parse_argv = 1;
+    } else {
+        config.parse_argv = 0;
+        config.isolated = 1;
+        config.use_environment = 0;
+        config.user_site_directory = 0;
+        config.site_import = 0;
+        config.safe_path = 1;
+        config.write_bytecode = 0;
+        config.optimization_level = (int)pack->optimize;
+    }
+    status = PyConfig_SetBytesArgv(&config, argc, argv);
+    if (PyStatus_Exception(status))
+        goto fail;
+    status = set_paths(&config, exe);
+    if (PyStatus_Exception(status))
+        goto fail;
+    if (interpreter) {
+        status = PyConfig_Read(&config);
+        if (PyStatus_Exception(status))
+            goto fail;
+        status = add_pythonpath(&config);
+        if (PyStatus_Exception(status))
+            goto fail;
+    }
+    status = Py_InitializeFromConfig(&config);
+    if (PyStatus_Exception(status))
+        goto fail;
+    PyConfig_Clear(&config);
+
+    if (kiln_importer_install(pack, exe) < 0) {
+        PyErr_Print();
+        return fatal("%s: cannot install the importer", exe);
+    }
+    status = _Py_InitializeMain();
+    if (PyStatus_Exception(status))
+        Py_ExitStatusException(status);
+    if (kiln_importer_finish(!interpreter) < 0) {
+        PyErr_Print();
+        return fatal("%s: cannot finish the importer set-up", exe);
+    }
+    if (interpreter)
+        return Py_RunMain();
+    rc = kiln_run_app(pack);
+    if (Py_FinalizeEx() < 0 && rc == 0)
+        rc = 120;
+    return rc < 0 ? exit_by_sigint() : rc;
+
+fail:
+    PyConfig_Clear(&config);
+    if (PyStatus_IsExit(status))
+        return status.exitcode;
+    Py_ExitStatusException(status);
+}
+
+int main(int argc, char **argv)
+{
+    char exe[PATH_MAX], err[KP_ERRLEN + PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    kp_pack pack;
+    void *map;
+    size_t map_len;
+    int fd;
+
+    if (n <= 0)
+        return fatal("cannot resolve /proc/self/exe: %s", strerror(errno));
+    exe[n] = '\0';
+    fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return fatal("cannot open %s: %s", exe, strerror(errno));
+    if (!has_trailer_magic(fd)) {
+        int rc = bare_launcher(fd, exe, argc, argv);
+        close(fd);
+        return rc;
+    }
+    if (kp_map_file(fd, exe, &pack, &map, &map_len, err, sizeof err) != 0)
+        return fatal("%s; rebuild or re-download the executable", err);
+    close(fd);
+    if (check_target(&pack, exe) != 0)
+        return 1;
+    return run(&pack, exe, argc, argv);
+}
