@@ -1,0 +1,67 @@
+# -m MODULE with --path: packages, subpackages, namespace packages, data
+# files inside packages, get_data, __file__ and __path__.
+. "$(dirname "$0")/lib.sh"
+mkdir -p "$T/src/tool/sub" "$T/src/nspkg/inner" "$T/src/tool/data" "$T/extra"
+cat >"$T/src/tool/__init__.py" <<'PY'
+VERSION = "1.2"
+PY
+cat >"$T/src/tool/__main__.py" <<'PY'
+import os, sys, pkgutil
+import tool, tool.sub.helper, nspkg.inner.mod, extramod
+print("version", tool.VERSION, tool.sub.helper.double(21))
+print("ns", nspkg.inner.mod.NAME, list(nspkg.__path__) == [sys.executable + "/nspkg"])
+print("pkgfile", tool.__file__ == sys.executable + "/tool/__init__.py")
+print("path", tool.__path__ == [sys.executable + "/tool"])
+print("spec", __spec__.name, tool.__spec__.origin == tool.__file__)
+print("data", pkgutil.get_data("tool", "data/table.txt").decode().strip())
+here = os.path.dirname(tool.__file__)
+print("loader", tool.__loader__.get_data(os.path.join(here, "data", "table.txt")) == b"a,b\n")
+print("extra", extramod.X)
+print("argv", sys.argv[1:])
+PY
+cat >"$T/src/tool/sub/__init__.py" <<'PY'
+PY
+cat >"$T/src/tool/sub/helper.py" <<'PY'
+def double(x):
+    return 2 * x
+PY
+printf 'a,b\n' >"$T/src/tool/data/table.txt"
+echo 'NAME = "inner"' >"$T/src/nspkg/inner/mod.py"
+echo 'X = 7' >"$T/extra/extramod.py"
+build -m tool --path "$T/src" --path "$T/extra" -o "$T/tool"
+run "$T/tool" --flag
+expect_eq "exit status" 0 "$RC"
+expect_eq "output" "version 1.2 42
+ns inner True
+pkgfile True
+path True
+spec tool.__main__ True
+data a,b
+loader True
+extra 7
+argv ['--flag']" "$OUT"
+
+# get_data of a missing path raises FileNotFoundError.
+cat >"$T/extra/missing.py" <<'PY'
+import sys
+try:
+    __loader__.get_data(sys.executable + "/nope.txt")
+except FileNotFoundError as e:
+    print("missing ok")
+PY
+build "$T/extra/missing.py" -o "$T/missing"
+run "$T/missing"
+expect_eq "missing data" "missing ok" "$OUT"
+
+# A package without __main__ cannot be run with -m: refused at build time.
+run "$KILN" build -q -m tool.sub --path "$T/src" -o "$T/nomain"
+expect_eq "no __main__ exit" 1 "$RC"
+expect_contains "no __main__ message" "'tool.sub' is a package with no __main__" "$ERR"
+[ -e "$T/nomain" ] && fail "output written for a failed build"
+
+# An unknown module names the folders searched.
+run "$KILN" build -q -m nosuch --path "$T/src" -o "$T/nosuch"
+expect_eq "unknown module exit" 1 "$RC"
+expect_contains "unknown module message" "module 'nosuch' not found" "$ERR"
+expect_contains "searched folders" "searched: $T/src" "$ERR"
+finish

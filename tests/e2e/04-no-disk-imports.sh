@@ -1,0 +1,20 @@
+# strace: at run time no .py, .pyc or lib-dynload file is opened or stat'ed.
+# Extension modules come from memfds.
+. "$(dirname "$0")/lib.sh"
+cat >"$T/app.py" <<'PY'
+import json, decimal, csv, email.parser, asyncio, sqlite3, xml.dom.minidom
+import _json, _decimal, _sqlite3
+print(open("/proc/self/maps").read().count("memfd:"), json.dumps([1]))
+PY
+build "$T/app.py" -o "$T/app"
+run strace -f -qq -e trace=%file,%stat -o "$T/trace" "$T/app"
+expect_eq "exit" 0 "$RC"
+case "$OUT" in
+0*) fail "no extension module was mapped from a memfd: $OUT" ;;
+esac
+bad=$(grep -E '\.pyc?"|lib-dynload|__pycache__' "$T/trace" | grep -v ENOTDIR || true)
+expect_eq "file access to python files" "" "$bad"
+# Nothing under the stdlib folder is touched at all.
+stdlib=$(grep -c '/usr/lib/python3' "$T/trace" || true)
+expect_eq "stdlib folder accesses" 0 "$stdlib"
+finish

@@ -1,0 +1,28 @@
+#!/bin/bash
+# run.sh BUILD - runs the numbered end-to-end tests twice: with the normal
+# build of kiln and its launcher, and with the ASan+UBSan build.
+# Prints one line per test and "N passed, N failed" at the end.
+set -u
+BUILD=${1:-build}
+here=$(cd "$(dirname "$0")" && pwd)
+BUILD=$(cd "$BUILD" && pwd)
+passed=0 failed=0
+export ASAN_OPTIONS=detect_leaks=0:abort_on_error=0
+export UBSAN_OPTIONS=print_stacktrace=1
+for variant in plain san; do
+    if [ "$variant" = plain ]; then kiln=$BUILD/kiln; else kiln=$BUILD/san/kiln; fi
+    [ -x "$kiln" ] || { echo "missing $kiln" >&2; exit 1; }
+    for t in "$here"/[0-9][0-9]-*.sh; do
+        [ -n "${E2E_ONLY:-}" ] && case "$(basename "$t")" in $E2E_ONLY*) ;; *) continue ;; esac
+        start=$(date +%s%N)
+        if KILN=$kiln BUILD=$BUILD VARIANT=$variant bash "$t"; then
+            result=ok; passed=$((passed + 1))
+        else
+            result=FAILED; failed=$((failed + 1))
+        fi
+        ms=$((($(date +%s%N) - start) / 1000000))
+        printf '%-6s %-5s %-32s %6d ms\n' "$result" "$variant" "$(basename "$t" .sh)" "$ms"
+    done
+done
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
