@@ -75,10 +75,10 @@ demo: deps all
 
 -include tests/unit/rules.mk
 
-e2e: all san
+e2e: all san $(BUILD)/repack
 	@tests/e2e/run.sh $(BUILD)
 
-check: check-deps all san
+check: check-deps all san $(BUILD)/repack
 	$(MAKE) unit-test
 	$(MAKE) fuzz
 	tests/e2e/run.sh $(BUILD)
@@ -88,3 +88,6 @@ bench: deps all
 
 clean:
 	rm -rf $(BUILD)
+
+$(BUILD)/repack: tests/tools/repack.c $(FORMAT_SRC) $(HEADERS)
+	$(CC) $(CFLAGS) $(INCLUDES) -o $@ tests/tools/repack.c $(FORMAT_SRC)

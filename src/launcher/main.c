@@ -67,6 +67,11 @@ static int bare_launcher(int fd, const char *exe, int argc, char **argv)
                      "%llu bytes after the launcher image, so it was "
                      "truncated or damaged; rebuild or re-download it", exe,
                      (unsigned long long)((uint64_t)st.st_size - image));
+    if (image && (uint64_t)st.st_size < image)
+        return fatal("%s is truncated: %llu bytes, but its launcher image "
+                     "alone is %llu; rebuild or re-download it", exe,
+                     (unsigned long long)st.st_size,
+                     (unsigned long long)image);
     if (argc >= 2 && strcmp(argv[1], "--kiln-compile-server") == 0)
         return kiln_compile_server();
     fprintf(stderr,

@@ -1,0 +1,36 @@
+# kiln inspect lists what an executable holds, verifies it, and names the
+# reason when a file is not an intact kiln executable.
+. "$(dirname "$0")/lib.sh"
+mkdir -p "$T/src/tool/res"
+echo 'print("tool")' >"$T/src/tool/__main__.py"
+touch "$T/src/tool/__init__.py"
+echo 'data' >"$T/src/tool/res/data.txt"
+build -m tool --path "$T/src" -o "$T/app"
+run "$KILN" inspect "$T/app"
+expect_eq "status" 0 "$RC"
+expect_contains "target" "target:   CPython 3.11 (bytecode magic 3495)" "$OUT"
+expect_contains "run mode" "runs:     module tool" "$OUT"
+expect_contains "package" "package" "$OUT"
+expect_contains "app module" "  tool.__main__" "$OUT"
+expect_contains "stdlib module" "  json.decoder" "$OUT"
+expect_contains "extension" "$(printf '%-10s' extension)" "$OUT"
+expect_contains "data file" "tool/res/data.txt" "$OUT"
+expect_contains "verified" "all checksums verified" "$OUT"
+echo "$OUT" | grep -qE '^extension +[0-9]+ +0  _json$' || fail "extension _json listed with its size"
+
+run "$KILN" inspect /bin/true
+expect_eq "not kiln: status" 1 "$RC"
+expect_contains "not kiln" "not a kiln executable" "$ERR"
+run "$KILN" inspect "$T/nonexistent"
+expect_eq "missing: status" 1 "$RC"
+expect_contains "missing" "No such file or directory" "$ERR"
+head -c 1000000 "$T/app" >"$T/short"
+run "$KILN" inspect "$T/short"
+expect_eq "truncated: status" 1 "$RC"
+expect_contains "truncated" "trailer" "$ERR"
+
+build --interpreter -o "$T/py"
+run "$KILN" inspect "$T/py"
+expect_contains "interpreter mode" "runs:     interpreter" "$OUT"
+expect_contains "test extensions in the interpreter" "_testcapi" "$OUT"
+finish
