@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cache.h"
 #include "collect.h"
 #include "fdio.h"
 #include "kpack.h"
@@ -471,6 +472,14 @@ done:
 
 /* ---- the build ---------------------------------------------------------- */
 
+static void phase(const build_options *o, double *last, const char *what)
+{
+    double t = now_seconds();
+    if (o->verbose)
+        fprintf(stderr, "kiln: %-28s %7.3f s\n", what, t - *last);
+    *last = t;
+}
+
 static int check_entry(const collection *c, const build_options *o)
 {
     const module_item *m;
@@ -566,8 +575,9 @@ static int has_tkinter(const char *dynload)
 
 int kiln_build(build_options *o)
 {
-    double start = now_seconds();
-    vec tried = {0}, owned = {0}, jobs = {0};
+    double start = now_seconds(), last = start;
+    vec tried = {0}, owned = {0}, jobs = {0}, misses = {0};
+    bytecode_cache cache = {0};
     collection c = {0};
     target_info t = {0};
     kserver server = {.pid = -1};
@@ -590,6 +600,7 @@ int kiln_build(build_options *o)
     if (server_start(&server, launcher) != 0 || query_target(&server, &t) ||
         load_config(&server, o, &owned) != 0)
         goto done;
+    phase(o, &last, "started the compile server");
     if (o->source < 0)
         o->source = 1;
     if (o->optimize < 0)
@@ -622,15 +633,38 @@ int kiln_build(build_options *o)
         collect_dynload(&c, t.dynload, o->interpreter) != 0)
         goto done;
     collection_resolve(&c);
+    phase(o, &last, "collected");
     if (check_entry(&c, o) != 0 || read_sources(&c, &jobs) != 0)
         goto done;
-    if (compile_all(launcher, &server, &jobs, o->optimize, start, o->quiet) !=
-            0 ||
-        report_errors(&jobs) != 0)
+    phase(o, &last, "read the sources");
+    cache_open(&cache);
+    for (size_t i = 0; i < jobs.n; i++) {
+        module_item *m = jobs.v[i];
+        if (cache_get(&cache, t.hexversion, o->optimize, m->relpath, m->bytes,
+                      m->bytes_len, &m->code, &m->code_len) != 0)
+            vec_push(&misses, m);
+    }
+    phase(o, &last, "looked up the bytecode cache");
+    if (misses.n && compile_all(launcher, &server, &misses, o->optimize,
+                                start, o->quiet) != 0)
         goto done;
-    if (pack(&c, o, &t, &payload, &payload_len, &n_files) != 0 ||
-        write_output(output, launcher, payload, payload_len) != 0)
+    if (report_errors(&jobs) != 0)
         goto done;
+    for (size_t i = 0; i < misses.n; i++) {
+        module_item *m = misses.v[i];
+        cache_put(&cache, t.hexversion, o->optimize, m->relpath, m->bytes,
+                  m->bytes_len, m->code, m->code_len);
+    }
+    if (o->verbose)
+        fprintf(stderr, "kiln: %zu of %zu modules compiled, the rest from "
+                        "the cache\n", misses.n, jobs.n);
+    phase(o, &last, "compiled");
+    if (pack(&c, o, &t, &payload, &payload_len, &n_files) != 0)
+        goto done;
+    phase(o, &last, "packed");
+    if (write_output(output, launcher, payload, payload_len) != 0)
+        goto done;
+    phase(o, &last, "wrote the output");
     for (size_t i = 0; i < c.modules.n; i++)
         n_ext += (((module_item *)c.modules.v[i])->flags & KP_MOD_EXTENSION) != 0;
     if (!o->quiet)
@@ -645,7 +679,9 @@ done:
     free(output);
     free(launcher);
     vec_free(&jobs, NULL);
+    vec_free(&misses, NULL);
     vec_free(&owned, free);
+    cache_close(&cache);
     collection_free(&c);
     target_free(&t);
     return rc;

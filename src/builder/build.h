@@ -18,6 +18,7 @@ typedef struct {
     int source;   /* keep sources (default 1); -1 when not given */
     int optimize; /* 0, 1, 2; -1 when not given */
     int quiet;
+    int verbose; /* print the time each phase took */
 } build_options;
 
 /* Returns the process exit status. */

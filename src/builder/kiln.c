@@ -37,7 +37,8 @@ static const char build_usage[] =
     "  --python VERSION   target CPython (default " DEFAULT_PYTHON ")\n"
     "  --config FILE      read [tool.kiln] from FILE (default:\n"
     "                     ./pyproject.toml when it exists)\n"
-    "  -q, --quiet        no progress or summary\n";
+    "  -q, --quiet        no progress or summary\n"
+    "  -v, --verbose      print the time each phase takes\n";
 
 static int cmd_build(int argc, char **argv)
 {
@@ -49,6 +50,7 @@ static int cmd_build(int argc, char **argv)
         {"python", required_argument, NULL, 'y'},
         {"config", required_argument, NULL, 'c'},
         {"quiet", no_argument, NULL, 'q'},
+        {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     build_options o = {.python = DEFAULT_PYTHON, .source = -1,
@@ -57,7 +59,7 @@ static int cmd_build(int argc, char **argv)
 
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, ":m:o:Oqh", longs, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":m:o:Oqvh", longs, NULL)) != -1) {
         switch (c) {
         case 'm':
             o.module = optarg;
@@ -89,6 +91,9 @@ static int cmd_build(int argc, char **argv)
             break;
         case 'q':
             o.quiet = 1;
+            break;
+        case 'v':
+            o.verbose = 1;
             break;
         case 'h':
             fputs(build_usage, stdout);

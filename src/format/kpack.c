@@ -121,7 +121,7 @@ static int check_string(const kp_pack *p, uint32_t off, uint32_t len)
 {
     if (!in_bounds(off, (uint64_t)len + 1, p->strings_size))
         return -1;
-    if (p->strings[off + len] != 0 || memchr(p->strings + off, 0, len))
+    if (p->strings[(size_t)off + len] != 0 || memchr(p->strings + off, 0, len))
         return -1;
     return 0;
 }
@@ -246,6 +246,11 @@ int kp_open(kp_pack *p, const void *buf, size_t len, char *err, size_t errlen)
         return fail(err, errlen, "main module name outside the string "
                     "section");
     p->main_name = (const char *)p->strings + main_off;
+    if ((p->flags & ~(uint32_t)KP_RUN_MASK) ||
+        (p->flags & KP_RUN_MASK) < KP_RUN_SCRIPT ||
+        (p->flags & KP_RUN_MASK) > KP_RUN_INTERPRETER || p->optimize > 2)
+        return fail(err, errlen, "unknown run mode %u or optimization level "
+                    "%u in the header", p->flags, p->optimize);
     if (check_table(p, p->modules, p->module_count, "module", err, errlen) ||
         check_table(p, p->files, p->file_count, "file", err, errlen))
         return -1;
@@ -316,6 +321,8 @@ const uint8_t *kp_blob_bytes(const kp_pack *p, const kp_blob *blob)
 
 int kp_blob_verify(const kp_pack *p, const kp_blob *blob)
 {
+    if (blob->size == 0)
+        return 0; /* absent or empty: nothing to damage */
     return kp_checksum32(p->data + blob->offset, blob->size) == blob->check
                ? 0
                : -1;
@@ -342,6 +349,9 @@ int kp_trailer_read(const uint8_t in[KP_TRAILER_SIZE], uint64_t file_size,
     if (memcmp(in + T_MAGIC, KP_TRAILER_MAGIC, 8) != 0)
         return fail(err, errlen, "no kiln trailer in the last %d bytes: not "
                     "a kiln executable, or truncated", KP_TRAILER_SIZE);
+    if (file_size < KP_TRAILER_SIZE)
+        return fail(err, errlen, "file of %llu bytes is too short for a "
+                    "trailer", (unsigned long long)file_size);
     if (get32(in + T_CHECK) != kp_checksum32(in, T_CHECK))
         return fail(err, errlen, "trailer checksum mismatch at offset %llu",
                     (unsigned long long)(file_size - KP_TRAILER_SIZE));
@@ -425,8 +435,10 @@ struct kp_writer {
 kp_writer *kp_writer_new(void)
 {
     kp_writer *w = calloc(1, sizeof *w);
-    if (w)
+    if (w) {
+        w->run = KP_RUN_INTERPRETER; /* no entry point: a python3 */
         w->main_name = strdup("");
+    }
     if (w && !w->main_name) {
         free(w);
         return NULL;
@@ -515,12 +527,16 @@ static int table_add(w_table *t, const char *name, const char *path,
 int kp_writer_add_module(kp_writer *w, const char *name, const char *path,
                          uint32_t flags, kp_blob a, kp_blob b)
 {
+    if (!*name || (flags & ~(uint32_t)KP_MOD_ALL))
+        return -1;
     return table_add(&w->modules, name, path, flags, a, b);
 }
 
 int kp_writer_add_file(kp_writer *w, const char *path, kp_blob data)
 {
     kp_blob none = {0, 0, 0};
+    if (!*path)
+        return -1;
     return table_add(&w->files, path, NULL, 0, data, none);
 }
 
@@ -533,8 +549,11 @@ void kp_writer_set_target(kp_writer *w, uint32_t py_magic, uint32_t py_version)
 int kp_writer_set_run(kp_writer *w, uint32_t run, const char *main_name,
                       uint32_t optimize)
 {
-    char *copy = strdup(main_name ? main_name : "");
+    char *copy;
 
+    if (run < KP_RUN_SCRIPT || run > KP_RUN_INTERPRETER || optimize > 2)
+        return -1;
+    copy = strdup(main_name ? main_name : "");
     if (!copy)
         return -1;
     free(w->main_name);
@@ -623,8 +642,10 @@ int kp_writer_finish(kp_writer *w, uint8_t **out, size_t *out_len, char *err,
     if (w->modules.n > UINT32_MAX || w->files.n > UINT32_MAX ||
         strings_size > UINT32_MAX)
         return fail(err, errlen, "too many entries for one payload");
-    qsort(w->modules.v, w->modules.n, sizeof *w->modules.v, entry_cmp);
-    qsort(w->files.v, w->files.n, sizeof *w->files.v, entry_cmp);
+    if (w->modules.n)
+        qsort(w->modules.v, w->modules.n, sizeof *w->modules.v, entry_cmp);
+    if (w->files.n)
+        qsort(w->files.v, w->files.n, sizeof *w->files.v, entry_cmp);
     if (check_unique(&w->modules, "module", err, errlen) ||
         check_unique(&w->files, "file", err, errlen))
         return -1;

@@ -9,6 +9,9 @@ BUILD=$(cd "$BUILD" && pwd)
 passed=0 failed=0
 export ASAN_OPTIONS=detect_leaks=0:abort_on_error=0
 export UBSAN_OPTIONS=print_stacktrace=1
+# One bytecode cache for the whole run, fresh each time.
+export KILN_CACHE_DIR=$BUILD/e2e-cache
+rm -rf "$KILN_CACHE_DIR"
 for variant in plain san; do
     if [ "$variant" = plain ]; then kiln=$BUILD/kiln; else kiln=$BUILD/san/kiln; fi
     [ -x "$kiln" ] || { echo "missing $kiln" >&2; exit 1; }

@@ -1,0 +1,95 @@
+"""bench.py BUILD - kiln against python3.11, side by side, in one run.
+
+Rows: `-c pass`, a hello app, importing (nearly) the whole stdlib, the build
+itself, and the executable's size. For each: instruction counts from
+callgrind (stable on a noisy machine) and wall-clock medians from hyperfine,
+with kiln's ratio to `python3.11 -I -S`. Writes BUILD/bench/results.md.
+"""
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+PY = "/usr/bin/python3.11"
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def sh(cmd, **kw):
+    return subprocess.run(cmd, check=True, capture_output=True, text=True, **kw)
+
+
+def instructions(cmd):
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "cg.out")
+        res = subprocess.run(["valgrind", "--tool=callgrind",
+                              f"--callgrind-out-file={out}"] + cmd,
+                             capture_output=True, text=True)
+        m = re.search(r"Collected : (\d+)", res.stderr)
+        if res.returncode != 0 or not m:
+            sys.exit(f"bench: callgrind failed for {cmd}:\n{res.stderr}")
+        return int(m.group(1))
+
+
+def medians(cmds, runs):
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "h.json")
+        sh(["hyperfine", "-N", "--warmup", "3", "--runs", str(runs),
+            "--export-json", out] + cmds)
+        with open(out) as f:
+            return [r["median"] * 1000 for r in json.load(f)["results"]]
+
+
+def row(name, kiln_cmd, baselines, runs):
+    """baselines: [(label, cmd)]; the first is the ratio's reference."""
+    cmds = [kiln_cmd] + [c for _, c in baselines]
+    ms = medians([" ".join(c) for c in cmds], runs)
+    ir = [instructions(c) for c in cmds]
+    lines = []
+    for (label, cmd), t, i in zip([("kiln", kiln_cmd)] + baselines, ms, ir):
+        lines.append(f"| {name} | {label} | {i / 1e6:,.1f} M | {i / ir[1]:.2f}x"
+                     f" | {t:.1f} ms | {t / ms[1]:.2f}x |")
+    return lines
+
+
+def main():
+    build = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
+    kiln = os.path.join(build, "kiln")
+    work = os.path.join(build, "bench")
+    os.makedirs(work, exist_ok=True)
+    hello_py = os.path.join(work, "hello.py")
+    with open(hello_py, "w") as f:
+        f.write('print("hello")\n')
+    stdlib_py = os.path.join(HERE, "import_stdlib.py")
+    hello, stdlib, py = (os.path.join(work, n) for n in ("hello", "stdlib", "py"))
+
+    build_ms = medians([f"{kiln} build -q {hello_py} -o {hello}"], 5)[0]
+    sh([kiln, "build", "-q", stdlib_py, "-o", stdlib])
+    sh([kiln, "build", "-q", "--interpreter", "-o", py])
+
+    table = ["| benchmark | runner | instructions | vs -I -S | wall median | vs -I -S |",
+             "|---|---|---|---|---|---|"]
+    table += row("-c pass", [py, "-I", "-S", "-c", "pass"],
+                 [("python3.11 -I -S", [PY, "-I", "-S", "-c", "pass"]),
+                  ("python3.11", [PY, "-c", "pass"])], 100)
+    table += row("hello app", [hello],
+                 [("python3.11 -I -S", [PY, "-I", "-S", hello_py]),
+                  ("python3.11", [PY, hello_py])], 100)
+    table += row("import stdlib", [stdlib],
+                 [("python3.11 -I -S", [PY, "-I", "-S", stdlib_py]),
+                  ("python3.11", [PY, stdlib_py])], 20)
+    size = os.path.getsize(hello)
+    payload = size - os.path.getsize(os.path.join(build, "kiln-launcher-3.11"))
+    text = "\n".join(table) + "\n\n" + "\n".join([
+        f"- build of the hello app (whole stdlib compiled): {build_ms:.0f} ms (median of 5)",
+        f"- executable size: {size / 1e6:.1f} MB ({payload / 1e6:.1f} MB payload)",
+        f"- machine: {os.cpu_count()} cores; ratios below 1 mean kiln is faster",
+    ]) + "\n"
+    with open(os.path.join(work, "results.md"), "w") as f:
+        f.write(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,30 @@
+/*
+ * cache.h - the bytecode cache of `kiln build`: compiled code keyed by the
+ * target CPython, the optimization level, the packed path and the source,
+ * so that a rebuild compiles only what changed.
+ */
+#ifndef KILN_CACHE_H
+#define KILN_CACHE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+    char *dir; /* NULL when the cache is off */
+} bytecode_cache;
+
+/* Opens $KILN_CACHE_DIR, else $XDG_CACHE_HOME/kiln/bytecode, else
+   ~/.cache/kiln/bytecode, creating it. A folder that another user owns or
+   can write is refused with a warning, and the build runs without cache. */
+void cache_open(bytecode_cache *c);
+void cache_close(bytecode_cache *c);
+/* 0 and *code (caller frees) on a hit; -1 on a miss or a damaged entry. */
+int cache_get(const bytecode_cache *c, uint32_t hexversion, int optimize,
+              const char *relpath, const uint8_t *source, size_t source_len,
+              uint8_t **code, size_t *code_len);
+/* Stores an entry atomically; failures only cost speed, so are silent. */
+void cache_put(const bytecode_cache *c, uint32_t hexversion, int optimize,
+               const char *relpath, const uint8_t *source, size_t source_len,
+               const uint8_t *code, size_t code_len);
+
+#endif
