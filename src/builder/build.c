@@ -27,7 +27,7 @@
 #define MAX_SHOWN_ERRORS 20
 
 typedef struct {
-    char *version, *stdlib, *dynload, *ext_suffix;
+    char *version, *stdlib, *dynload, *ext_suffix, *builtins;
     uint32_t hexversion, magic;
 } target_info;
 
@@ -93,6 +93,7 @@ static int query_target(kserver *s, target_info *t)
     t->stdlib = info_string((char *)out, "stdlib");
     t->dynload = info_string((char *)out, "dynload");
     t->ext_suffix = info_string((char *)out, "ext_suffix");
+    t->builtins = info_string((char *)out, "builtins");
     magic = info_string((char *)out, "magic");
     t->hexversion = (uint32_t)strtoul(
         info_value((char *)out, "hexversion") ? info_value((char *)out,
@@ -101,6 +102,7 @@ static int query_target(kserver *s, target_info *t)
         NULL, 10);
     free(out);
     if (!t->version || !t->stdlib || !t->dynload || !t->ext_suffix ||
+        !t->builtins ||
         !magic || sscanf(magic, "%2x%2x%2x%2x", &bytes[0], &bytes[1],
                          &bytes[2], &bytes[3]) != 4) {
         free(magic);
@@ -119,6 +121,7 @@ static void target_free(target_info *t)
     free(t->stdlib);
     free(t->dynload);
     free(t->ext_suffix);
+    free(t->builtins);
 }
 
 /* ---- pyproject.toml ----------------------------------------------------- */
@@ -633,6 +636,7 @@ int kiln_build(build_options *o)
         collect_dynload(&c, t.dynload, o->interpreter) != 0)
         goto done;
     collection_resolve(&c);
+    collection_drop_builtins(&c, t.builtins);
     phase(o, &last, "collected");
     if (check_entry(&c, o) != 0 || read_sources(&c, &jobs) != 0)
         goto done;

@@ -421,6 +421,37 @@ void collection_resolve(collection *c)
     vec_free(&warned, free);
 }
 
+static int in_comma_list(const char *list, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = list; p && *p;) {
+        size_t len = strcspn(p, ",");
+        if (len == n && memcmp(p, name, n) == 0)
+            return 1;
+        p = p[len] ? p + len + 1 : NULL;
+    }
+    return 0;
+}
+
+void collection_drop_builtins(collection *c, const char *builtins)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < c->modules.n; i++) {
+        module_item *m = c->modules.v[i];
+        if (in_comma_list(builtins, m->name)) {
+            if (m->from == FROM_APP)
+                warning("%s is not packed: module '%s' is built into the "
+                        "target Python, which imports its own", m->disk,
+                        m->name);
+            module_free(m);
+        } else {
+            c->modules.v[n++] = m;
+        }
+    }
+    c->modules.n = n;
+}
+
 module_item *collection_find(const collection *c, const char *name)
 {
     for (size_t i = 0; i < c->modules.n; i++) {

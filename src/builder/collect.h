@@ -52,6 +52,9 @@ int collect_dynload(collection *c, const char *dir, int with_tests);
 /* Drops stdlib modules and files whose top-level name the app provides,
    and later duplicates; warns about app modules that shadow the stdlib. */
 void collection_resolve(collection *c);
+/* Drops modules named like a built-in module of the target (comma-separated
+   names), which the target could never import; warns about app ones. */
+void collection_drop_builtins(collection *c, const char *builtins);
 module_item *collection_find(const collection *c, const char *name);
 void collection_free(collection *c);
 

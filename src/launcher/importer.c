@@ -29,6 +29,7 @@ static struct {
     PyObject *exe;      /* str: the executable's path */
     PyObject *importer; /* the instance on sys.meta_path */
     PyObject *module_spec, *fix_co_filename, *create_dynamic, *exec_dynamic;
+    PyObject *cached_suffix; /* ".cpython-311.pyc", or NULL */
     long optimize; /* sys.flags.optimize of this process */
 } kst;
 
@@ -338,6 +339,80 @@ static PyObject *spec_name(PyObject *spec)
     return PyObject_GetAttrString(spec, "name");
 }
 
+/* __cached__ as importlib computes it from __file__ (cache_from_source),
+   or NULL when it has none. */
+static PyObject *cached_path(const kp_entry *e)
+{
+    Py_ssize_t dir = e->path_len;
+    PyObject *head, *stem, *res;
+
+    if (!kst.cached_suffix || e->path_len < 3 ||
+        memcmp(e->path + e->path_len - 3, ".py", 3) != 0)
+        return NULL;
+    while (dir > 0 && e->path[dir - 1] != '/')
+        dir--;
+    head = virtual_path(e->path, dir > 0 ? dir - 1 : 0);
+    stem = PyUnicode_DecodeUTF8(e->path + dir, e->path_len - dir - 3,
+                                "surrogateescape");
+    res = head && stem ? PyUnicode_FromFormat(dir > 0 ? "%U/__pycache__/%U%U"
+                                                      : "%U__pycache__/%U%U",
+                                              head, stem, kst.cached_suffix)
+                       : NULL;
+    Py_XDECREF(head);
+    Py_XDECREF(stem);
+    return res;
+}
+
+/* A module with the attributes importlib's _init_module_attrs() would set,
+   made in C: importlib then finds them present and skips its Python path. */
+static PyObject *new_module(PyObject *spec, PyObject *fullname,
+                            const kp_entry *e)
+{
+    int package = (e->flags & KP_MOD_PACKAGE) != 0;
+    PyObject *module = PyModule_NewObject(fullname), *dict, *parent = NULL,
+             *file = NULL, *cached = NULL, *path = NULL;
+
+    if (!module)
+        return NULL;
+    dict = PyModule_GetDict(module);
+    if (package) {
+        parent = Py_NewRef(fullname);
+        path = PyObject_GetAttrString(spec, "submodule_search_locations");
+        if (!path)
+            goto error;
+    } else {
+        Py_ssize_t len = PyUnicode_GetLength(fullname);
+        Py_ssize_t dot = PyUnicode_FindChar(fullname, '.', 0, len, -1);
+        parent = dot >= 0 ? PyUnicode_Substring(fullname, 0, dot)
+                          : PyUnicode_FromString("");
+    }
+    file = module_origin(e);
+    if (!parent || !file)
+        goto error;
+    cached = cached_path(e);
+    if (!cached && PyErr_Occurred())
+        goto error;
+    if (PyDict_SetItemString(dict, "__loader__", kst.importer) < 0 ||
+        PyDict_SetItemString(dict, "__package__", parent) < 0 ||
+        PyDict_SetItemString(dict, "__spec__", spec) < 0 ||
+        (path && PyDict_SetItemString(dict, "__path__", path) < 0) ||
+        PyDict_SetItemString(dict, "__file__", file) < 0 ||
+        (cached && PyDict_SetItemString(dict, "__cached__", cached) < 0))
+        goto error;
+    Py_DECREF(parent);
+    Py_DECREF(file);
+    Py_XDECREF(cached);
+    Py_XDECREF(path);
+    return module;
+error:
+    Py_DECREF(module);
+    Py_XDECREF(parent);
+    Py_XDECREF(file);
+    Py_XDECREF(cached);
+    Py_XDECREF(path);
+    return NULL;
+}
+
 static PyObject *Importer_create_module(PyObject *self, PyObject *spec)
 {
     PyObject *fullname = spec_name(spec), *res;
@@ -349,8 +424,12 @@ static PyObject *Importer_create_module(PyObject *self, PyObject *spec)
         Py_DECREF(fullname);
         return NULL;
     }
-    res = (e.flags & KP_MOD_EXTENSION) ? load_extension(self, fullname, &e)
-                                       : Py_NewRef(Py_None);
+    if (e.flags & KP_MOD_EXTENSION)
+        res = load_extension(self, fullname, &e);
+    else if (e.flags & KP_MOD_NAMESPACE)
+        res = Py_NewRef(Py_None);
+    else
+        res = new_module(spec, fullname, &e);
     Py_DECREF(fullname);
     return res;
 }
@@ -615,10 +694,28 @@ static Py_ssize_t meta_path_index(PyObject *meta_path, PyObject *cls)
     return -1;
 }
 
+static int set_cached_suffix(void)
+{
+    PyObject *impl = PySys_GetObject("implementation"), *tag;
+
+    tag = impl ? PyObject_GetAttrString(impl, "cache_tag") : NULL;
+    if (!tag)
+        return -1;
+    if (tag == Py_None) {
+        Py_DECREF(tag);
+        return 0; /* no cache tag: importlib sets no __cached__ either */
+    }
+    kst.cached_suffix = kst.optimize
+                            ? PyUnicode_FromFormat(".%U.opt-%ld.pyc", tag,
+                                                   kst.optimize)
+                            : PyUnicode_FromFormat(".%U.pyc", tag);
+    Py_DECREF(tag);
+    return kst.cached_suffix ? 0 : -1;
+}
+
 int kiln_importer_install(const kp_pack *pack, const char *exe)
 {
-    PyObject *module = NULL, *frozen = NULL, *meta_path, *flags, *opt;
-    Py_ssize_t at;
+    PyObject *module = NULL, *meta_path, *flags, *opt;
 
     kst.pack = pack;
     kst.exe = PyUnicode_DecodeFSDefault(exe);
@@ -630,9 +727,8 @@ int kiln_importer_install(const kp_pack *pack, const char *exe)
     kst.fix_co_filename = import_attr("_imp", "_fix_co_filename");
     kst.create_dynamic = import_attr("_imp", "create_dynamic");
     kst.exec_dynamic = import_attr("_imp", "exec_dynamic");
-    frozen = import_attr("_frozen_importlib", "FrozenImporter");
     if (!kst.importer || !kst.module_spec || !kst.fix_co_filename ||
-        !kst.create_dynamic || !kst.exec_dynamic || !frozen)
+        !kst.create_dynamic || !kst.exec_dynamic)
         goto error;
     flags = PySys_GetObject("flags");
     opt = flags ? PyObject_GetAttrString(flags, "optimize") : NULL;
@@ -645,16 +741,16 @@ int kiln_importer_install(const kp_pack *pack, const char *exe)
         PyErr_SetString(PyExc_RuntimeError, "sys.meta_path is not a list");
         goto error;
     }
-    at = meta_path_index(meta_path, frozen);
-    at = at < 0 ? PyList_GET_SIZE(meta_path) : at + 1;
-    if (PyList_Insert(meta_path, at, kst.importer) < 0)
+    /* First: kiln never packs a module named like a built-in one, so the
+       order only saves the built-in and frozen finders' Python calls. */
+    if (PyList_Insert(meta_path, 0, kst.importer) < 0)
         goto error;
-    Py_DECREF(frozen);
+    if (set_cached_suffix() < 0)
+        goto error;
     Py_DECREF(module);
     return 0;
 
 error:
-    Py_XDECREF(frozen);
     Py_XDECREF(module);
     return -1;
 }

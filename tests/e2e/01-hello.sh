@@ -24,7 +24,7 @@ PY
 build "$T/env.py" -o "$T/env"
 PYTHONPATH=/nonexistent PYTHONSTARTUP=/nonexistent PYTHONINSPECT=1 run "$T/env"
 expect_eq "hermetic" "1 1 False
-['type', 'type', 'Importer']
+['Importer', 'type', 'type']
 1" "$OUT"
 
 # A module that is not packed is not found on disk either.

@@ -64,4 +64,32 @@ run "$KILN" build -q -m nosuch --path "$T/src" -o "$T/nosuch"
 expect_eq "unknown module exit" 1 "$RC"
 expect_contains "unknown module message" "module 'nosuch' not found" "$ERR"
 expect_contains "searched folders" "searched: $T/src" "$ERR"
+
+# Module attributes match what importlib gives a module from disk.
+cat >"$T/extra/attrs.py" <<'PY'
+import sys, json.decoder, email.mime.text
+exe = sys.executable
+for m in (json.decoder, email.mime.text):
+    rel = m.__name__.replace(".", "/")
+    head, _, tail = rel.rpartition("/")
+    print(m.__package__, m.__file__ == f"{exe}/{rel}.py",
+          m.__cached__ == f"{exe}/{head}/__pycache__/{tail}.cpython-311.pyc",
+          m.__spec__.origin == m.__file__, m.__spec__.cached == m.__cached__,
+          m.__loader__ is sys.meta_path[0])
+print(json.__path__ == [exe + "/json"], json.__spec__.submodule_search_locations == json.__path__)
+PY
+build "$T/extra/attrs.py" -o "$T/attrs"
+run "$T/attrs"
+expect_eq "module attributes" "json True True True True True
+email.mime True True True True True
+True True" "$OUT"
+
+# A module named like a built-in one is not packed, with a warning: the
+# built-in one is what python imports.
+echo 'import math; print(math.pi > 3)' >"$T/extra/usesmath.py"
+echo 'pi = 0' >"$T/extra/math.py"
+run "$KILN" build -q "$T/extra/usesmath.py" --path "$T/extra" -o "$T/usesmath"
+expect_contains "built-in shadow warning" "module 'math' is built into the target Python" "$ERR"
+run "$T/usesmath"
+expect_eq "built-in wins" "True" "$OUT"
 finish
