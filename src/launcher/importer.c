@@ -30,6 +30,8 @@ static struct {
     PyObject *importer; /* the instance on sys.meta_path */
     PyObject *module_spec, *fix_co_filename, *create_dynamic, *exec_dynamic;
     PyObject *cached_suffix; /* ".cpython-311.pyc", or NULL */
+    PyObject *frozen;        /* set: names with a frozen code object */
+    PyObject *get_frozen_object;
     long optimize; /* sys.flags.optimize of this process */
 } kst;
 
@@ -140,6 +142,15 @@ static PyObject *load_code(PyObject *fullname, const kp_entry *e)
 
     if (!(e->flags & (KP_MOD_CODE | KP_MOD_SOURCE)))
         Py_RETURN_NONE;
+    /* The interpreter's own frozen code object needs no unmarshalling; it
+       keeps its "<frozen name>" file name, as under python3. */
+    if (!stale) {
+        int frozen = PySet_Contains(kst.frozen, fullname);
+        if (frozen != 0)
+            return frozen < 0 ? NULL
+                              : PyObject_CallOneArg(kst.get_frozen_object,
+                                                    fullname);
+    }
     path = module_origin(e);
     if (!path)
         return NULL;
@@ -713,6 +724,40 @@ static int set_cached_suffix(void)
     return kst.cached_suffix ? 0 : -1;
 }
 
+/* The frozen modules this interpreter really has (none when started with
+   -X frozen_modules=off; 3.10 has no list). */
+static PyObject *usable_frozen_names(void)
+{
+    PyObject *imp = PyImport_ImportModule("_imp"), *names = NULL, *set;
+    PyObject *iter = NULL, *name;
+
+    set = imp ? PySet_New(NULL) : NULL;
+    if (!set)
+        goto done;
+    names = PyObject_CallMethod(imp, "_frozen_module_names", NULL);
+    if (!names) {
+        if (PyErr_ExceptionMatches(PyExc_AttributeError))
+            PyErr_Clear();
+        goto done;
+    }
+    iter = PyObject_GetIter(names);
+    while (iter && (name = PyIter_Next(iter))) {
+        PyObject *found = PyObject_CallMethod(imp, "find_frozen", "O", name);
+        int rc = found ? (found == Py_None ? 0 : PySet_Add(set, name)) : -1;
+        Py_XDECREF(found);
+        Py_DECREF(name);
+        if (rc < 0)
+            break;
+    }
+done:
+    Py_XDECREF(iter);
+    Py_XDECREF(names);
+    Py_XDECREF(imp);
+    if (PyErr_Occurred())
+        Py_CLEAR(set);
+    return set;
+}
+
 int kiln_importer_install(const kp_pack *pack, const char *exe)
 {
     PyObject *module = NULL, *meta_path, *flags, *opt;
@@ -727,8 +772,11 @@ int kiln_importer_install(const kp_pack *pack, const char *exe)
     kst.fix_co_filename = import_attr("_imp", "_fix_co_filename");
     kst.create_dynamic = import_attr("_imp", "create_dynamic");
     kst.exec_dynamic = import_attr("_imp", "exec_dynamic");
+    kst.frozen = usable_frozen_names();
+    kst.get_frozen_object = import_attr("_imp", "get_frozen_object");
     if (!kst.importer || !kst.module_spec || !kst.fix_co_filename ||
-        !kst.create_dynamic || !kst.exec_dynamic)
+        !kst.create_dynamic || !kst.exec_dynamic || !kst.frozen ||
+        !kst.get_frozen_object)
         goto error;
     flags = PySys_GetObject("flags");
     opt = flags ? PyObject_GetAttrString(flags, "optimize") : NULL;
@@ -741,8 +789,9 @@ int kiln_importer_install(const kp_pack *pack, const char *exe)
         PyErr_SetString(PyExc_RuntimeError, "sys.meta_path is not a list");
         goto error;
     }
-    /* First: kiln never packs a module named like a built-in one, so the
-       order only saves the built-in and frozen finders' Python calls. */
+    /* First: kiln never packs a module named like a built-in one and uses
+       the frozen code objects itself, so the order only saves the built-in
+       and frozen finders' Python calls. */
     if (PyList_Insert(meta_path, 0, kst.importer) < 0)
         goto error;
     if (set_cached_suffix() < 0)
@@ -755,8 +804,62 @@ error:
     return -1;
 }
 
+/* Frozen stdlib modules take __file__ from sys._stdlib_dir, which the
+   path configuration leaves empty: point it into the executable, and give
+   the frozen modules imported so far the __file__ python3 gives them. */
+static int fix_frozen_files(void)
+{
+    PyObject *resolve, *modules, *items = NULL;
+    int rc = -1;
+
+    if (PySys_SetObject("_stdlib_dir", kst.exe) < 0)
+        return -1;
+    resolve = import_attr("_frozen_importlib", "FrozenImporter");
+    modules = PySys_GetObject("modules");
+    if (!resolve || !modules)
+        goto done;
+    Py_SETREF(resolve, PyObject_GetAttrString(resolve, "_resolve_filename"));
+    items = resolve ? PyMapping_Items(modules) : NULL;
+    for (Py_ssize_t i = 0; items && i < PyList_GET_SIZE(items); i++) {
+        PyObject *name = PyTuple_GET_ITEM(PyList_GET_ITEM(items, i), 0);
+        PyObject *mod = PyTuple_GET_ITEM(PyList_GET_ITEM(items, i), 1);
+        PyObject *spec, *state = NULL, *origname = NULL, *res = NULL;
+        int skip;
+
+        if (PyObject_HasAttrString(mod, "__file__"))
+            continue;
+        spec = PyObject_GetAttrString(mod, "__spec__");
+        skip = !spec || spec == Py_None;
+        if (!skip)
+            state = PyObject_GetAttrString(spec, "loader_state");
+        if (state && state != Py_None)
+            origname = PyObject_GetAttrString(state, "origname");
+        if (origname && origname != Py_None)
+            res = PyObject_CallFunction(
+                resolve, "OOi", origname, name,
+                PyObject_HasAttrString(mod, "__path__"));
+        if (res && PyTuple_Check(res) && PyTuple_GET_SIZE(res) == 2 &&
+            PyTuple_GET_ITEM(res, 0) != Py_None) {
+            PyObject_SetAttrString(mod, "__file__", PyTuple_GET_ITEM(res, 0));
+            PyObject_SetAttrString(state, "filename", PyTuple_GET_ITEM(res, 0));
+        }
+        PyErr_Clear(); /* a module that refuses attributes keeps its own */
+        Py_XDECREF(res);
+        Py_XDECREF(origname);
+        Py_XDECREF(state);
+        Py_XDECREF(spec);
+    }
+    rc = items ? 0 : -1;
+done:
+    Py_XDECREF(items);
+    Py_XDECREF(resolve);
+    return rc;
+}
+
 int kiln_importer_finish(int hermetic)
 {
+    if (fix_frozen_files() < 0)
+        return -1;
     PyObject *hook = NULL, *path_finder = NULL, *meta_path;
     Py_ssize_t at;
 
