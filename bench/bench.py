@@ -64,7 +64,9 @@ def main():
     stdlib_py = os.path.join(HERE, "import_stdlib.py")
     hello, stdlib, py = (os.path.join(work, n) for n in ("hello", "stdlib", "py"))
 
-    build_ms = medians([f"{kiln} build -q {hello_py} -o {hello}"], 5)[0]
+    cold_ms, warm_ms = medians(
+        [f"env KILN_CACHE_DIR= {kiln} build -q {hello_py} -o {hello}",
+         f"{kiln} build -q {hello_py} -o {hello}"], 5)
     sh([kiln, "build", "-q", stdlib_py, "-o", stdlib])
     sh([kiln, "build", "-q", "--interpreter", "-o", py])
 
@@ -82,7 +84,8 @@ def main():
     size = os.path.getsize(hello)
     payload = size - os.path.getsize(os.path.join(build, "kiln-launcher-3.11"))
     text = "\n".join(table) + "\n\n" + "\n".join([
-        f"- build of the hello app (whole stdlib compiled): {build_ms:.0f} ms (median of 5)",
+        f"- build of the hello app, median of 5: {cold_ms:.0f} ms compiling the"
+        f" whole stdlib (cache off), {warm_ms:.0f} ms from the bytecode cache",
         f"- executable size: {size / 1e6:.1f} MB ({payload / 1e6:.1f} MB payload)",
         f"- machine: {os.cpu_count()} cores; ratios below 1 mean kiln is faster",
     ]) + "\n"

@@ -52,8 +52,10 @@ static int lookup(PyObject *fullname, kp_entry *e)
         return -1;
     }
     name = PyUnicode_AsUTF8AndSize(fullname, &len);
-    if (!name)
-        return -1;
+    if (!name) {
+        PyErr_Clear(); /* not UTF-8 encodable: no packed module has it */
+        return 0;
+    }
     i = kp_find_module(kst.pack, name, (size_t)len);
     if (i < 0)
         return 0;
