@@ -84,8 +84,12 @@ check: check-deps all san $(BUILD)/repack
 	$(MAKE) fuzz
 	tests/e2e/run.sh $(BUILD)
 
-bench: deps all
+bench: deps all $(BUILD)/python-static-$(PY_VERSION)
 	@bench/bench.sh $(BUILD)
+
+# python3 on the launcher's own libpython: the same-interpreter baseline.
+$(BUILD)/python-static-$(PY_VERSION): bench/python_static.c
+	$(CC) $(CFLAGS) -I$(PY_INCLUDE) $(LAUNCHER_LDFLAGS) -o $@ $< $(LIBPYTHON) $(LAUNCHER_LIBS)
 
 clean:
 	rm -rf $(BUILD)

@@ -1,13 +1,19 @@
 """bench.py BUILD - kiln against python3.11, side by side, in one run.
 
+Debian's /usr/bin/python3.11 is built with PGO and LTO; the static
+libpython3.11.a that kiln embeds is not. The "same libpython" rows run a
+plain python3 linked against that very library, so that the importer's
+effect is measured on the same interpreter build.
+
 Rows: `-c pass`, a hello app, importing (nearly) the whole stdlib, the build
 itself, and the executable's size. For each: instruction counts from
-callgrind (stable on a noisy machine) and wall-clock medians from hyperfine,
+callgrind (stable on a noisy machine) and wall-clock medians from hyperfine (in alternating rounds),
 with kiln's ratio to `python3.11 -I -S`. Writes BUILD/bench/results.md.
 """
 import json
 import os
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -32,13 +38,21 @@ def instructions(cmd):
         return int(m.group(1))
 
 
-def medians(cmds, runs):
+def medians(cmds, runs, rounds=5):
+    """Wall medians in ms. The runs are split into rounds that alternate
+    between the commands, so that a slow spell of a shared machine falls
+    on all of them alike."""
+    times = [[] for _ in cmds]
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "h.json")
-        sh(["hyperfine", "-N", "--warmup", "3", "--runs", str(runs),
-            "--export-json", out] + cmds)
-        with open(out) as f:
-            return [r["median"] * 1000 for r in json.load(f)["results"]]
+        for _ in range(rounds):
+            sh(["hyperfine", "-N", "--warmup", "2",
+                "--runs", str(max(2, runs // rounds)),
+                "--export-json", out] + cmds)
+            with open(out) as f:
+                for acc, res in zip(times, json.load(f)["results"]):
+                    acc.extend(res["times"])
+    return [statistics.median(t) * 1000 for t in times]
 
 
 def row(name, kiln_cmd, baselines, runs):
@@ -63,6 +77,7 @@ def main():
         f.write('print("hello")\n')
     stdlib_py = os.path.join(HERE, "import_stdlib.py")
     hello, stdlib, py = (os.path.join(work, n) for n in ("hello", "stdlib", "py"))
+    same = os.path.join(build, "python-static-3.11")
 
     cold_ms, warm_ms = medians(
         [f"env KILN_CACHE_DIR= {kiln} build -q {hello_py} -o {hello}",
@@ -72,15 +87,15 @@ def main():
 
     table = ["| benchmark | runner | instructions | vs -I -S | wall median | vs -I -S |",
              "|---|---|---|---|---|---|"]
+    def baselines(*args):
+        return [("python3.11 -I -S", [PY, "-I", "-S", *args]),
+                ("python3.11", [PY, *args]),
+                ("same libpython -I -S", [same, "-I", "-S", *args])]
+
     table += row("-c pass", [py, "-I", "-S", "-c", "pass"],
-                 [("python3.11 -I -S", [PY, "-I", "-S", "-c", "pass"]),
-                  ("python3.11", [PY, "-c", "pass"])], 100)
-    table += row("hello app", [hello],
-                 [("python3.11 -I -S", [PY, "-I", "-S", hello_py]),
-                  ("python3.11", [PY, hello_py])], 100)
-    table += row("import stdlib", [stdlib],
-                 [("python3.11 -I -S", [PY, "-I", "-S", stdlib_py]),
-                  ("python3.11", [PY, stdlib_py])], 20)
+                 baselines("-c", "pass"), 100)
+    table += row("hello app", [hello], baselines(hello_py), 100)
+    table += row("import stdlib", [stdlib], baselines(stdlib_py), 20)
     size = os.path.getsize(hello)
     payload = size - os.path.getsize(os.path.join(build, "kiln-launcher-3.11"))
     text = "\n".join(table) + "\n\n" + "\n".join([

@@ -528,7 +528,7 @@ static char *default_output(const build_options *o)
     if (ends_with(o->script, ".py"))
         return xprintf("%.*s", (int)(strlen(base_name(o->script)) - 3),
                        base_name(o->script));
-    return xprintf("%s.bin", base_name(o->script));
+    return xstrdup(base_name(o->script));
 }
 
 static int read_sources(collection *c, vec *jobs)
