@@ -155,7 +155,7 @@ static int run(const kp_pack *pack, const char *exe, int argc, char **argv)
     int interpreter = (pack->flags & KP_RUN_MASK) == KP_RUN_INTERPRETER;
     PyConfig config;
     PyStatus status;
-    int rc;
+    int rc, interrupted;
 
     if (kiln_importer_register() != 0)
         return fatal("cannot register the _kiln module");
@@ -206,10 +206,13 @@ static int run(const kp_pack *pack, const char *exe, int argc, char **argv)
     }
     if (interpreter)
         return Py_RunMain();
+    /* As Py_RunMain(): 120 when finalizing fails (a flush of stdout, say),
+       and death by SIGINT after an unhandled KeyboardInterrupt. */
     rc = kiln_run_app(pack);
-    if (Py_FinalizeEx() < 0 && rc == 0)
+    interrupted = rc < 0;
+    if (Py_FinalizeEx() < 0)
         rc = 120;
-    return rc < 0 ? exit_by_sigint() : rc;
+    return interrupted ? exit_by_sigint() : rc;
 
 fail:
     PyConfig_Clear(&config);

@@ -34,6 +34,13 @@ for mode in exit5 exitmsg exitnone raise osexit; do
         "$(echo "$app_err" | sed "s|$T/app/app.py|X|")"
 done
 
+# A failed flush of stdout at exit: status 120, as python3.
+echo 'print("small")' >"$T/small.py"
+build "$T/small.py" -o "$T/small"
+"$T/small" >/dev/full 2>"$T/full.err"
+expect_eq "flush failure at exit" 120 "$?"
+expect_contains "flush failure message" "No space left on device" "$(cat "$T/full.err")"
+
 out=$(printf 'abc\ndef\n' | "$T/app" stdin)
 expect_eq "stdin" "8 ABC
 DEF" "$out"
