@@ -17,7 +17,8 @@ CFLAGS     ?= -O2 -g
 CFLAGS     += -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE
 SAN_FLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 # The launcher exports libpython's symbols to extension modules it dlopens.
-LAUNCHER_LDFLAGS := -no-pie -Wl,--export-dynamic
+LAUNCHER_LTO     ?=
+LAUNCHER_LDFLAGS := -no-pie -Wl,--export-dynamic $(LAUNCHER_LTO)
 LAUNCHER_LIBS    := -Wl,-Bstatic -lexpat -lz -Wl,-Bdynamic -ldl -lm -lpthread -lutil
 
 FORMAT_SRC   := src/format/kpack.c
@@ -32,7 +33,7 @@ HEADERS      := $(wildcard src/*/*.h)
 LAUNCHER := kiln-launcher-$(PY_VERSION)
 TARGET_H := $(BUILD)/py$(PY_VERSION)/target.h
 
-.PHONY: all install demo check bench deps check-deps unit-test fuzz e2e san clean
+.PHONY: all install demo check bench deps check-deps unit-test fuzz e2e san optimized clean
 all: $(BUILD)/kiln $(BUILD)/$(LAUNCHER)
 
 $(TARGET_H):
@@ -90,6 +91,15 @@ bench: deps all $(BUILD)/python-static-$(PY_VERSION)
 # python3 on the launcher's own libpython: the same-interpreter baseline.
 $(BUILD)/python-static-$(PY_VERSION): bench/python_static.c
 	$(CC) $(CFLAGS) -I$(PY_INCLUDE) $(LAUNCHER_LDFLAGS) -o $@ $< $(LIBPYTHON) $(LAUNCHER_LIBS)
+
+# kiln on a PGO+LTO libpython built from Debian's python3.11 source, in
+# $(BUILD)/opt (20-30 minutes; not needed by anything else).
+OPT_PYTHON ?= $(BUILD)/optimized-python
+optimized:
+	tools/optimized-python.sh $(OPT_PYTHON)
+	$(MAKE) BUILD=$(BUILD)/opt LIBPYTHON=$(OPT_PYTHON)/current/libpython$(PY_VERSION).a \
+	    PY_INCLUDE="$(abspath $(OPT_PYTHON))/current/Include -I$(abspath $(OPT_PYTHON))/current" \
+	    LAUNCHER_LTO=-flto=auto all $(BUILD)/opt/python-static-$(PY_VERSION)
 
 clean:
 	rm -rf $(BUILD)
