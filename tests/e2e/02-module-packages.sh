@@ -84,6 +84,33 @@ expect_eq "module attributes" "json True True True True True
 email.mime True True True True True
 True True" "$OUT"
 
+# Imports from many threads at once, reload, importlib.util.find_spec.
+cat >"$T/extra/threads.py" <<'PY'
+import importlib, importlib.util, sys, threading
+names = ["csv", "decimal", "email.parser", "xml.dom.minidom", "json",
+         "asyncio", "sqlite3", "http.client", "tomllib", "zipfile"]
+errors = []
+def work(name):
+    try:
+        importlib.import_module(name)
+    except Exception as e:
+        errors.append((name, e))
+threads = [threading.Thread(target=work, args=(n,)) for n in names * 3]
+for t in threads: t.start()
+for t in threads: t.join()
+import json
+json.MARK = 1
+importlib.reload(json)
+print(errors, all(n in sys.modules for n in names), hasattr(json, "MARK"))
+print(importlib.util.find_spec("csv").origin == sys.executable + "/csv.py")
+print(importlib.util.find_spec("no_such_module_at_all"))
+PY
+build "$T/extra/threads.py" -o "$T/threads"
+run "$T/threads"
+expect_eq "threads, reload, find_spec" "[] True True
+True
+None" "$OUT"
+
 # A module named like a built-in one is not packed, with a warning: the
 # built-in one is what python imports.
 echo 'import math; print(math.pi > 3)' >"$T/extra/usesmath.py"

@@ -23,6 +23,7 @@ same "-X" -X dev -c 'import sys; print(sys.flags.dev_mode)'
 same "-u" -u -c 'import sys; print(sys.stdout.write_through)'
 same "-O" -O -c 'import sys; assert False; print(sys.flags.optimize)'
 same "-OO" -OO -c 'import sys; print(sys.flags.optimize, __doc__)'
+same "frozen modules off" -X frozen_modules=off -c 'import os, runpy; print(os.sep, runpy.__name__)'
 same "exit status" -c 'raise SystemExit(4)'
 same "unknown option" --no-such-option
 run "$py" -h
