@@ -132,6 +132,12 @@ static const char *keep(vec *owned, char *s)
     return s;
 }
 
+/* A path from pyproject.toml, relative to the file's folder. */
+static const char *config_path(vec *owned, const char *dir, const char *v)
+{
+    return keep(owned, v[0] == '/' ? xstrdup(v) : xprintf("%s/%s", dir, v));
+}
+
 /* Merges [tool.kiln] into the options that the command line left unset.
    Relative paths are taken from the folder of pyproject.toml. */
 static int load_config(kserver *s, build_options *o, vec *owned)
@@ -162,18 +168,16 @@ static int load_config(kserver *s, build_options *o, vec *owned)
             continue;
         *eq = '\0';
         value = eq + 1;
-#define REL(v) (v[0] == '/' ? keep(owned, xstrdup(v)) \
-                            : keep(owned, xprintf("%s/%s", dir, v)))
         if (strcmp(key, "script") == 0 && !from_cli)
-            o->script = REL(value);
+            o->script = config_path(owned, dir, value);
         else if (strcmp(key, "module") == 0 && !from_cli)
             o->module = keep(owned, xstrdup(value));
         else if (strcmp(key, "interpreter") == 0 && !from_cli)
             o->interpreter = strcmp(value, "true") == 0;
         else if (strcmp(key, "path") == 0 && !cli_paths)
-            vec_push(&o->paths, (void *)REL(value));
+            vec_push(&o->paths, (void *)config_path(owned, dir, value));
         else if (strcmp(key, "output") == 0 && !o->output)
-            o->output = REL(value);
+            o->output = config_path(owned, dir, value);
         else if (strcmp(key, "source") == 0 && o->source < 0)
             o->source = strcmp(value, "true") == 0;
         else if (strcmp(key, "optimize") == 0 && o->optimize < 0) {
@@ -185,7 +189,6 @@ static int load_config(kserver *s, build_options *o, vec *owned)
                              path);
             }
         }
-#undef REL
     }
     free(dir);
     free(out);
