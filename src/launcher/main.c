@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -221,19 +222,35 @@ fail:
     Py_ExitStatusException(status);
 }
 
+/* The executable's absolute path: /proc/self/exe, or without /proc the
+   path the kernel was given (AT_EXECFN), made absolute. */
+static int find_self(char exe[PATH_MAX])
+{
+    ssize_t n = readlink("/proc/self/exe", exe, PATH_MAX - 1);
+    const char *execfn;
+
+    if (n > 0) {
+        exe[n] = '\0';
+        return 0;
+    }
+    execfn = (const char *)getauxval(AT_EXECFN);
+    if (execfn && realpath(execfn, exe))
+        return 0;
+    return -1;
+}
+
 int main(int argc, char **argv)
 {
     char exe[PATH_MAX], err[KP_ERRLEN + PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
     kp_pack pack;
     void *map;
     size_t map_len;
     int fd;
 
-    if (n <= 0)
-        return fatal("cannot resolve /proc/self/exe: %s", strerror(errno));
-    exe[n] = '\0';
-    fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+    if (find_self(exe) != 0)
+        return fatal("cannot find this executable's path (/proc/self/exe: "
+                     "%s)", strerror(errno));
+    fd = open(exe, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return fatal("cannot open %s: %s", exe, strerror(errno));
     if (!has_trailer_magic(fd)) {

@@ -32,6 +32,11 @@ if unshare -m true 2>/dev/null; then
     expect_eq "stdlib hidden" "0
 $expected" "$OUT"
     expect_eq "stdlib hidden stderr" "" "$ERR"
+    # Without /proc the launcher finds itself through AT_EXECFN.
+    echo 'import sys; print("no proc", sys.executable)' >"$T/noproc.py"
+    build "$T/noproc.py" -o "$T/noproc"
+    run unshare -m sh -c "mount -t tmpfs none /proc && '$T/noproc'"
+    expect_eq "without /proc" "no proc $T/noproc" "$OUT"
 else
     echo "  (unshare -m not permitted here: hidden-stdlib check skipped)" >&2
 fi
