@@ -56,6 +56,7 @@ int kiln_inspect(const char *path)
     kp_entry e;
     void *map;
     size_t map_len, bad = 0, code = 0, source = 0, ext = 0;
+    long main_index;
     char err[KP_ERRLEN + 4096];
     int fd = open(path, O_RDONLY | O_CLOEXEC);
 
@@ -71,8 +72,14 @@ int kiln_inspect(const char *path)
     printf("  target:   CPython %u.%u (bytecode magic %u)\n",
            p.py_version >> 24 & 0xff, p.py_version >> 16 & 0xff,
            p.py_magic & 0xffff);
-    printf("  runs:     %s%s%s\n", run_mode(p.flags), *p.main_name ? " " : "",
-           p.main_name);
+    main_index = kp_find_module(&p, p.main_name, strlen(p.main_name));
+    if ((p.flags & KP_RUN_MASK) == KP_RUN_SCRIPT && main_index >= 0) {
+        kp_module_at(&p, (uint32_t)main_index, &e);
+        printf("  runs:     script %s\n", e.path);
+    } else {
+        printf("  runs:     %s%s%s\n", run_mode(p.flags),
+               *p.main_name ? " " : "", p.main_name);
+    }
     printf("  optimize: %u\n", p.optimize);
     printf("  payload:  %zu bytes\n", p.size);
     printf("\n%-10s %10s %10s  %s\n", "KIND", "CODE", "SOURCE", "MODULE");
