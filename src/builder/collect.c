@@ -184,6 +184,9 @@ static void walk_file(walker *w, const char *full, const char *relname,
 
     if (ends_with(name, ".pyc") || ends_with(name, ".pyo"))
         return;
+    if (w->from == FROM_STDLIB && where == IN_ROOT && !w->tk &&
+        strcmp(name, "turtle.py") == 0)
+        return; /* turtle needs tkinter */
     if (where == IN_DATA) {
         add_file(w->c, w->from, relname, full);
     } else if (strcmp(name, "__init__.py") == 0) {

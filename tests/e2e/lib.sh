@@ -10,7 +10,10 @@ trap 'rm -rf "$T"' EXIT
 FAILS=0
 
 fail() {
-    echo "  FAIL ($(basename "$0"):${BASH_LINENO[1]:-?}): $*" >&2
+    local msg="$*"
+    # Long outputs are cut: the first 600 characters say enough.
+    [ ${#msg} -gt 600 ] && msg="${msg:0:600}... (${#msg} characters)"
+    echo "  FAIL ($(basename "$0"):${BASH_LINENO[1]:-?}): $msg" >&2
     FAILS=$((FAILS + 1))
 }
 
