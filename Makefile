@@ -64,7 +64,7 @@ $(BUILD)/san/$(LAUNCHER): $(LAUNCHER_SRC) $(FORMAT_SRC) $(COMMON_SRC) $(HEADERS)
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/kiln
 	install -m 755 $(BUILD)/kiln $(DESTDIR)$(PREFIX)/bin/kiln
-	install -m 755 $(BUILD)/$(LAUNCHER) $(DESTDIR)$(PREFIX)/lib/kiln/$(LAUNCHER)
+	install -m 755 -s $(BUILD)/$(LAUNCHER) $(DESTDIR)$(PREFIX)/lib/kiln/$(LAUNCHER)
 
 deps:
 	@tools/deps.sh build
