@@ -7,7 +7,7 @@ effect is measured on the same interpreter build.
 
 Rows: `-c pass`, a hello app, importing (nearly) the whole stdlib, the build
 itself, and the executable's size. For each: instruction counts from
-callgrind (stable on a noisy machine) and wall-clock medians from hyperfine (in alternating rounds),
+callgrind (stable on a noisy machine) and wall-clock medians and minimums from hyperfine (in alternating rounds),
 with kiln's ratio to `python3.11 -I -S`. Writes BUILD/bench/results.md.
 """
 import json
@@ -38,32 +38,39 @@ def instructions(cmd):
         return int(m.group(1))
 
 
-def medians(cmds, runs, rounds=5):
-    """Wall medians in ms. The runs are split into rounds that alternate
-    between the commands, so that a slow spell of a shared machine falls
-    on all of them alike."""
+def wall_times(cmds, runs):
+    """Wall times in ms, per command. hyperfine runs them in rounds of two
+    runs each that alternate between the commands, so that a slow spell of
+    a shared machine falls on all of them alike."""
     times = [[] for _ in cmds]
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "h.json")
-        for _ in range(rounds):
-            sh(["hyperfine", "-N", "--warmup", "2",
-                "--runs", str(max(2, runs // rounds)),
+        for _ in range(max(1, runs // 2)):
+            sh(["hyperfine", "-N", "--warmup", "1", "--runs", "2",
                 "--export-json", out] + cmds)
             with open(out) as f:
                 for acc, res in zip(times, json.load(f)["results"]):
-                    acc.extend(res["times"])
-    return [statistics.median(t) * 1000 for t in times]
+                    acc.extend(t * 1000 for t in res["times"])
+    return times
+
+
+def medians(cmds, runs):
+    return [statistics.median(t) for t in wall_times(cmds, runs)]
 
 
 def row(name, kiln_cmd, baselines, runs):
     """baselines: [(label, cmd)]; the first is the ratio's reference."""
     cmds = [kiln_cmd] + [c for _, c in baselines]
-    ms = medians([" ".join(c) for c in cmds], runs)
+    times = wall_times([" ".join(c) for c in cmds], runs)
+    med = [statistics.median(t) for t in times]
+    low = [min(t) for t in times]
     ir = [instructions(c) for c in cmds]
     lines = []
-    for (label, cmd), t, i in zip([("kiln", kiln_cmd)] + baselines, ms, ir):
+    for (label, _), m, lo, i in zip([("kiln", kiln_cmd)] + baselines, med,
+                                    low, ir):
         lines.append(f"| {name} | {label} | {i / 1e6:,.1f} M | {i / ir[1]:.2f}x"
-                     f" | {t:.1f} ms | {t / ms[1]:.2f}x |")
+                     f" | {m:.1f} ms | {m / med[1]:.2f}x"
+                     f" | {lo:.1f} ms | {lo / low[1]:.2f}x |")
     return lines
 
 
@@ -85,8 +92,9 @@ def main():
     sh([kiln, "build", "-q", stdlib_py, "-o", stdlib])
     sh([kiln, "build", "-q", "--interpreter", "-o", py])
 
-    table = ["| benchmark | runner | instructions | vs -I -S | wall median | vs -I -S |",
-             "|---|---|---|---|---|---|"]
+    table = ["| benchmark | runner | instructions | vs -I -S | wall median"
+             " | vs -I -S | wall min | vs -I -S |",
+             "|---|---|---|---|---|---|---|---|"]
     def baselines(*args):
         return [("python3.11 -I -S", [PY, "-I", "-S", *args]),
                 ("python3.11", [PY, *args]),
@@ -95,7 +103,7 @@ def main():
     table += row("-c pass", [py, "-I", "-S", "-c", "pass"],
                  baselines("-c", "pass"), 100)
     table += row("hello app", [hello], baselines(hello_py), 100)
-    table += row("import stdlib", [stdlib], baselines(stdlib_py), 20)
+    table += row("import stdlib", [stdlib], baselines(stdlib_py), 30)
     size = os.path.getsize(hello)
     payload = size - os.path.getsize(os.path.join(build, "kiln-launcher-3.11"))
     text = "\n".join(table) + "\n\n" + "\n".join([
