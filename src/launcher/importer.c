@@ -658,7 +658,25 @@ static PyObject *kiln_excepthook(PyObject *mod, PyObject *const *args,
     return PyObject_Vectorcall(fallback, args, 3, NULL);
 }
 
+/* sys.path_hooks entry: this importer for <exe> and the folders in it. */
+static PyObject *kiln_path_hook(PyObject *mod, PyObject *path)
+{
+    Py_ssize_t len;
+
+    (void)mod;
+    if (PyUnicode_Check(path) && kst.exe &&
+        (PyUnicode_Compare(path, kst.exe) == 0 || packed_path(path, &len)))
+        return Py_NewRef(kst.importer);
+    if (PyErr_Occurred())
+        PyErr_Clear();
+    PyErr_SetString(PyExc_ImportError, "not a path inside the kiln "
+                    "executable");
+    return NULL;
+}
+
 static PyMethodDef kiln_methods[] = {
+    {"path_hook", kiln_path_hook, METH_O,
+     "Path hook: the importer for the executable's own path entries."},
     {"excepthook", (PyCFunction)(void (*)(void))kiln_excepthook,
      METH_FASTCALL, "Print a traceback with packed source lines."},
     {NULL, NULL, 0, NULL}};
@@ -858,32 +876,67 @@ done:
     return rc;
 }
 
+/* In an app: no file-system finder at all. */
+static int drop_path_finder(void)
+{
+    PyObject *path_finder, *meta_path = PySys_GetObject("meta_path");
+    Py_ssize_t at;
+    int rc = -1;
+
+    path_finder = import_attr("_frozen_importlib_external", "PathFinder");
+    if (path_finder && meta_path && PyList_Check(meta_path)) {
+        at = meta_path_index(meta_path, path_finder);
+        rc = at < 0 ? 0 : PySequence_DelItem(meta_path, at);
+    }
+    Py_XDECREF(path_finder);
+    return rc;
+}
+
+/* In interpreter mode the packed stdlib is the sys.path entry <exe>, served
+   through a path hook, so that sys.path order decides as under python3: a
+   script's folder shadows the stdlib, the stdlib shadows site-packages. */
+static int become_path_entry(void)
+{
+    PyObject *meta_path = PySys_GetObject("meta_path");
+    PyObject *hooks = PySys_GetObject("path_hooks"), *hook;
+    PyObject *cache = PySys_GetObject("path_importer_cache");
+    Py_ssize_t at;
+    int rc;
+
+    if (!meta_path || !PyList_Check(meta_path) || !hooks ||
+        !PyList_Check(hooks) || !cache || !PyDict_Check(cache)) {
+        PyErr_SetString(PyExc_RuntimeError, "sys.meta_path, sys.path_hooks "
+                        "or sys.path_importer_cache is not set up");
+        return -1;
+    }
+    at = meta_path_index(meta_path, kst.importer);
+    if (at >= 0 && PySequence_DelItem(meta_path, at) < 0)
+        return -1;
+    hook = import_attr("_kiln", "path_hook");
+    if (!hook)
+        return -1;
+    rc = PyList_Insert(hooks, 0, hook);
+    Py_DECREF(hook);
+    if (rc == 0)
+        PyDict_Clear(cache);
+    return rc;
+}
+
 int kiln_importer_finish(int hermetic)
 {
+    PyObject *hook;
+    int rc;
+
     if (fix_frozen_files() < 0)
         return -1;
-    PyObject *hook = NULL, *path_finder = NULL, *meta_path;
-    Py_ssize_t at;
-
-    if (hermetic) {
-        path_finder = import_attr("_frozen_importlib_external", "PathFinder");
-        meta_path = PySys_GetObject("meta_path");
-        if (!path_finder || !meta_path || !PyList_Check(meta_path))
-            goto error;
-        at = meta_path_index(meta_path, path_finder);
-        if (at >= 0 && PySequence_DelItem(meta_path, at) < 0)
-            goto error;
-    }
+    if ((hermetic ? drop_path_finder() : become_path_entry()) < 0)
+        return -1;
     hook = import_attr("_kiln", "excepthook");
-    if (!hook || PySys_SetObject("excepthook", hook) < 0)
-        goto error;
+    if (!hook)
+        return -1;
+    rc = PySys_SetObject("excepthook", hook);
     Py_DECREF(hook);
-    Py_XDECREF(path_finder);
-    return 0;
-error:
-    Py_XDECREF(hook);
-    Py_XDECREF(path_finder);
-    return -1;
+    return rc;
 }
 
 /* ---- running the app -------------------------------------------------- */

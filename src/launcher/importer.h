@@ -13,7 +13,9 @@ int kiln_importer_register(void);
    built-in and frozen importers. exe is the executable's absolute path. */
 int kiln_importer_install(const kp_pack *pack, const char *exe);
 /* After main initialization: in a hermetic app, drops the filesystem
-   finder; always installs the traceback hook that shows packed sources. */
+   finder; in interpreter mode, moves the importer from sys.meta_path to a
+   path hook for the sys.path entry <exe>; always installs the traceback
+   hook that shows packed sources. */
 int kiln_importer_finish(int hermetic);
 /* Runs the app's entry point; returns a process exit status, or -1 after a
    KeyboardInterrupt escaped (the caller exits by SIGINT). */

@@ -156,6 +156,7 @@ static int run(const kp_pack *pack, const char *exe, int argc, char **argv)
     int interpreter = (pack->flags & KP_RUN_MASK) == KP_RUN_INTERPRETER;
     PyConfig config;
     PyStatus status;
+    wchar_t *exe_w = NULL;
     int rc, interrupted;
 
     if (kiln_importer_register() != 0)
@@ -186,6 +187,14 @@ static int run(const kp_pack *pack, const char *exe, int argc, char **argv)
         if (PyStatus_Exception(status))
             goto fail;
         status = add_pythonpath(&config);
+        if (PyStatus_Exception(status))
+            goto fail;
+        /* The packed stdlib's place on sys.path, as /usr/lib/python3.X's. */
+        status = PyConfig_SetBytesString(&config, &exe_w, exe);
+        if (!PyStatus_Exception(status))
+            status = PyWideStringList_Append(&config.module_search_paths,
+                                             exe_w);
+        PyMem_RawFree(exe_w);
         if (PyStatus_Exception(status))
             goto fail;
     }

@@ -43,6 +43,16 @@ echo 'import nb, json, sys; print(nb.VALUE, sys.argv[1:], json.__file__ == sys.e
 run "$py" "$T/proj/main.py" 1 2
 expect_eq "script path" "neighbour ['1', '2'] True" "$OUT"
 
+# sys.path order decides, as under python3: the script's folder shadows the
+# stdlib; under -I (no script folder on sys.path) the packed stdlib wins.
+mkdir -p "$T/shadow"
+echo 'X = "mine"' >"$T/shadow/random.py"
+echo 'import random, sys; print(random.X, sys.path[-1] == sys.executable)' >"$T/shadow/main.py"
+run "$py" "$T/shadow/main.py"
+expect_eq "script folder shadows the stdlib" "mine True" "$OUT"
+run "$py" -I -c 'import random, sys; print(random.__file__ == sys.executable + "/random.py")'
+expect_eq "-I: packed stdlib" "True" "$OUT"
+
 # PYTHONPATH is honoured for what is not packed, ignored under -E and -I.
 echo 'WHERE = "pythonpath"' >"$T/pp/ppmod.py"
 out=$(PYTHONPATH="$T/pp" "$py" -c 'import ppmod; print(ppmod.WHERE)')
