@@ -95,13 +95,14 @@ $(BUILD)/python-static-$(PY_VERSION): bench/python_static.c
 # kiln on a PGO+LTO libpython built from Debian's python3.11 source, in
 # $(BUILD)/opt (20-30 minutes; not needed by anything else). The link-time
 # optimizer sees CPython's own code, whose warnings are not ours to fail on
-# (the plain build checks kiln's sources with -Werror).
+# (the plain build checks kiln's sources with -Werror). The launcher is
+# stripped: the library's debug information would add 20 MB to every app.
 OPT_PYTHON ?= $(BUILD)/optimized-python
 optimized:
 	tools/optimized-python.sh $(OPT_PYTHON)
 	$(MAKE) BUILD=$(BUILD)/opt LIBPYTHON=$(OPT_PYTHON)/current/libpython$(PY_VERSION).a \
 	    PY_INCLUDE="$(abspath $(OPT_PYTHON))/current/Include -I$(abspath $(OPT_PYTHON))/current" \
-	    LAUNCHER_LTO="-flto=auto -w" all $(BUILD)/opt/python-static-$(PY_VERSION)
+	    LAUNCHER_LTO="-flto=auto -w -s" all $(BUILD)/opt/python-static-$(PY_VERSION)
 
 clean:
 	rm -rf $(BUILD)
