@@ -627,6 +627,13 @@ int kiln_build(build_options *o)
         goto done;
     }
 
+    {
+        struct stat out_st; /* a previous build's output is not an input */
+        if (stat(output, &out_st) == 0) {
+            c.output_dev = out_st.st_dev;
+            c.output_ino = out_st.st_ino;
+        }
+    }
     vec_push(&c.extension_suffixes, xstrdup(t.ext_suffix));
     vec_push(&c.extension_suffixes, xstrdup(".abi3.so"));
     vec_push(&c.extension_suffixes, xstrdup(".so"));

@@ -227,7 +227,9 @@ static int walk(walker *w, const char *disk, const char *rel,
                 rc = error("cannot read %s: %s", full, strerror(errno));
         } else if (S_ISDIR(st.st_mode)) {
             rc = walk_dir(w, full, relname, prefix, name, where, &st, up);
-        } else if (S_ISREG(st.st_mode) && name[0] != '.') {
+        } else if (S_ISREG(st.st_mode) && name[0] != '.' &&
+                   !(st.st_dev == w->c->output_dev &&
+                     st.st_ino == w->c->output_ino)) {
             walk_file(w, full, relname, prefix, name, where);
         }
         free(full);

@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "util.h"
 
@@ -35,6 +36,8 @@ typedef struct {
 
 typedef struct {
     vec modules; /* module_item* */
+    dev_t output_dev; /* the output file, never packed; 0 if none yet */
+    ino_t output_ino;
     vec files;   /* file_item*: data files inside packages */
     vec extension_suffixes; /* char*, e.g. .cpython-311-x86_64-linux-gnu.so */
 } collection;

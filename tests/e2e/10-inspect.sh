@@ -38,6 +38,13 @@ expect_not_contains "no test package" "  test.support" "$OUT"
 expect_not_contains "no idlelib" "  idlelib" "$OUT"
 expect_not_contains "no ensurepip" "  ensurepip" "$OUT"
 
+# An output written inside a packed package is not packed by the next build.
+build -m tool --path "$T/src" -o "$T/src/tool/res/app"
+build -m tool --path "$T/src" -o "$T/src/tool/res/app"
+run "$KILN" inspect "$T/src/tool/res/app"
+expect_not_contains "previous output not packed" "  tool/res/app" "$OUT"
+expect_contains "data still packed" "  tool/res/data.txt" "$OUT"
+
 build --interpreter -o "$T/py"
 run "$KILN" inspect "$T/py"
 expect_contains "interpreter mode" "runs:     interpreter" "$OUT"
