@@ -744,38 +744,26 @@ static int set_cached_suffix(void)
     return kst.cached_suffix ? 0 : -1;
 }
 
-/* The frozen modules this interpreter really has (none when started with
-   -X frozen_modules=off; 3.10 has no list). */
+/* The frozen modules this interpreter really has: none when started with
+   -X frozen_modules=off; 3.10 has no list. */
 static PyObject *usable_frozen_names(void)
 {
-    PyObject *imp = PyImport_ImportModule("_imp"), *names = NULL, *set;
-    PyObject *iter = NULL, *name;
+    const PyConfig *config =
+        _PyInterpreterState_GetConfig(PyInterpreterState_Get());
+    PyObject *imp, *names;
 
-    set = imp ? PySet_New(NULL) : NULL;
-    if (!set)
-        goto done;
-    names = PyObject_CallMethod(imp, "_frozen_module_names", NULL);
-    if (!names) {
-        if (PyErr_ExceptionMatches(PyExc_AttributeError))
-            PyErr_Clear();
-        goto done;
-    }
-    iter = PyObject_GetIter(names);
-    while (iter && (name = PyIter_Next(iter))) {
-        PyObject *found = PyObject_CallMethod(imp, "find_frozen", "O", name);
-        int rc = found ? (found == Py_None ? 0 : PySet_Add(set, name)) : -1;
-        Py_XDECREF(found);
-        Py_DECREF(name);
-        if (rc < 0)
-            break;
-    }
-done:
-    Py_XDECREF(iter);
-    Py_XDECREF(names);
+    if (!config->use_frozen_modules)
+        return PySet_New(NULL);
+    imp = PyImport_ImportModule("_imp");
+    names = imp ? PyObject_CallMethod(imp, "_frozen_module_names", NULL)
+                : NULL;
     Py_XDECREF(imp);
-    if (PyErr_Occurred())
-        Py_CLEAR(set);
-    return set;
+    if (!names && PyErr_ExceptionMatches(PyExc_AttributeError)) {
+        PyErr_Clear();
+        return PySet_New(NULL);
+    }
+    Py_SETREF(names, names ? PySet_New(names) : NULL);
+    return names;
 }
 
 int kiln_importer_install(const kp_pack *pack, const char *exe)
@@ -784,8 +772,11 @@ int kiln_importer_install(const kp_pack *pack, const char *exe)
 
     kst.pack = pack;
     kst.exe = PyUnicode_DecodeFSDefault(exe);
-    module = kst.exe ? PyImport_ImportModule("_kiln") : NULL;
-    if (!module)
+    /* Made directly rather than imported: importlib's Python path for a
+       built-in module costs more than the rest of the set-up together. */
+    module = kst.exe ? PyInit__kiln() : NULL;
+    if (!module || !PySys_GetObject("modules") ||
+        PyDict_SetItemString(PySys_GetObject("modules"), "_kiln", module) < 0)
         goto error;
     kst.importer = PyObject_CallNoArgs((PyObject *)&ImporterType);
     kst.module_spec = import_attr("_frozen_importlib", "ModuleSpec");
@@ -829,7 +820,7 @@ error:
    the frozen modules imported so far the __file__ python3 gives them. */
 static int fix_frozen_files(void)
 {
-    PyObject *resolve, *modules, *items = NULL;
+    PyObject *resolve, *modules, *values = NULL;
     int rc = -1;
 
     if (PySys_SetObject("_stdlib_dir", kst.exe) < 0)
@@ -839,39 +830,37 @@ static int fix_frozen_files(void)
     if (!resolve || !modules)
         goto done;
     Py_SETREF(resolve, PyObject_GetAttrString(resolve, "_resolve_filename"));
-    items = resolve ? PyMapping_Items(modules) : NULL;
-    for (Py_ssize_t i = 0; items && i < PyList_GET_SIZE(items); i++) {
-        PyObject *name = PyTuple_GET_ITEM(PyList_GET_ITEM(items, i), 0);
-        PyObject *mod = PyTuple_GET_ITEM(PyList_GET_ITEM(items, i), 1);
-        PyObject *spec, *state = NULL, *origname = NULL, *res = NULL;
-        int skip;
+    values = resolve ? PyMapping_Values(modules) : NULL;
+    for (Py_ssize_t i = 0; values && i < PyList_GET_SIZE(values); i++) {
+        PyObject *mod = PyList_GET_ITEM(values, i), *dict, *spec, *state;
+        PyObject *origname = NULL, *res = NULL;
 
-        if (PyObject_HasAttrString(mod, "__file__"))
+        if (!PyModule_Check(mod))
             continue;
-        spec = PyObject_GetAttrString(mod, "__spec__");
-        skip = !spec || spec == Py_None;
-        if (!skip)
-            state = PyObject_GetAttrString(spec, "loader_state");
+        dict = PyModule_GetDict(mod);
+        spec = PyDict_GetItemString(dict, "__spec__"); /* borrowed */
+        if (PyDict_GetItemString(dict, "__file__") || !spec || spec == Py_None)
+            continue;
+        state = PyObject_GetAttrString(spec, "loader_state");
         if (state && state != Py_None)
             origname = PyObject_GetAttrString(state, "origname");
         if (origname && origname != Py_None)
             res = PyObject_CallFunction(
-                resolve, "OOi", origname, name,
-                PyObject_HasAttrString(mod, "__path__"));
+                resolve, "OOi", origname, PyModule_GetNameObject(mod),
+                PyDict_GetItemString(dict, "__path__") != NULL);
         if (res && PyTuple_Check(res) && PyTuple_GET_SIZE(res) == 2 &&
             PyTuple_GET_ITEM(res, 0) != Py_None) {
-            PyObject_SetAttrString(mod, "__file__", PyTuple_GET_ITEM(res, 0));
+            PyDict_SetItemString(dict, "__file__", PyTuple_GET_ITEM(res, 0));
             PyObject_SetAttrString(state, "filename", PyTuple_GET_ITEM(res, 0));
         }
         PyErr_Clear(); /* a module that refuses attributes keeps its own */
         Py_XDECREF(res);
         Py_XDECREF(origname);
         Py_XDECREF(state);
-        Py_XDECREF(spec);
     }
-    rc = items ? 0 : -1;
+    rc = values ? 0 : -1;
 done:
-    Py_XDECREF(items);
+    Py_XDECREF(values);
     Py_XDECREF(resolve);
     return rc;
 }
