@@ -124,6 +124,67 @@ static PyStatus set_paths(PyConfig *config, const char *exe)
     return PyStatus_Ok();
 }
 
+/* Lexical normalization of an absolute path, as os.path.normpath: drops
+   "." and empty parts and folds "..", in place. */
+static void normalize_path(char *path)
+{
+    char *out = path, *in = path;
+
+    while (*in) {
+        size_t len;
+        while (*in == '/')
+            in++;
+        len = strcspn(in, "/");
+        if (len == 0)
+            break;
+        if (len == 1 && in[0] == '.') {
+            /* skip */
+        } else if (len == 2 && in[0] == '.' && in[1] == '.') {
+            while (out > path && *--out != '/')
+                ;
+        } else {
+            *out++ = '/';
+            memmove(out, in, len);
+            out += len;
+        }
+        in += len;
+    }
+    if (out == path)
+        *out++ = '/';
+    *out = '\0';
+}
+
+/* sys.executable as python3 computes it: argv[0] made absolute, or found on
+   PATH, without resolving symlinks, so that a venv's bin/python keeps its
+   own path and site.py finds the venv's pyvenv.cfg. NULL if not found. */
+static char *invoked_path(const char *argv0)
+{
+    char buf[PATH_MAX], cwd[PATH_MAX];
+    const char *path = getenv("PATH");
+
+    if (!argv0 || !*argv0)
+        return NULL;
+    if (strchr(argv0, '/')) {
+        if (argv0[0] == '/')
+            snprintf(buf, sizeof buf, "%s", argv0);
+        else if (!getcwd(cwd, sizeof cwd) ||
+                 snprintf(buf, sizeof buf, "%s/%s", cwd, argv0) >=
+                     (int)sizeof buf)
+            return NULL;
+        normalize_path(buf);
+        return strdup(buf);
+    }
+    while (path && *path) {
+        size_t len = strcspn(path, ":");
+        if (len > 0 && snprintf(buf, sizeof buf, "%.*s/%s", (int)len, path,
+                                argv0) < (int)sizeof buf &&
+            access(buf, X_OK) == 0)
+            return buf[0] == '/' ? strdup(buf) : NULL;
+        path += len + (path[len] == ':');
+    }
+    return NULL;
+}
+
 /* PYTHONPATH entries, honoured in interpreter mode as python3 does. */
 static PyStatus add_pythonpath(PyConfig *config)
 {
@@ -157,6 +218,7 @@ static int run(const kp_pack *pack, const char *exe, int argc, char **argv)
     PyConfig config;
     PyStatus status;
     wchar_t *exe_w = NULL;
+    char *invoked;
     int rc, interrupted;
 
     if (kiln_importer_register() != 0)
@@ -189,6 +251,14 @@ static int run(const kp_pack *pack, const char *exe, int argc, char **argv)
         status = add_pythonpath(&config);
         if (PyStatus_Exception(status))
             goto fail;
+        invoked = invoked_path(argc > 0 ? argv[0] : NULL);
+        if (invoked) {
+            status = PyConfig_SetBytesString(&config, &config.executable,
+                                             invoked);
+            free(invoked);
+            if (PyStatus_Exception(status))
+                goto fail;
+        }
         /* The packed stdlib's place on sys.path, as /usr/lib/python3.X's. */
         status = PyConfig_SetBytesString(&config, &exe_w, exe);
         if (!PyStatus_Exception(status))

@@ -74,6 +74,15 @@ if command -v script >/dev/null; then
     expect_not_contains "REPL -q hides banner" "Type \"help\"" "$out"
 fi
 
+# sys.executable is the invoked path, as python3's: a venv made by the kiln
+# interpreter works, and its bin/python sees the venv.
+run "$py" -m venv --without-pip "$T/venv"
+expect_eq "venv: status" 0 "$RC"
+run "$T/venv/bin/python" -c 'import sys; print(sys.prefix, sys.executable, sys.path[-1])'
+expect_eq "venv python" "$T/venv $T/venv/bin/python $T/venv/lib/python3.11/site-packages" "$OUT"
+cd "$T" && run ./py -c 'import sys; print(sys.executable)'; cd - >/dev/null
+expect_eq "relative argv[0]" "$T/py" "$OUT"
+
 # sys.executable runs the same interpreter: subprocess works.
 run "$py" -c 'import subprocess, sys; print(subprocess.run([sys.executable, "-c", "print(6*7)"], capture_output=True, text=True).stdout.strip())'
 expect_eq "subprocess of sys.executable" "42" "$OUT"
