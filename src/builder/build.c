@@ -476,6 +476,58 @@ done:
     return rc;
 }
 
+/* ---- the script's neighbours ------------------------------------------- */
+
+static int app_provides(const collection *c, const char *top, size_t len)
+{
+    for (size_t i = 0; i < c->modules.n; i++) {
+        const module_item *m = c->modules.v[i];
+        if (m->from == FROM_APP && strncmp(m->name, top, len) == 0 &&
+            (m->name[len] == '\0' || m->name[len] == '.'))
+            return 1;
+    }
+    return 0;
+}
+
+/* python3 puts a script's folder first on sys.path: pack from it what the
+   script imports, and what those modules import in turn. Imports are read
+   from the sources (absolute imports only; dynamic ones are not seen). */
+static int collect_neighbours(kserver *s, collection *c, const char *script)
+{
+    char *dir = dir_name(script);
+    int rc = 0;
+
+    for (size_t i = 0; rc == 0 && i < c->modules.n; i++) {
+        module_item *m = c->modules.v[i];
+        uint32_t status;
+        uint8_t *out;
+        size_t len;
+        char *line, *save = NULL;
+
+        if (m->from != FROM_APP || !m->disk || (m->flags & KP_MOD_EXTENSION))
+            continue;
+        if (!m->bytes && read_file(m->disk, &m->bytes, &m->bytes_len) != 0) {
+            rc = -1;
+            break;
+        }
+        if (server_call(s, KC_OP_SCAN, 0, m->disk, m->bytes, m->bytes_len,
+                        &status, &out, &len) != 0) {
+            rc = -1;
+            break;
+        }
+        for (line = strtok_r((char *)out, "\n", &save);
+             status == KC_OK && line && rc == 0;
+             line = strtok_r(NULL, "\n", &save))
+            if (strcmp(line, "__main__") != 0 &&
+                !app_provides(c, line, strlen(line)) &&
+                collect_app_entry(c, dir, line) < 0)
+                rc = -1;
+        free(out);
+    }
+    free(dir);
+    return rc;
+}
+
 /* ---- the build ---------------------------------------------------------- */
 
 static void phase(const build_options *o, double *last, const char *what)
@@ -540,7 +592,7 @@ static int read_sources(collection *c, vec *jobs)
         module_item *m = c->modules.v[i];
         if (!m->disk)
             continue;
-        if (read_file(m->disk, &m->bytes, &m->bytes_len) != 0)
+        if (!m->bytes && read_file(m->disk, &m->bytes, &m->bytes_len) != 0)
             return -1;
         if (!(m->flags & KP_MOD_EXTENSION))
             vec_push(jobs, m);
@@ -642,6 +694,8 @@ int kiln_build(build_options *o)
     for (size_t i = 0; i < o->paths.n; i++)
         if (collect_app_path(&c, o->paths.v[i]) != 0)
             goto done;
+    if (o->script && collect_neighbours(&server, &c, o->script) != 0)
+        goto done;
     if (collect_stdlib(&c, t.stdlib, has_tkinter(t.dynload)) != 0 ||
         collect_dynload(&c, t.dynload, o->interpreter) != 0)
         goto done;

@@ -23,7 +23,8 @@ typedef struct ancestor {
 typedef struct {
     collection *c;
     int from;
-    int tk; /* stdlib: is _tkinter available? */
+    int tk;           /* stdlib: is _tkinter available? */
+    const char *only; /* if set, the one top-level entry to walk */
 } walker;
 
 enum { IN_ROOT = 0, IN_PACKAGE = 1, IN_DATA = 2 };
@@ -214,7 +215,11 @@ static int walk(walker *w, const char *disk, const char *rel,
 
     for (size_t i = 0; rc == 0 && i < names.n; i++) {
         const char *name = names.v[i];
-        char *full = xprintf("%s/%s", disk, name);
+        char *full;
+
+        if (where == IN_ROOT && w->only && strcmp(name, w->only) != 0)
+            continue;
+        full = xprintf("%s/%s", disk, name);
         char *relname = *rel ? xprintf("%s/%s", rel, name) : xstrdup(name);
         struct stat st;
 
@@ -239,9 +244,10 @@ static int walk(walker *w, const char *disk, const char *rel,
     return rc;
 }
 
-static int walk_root(collection *c, const char *dir, int from, int tk)
+static int walk_root(collection *c, const char *dir, int from, int tk,
+                     const char *only)
 {
-    walker w = {c, from, tk};
+    walker w = {c, from, tk, only};
     struct stat st;
 
     if (stat(dir, &st) != 0)
@@ -254,12 +260,46 @@ static int walk_root(collection *c, const char *dir, int from, int tk)
 
 int collect_app_path(collection *c, const char *dir)
 {
-    return walk_root(c, dir, FROM_APP, 1);
+    return walk_root(c, dir, FROM_APP, 1, NULL);
+}
+
+int collect_app_entry(collection *c, const char *dir, const char *top)
+{
+    char *candidate = xprintf("%s/%s", dir, top);
+    char *init = xprintf("%s/%s/__init__.py", dir, top);
+    struct stat st;
+    const char *entry = NULL;
+    int is_dir = stat(candidate, &st) == 0 && S_ISDIR(st.st_mode), rc = 0;
+
+    /* As python's FileFinder: a package folder, then an extension module,
+       then a .py module, then a namespace folder. */
+    if (is_dir && is_regular(init))
+        entry = top;
+    free(init);
+    for (size_t i = 0; !entry && i <= c->extension_suffixes.n; i++) {
+        const char *suffix = i < c->extension_suffixes.n
+                                 ? (const char *)c->extension_suffixes.v[i]
+                                 : ".py";
+        char *file = xprintf("%s/%s%s", dir, top, suffix);
+        if (is_regular(file)) {
+            free(candidate);
+            candidate = file;
+            entry = base_name(candidate);
+        } else {
+            free(file);
+        }
+    }
+    if (!entry && is_dir)
+        entry = top;
+    if (entry)
+        rc = walk_root(c, dir, FROM_APP, 1, entry);
+    free(candidate);
+    return entry ? (rc == 0 ? 1 : -1) : 0;
 }
 
 int collect_stdlib(collection *c, const char *dir, int tk)
 {
-    return walk_root(c, dir, FROM_STDLIB, tk);
+    return walk_root(c, dir, FROM_STDLIB, tk, NULL);
 }
 
 int collect_script(collection *c, const char *script)

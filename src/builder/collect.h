@@ -45,6 +45,9 @@ typedef struct {
 /* Packs everything importable under dir (a --path): modules, packages,
    namespace packages, extensions and data files inside packages. */
 int collect_app_path(collection *c, const char *dir);
+/* Packs what `import top` finds in dir, as python's FileFinder would:
+   1 when something was packed, 0 when dir has nothing by that name. */
+int collect_app_entry(collection *c, const char *dir, const char *top);
 /* Adds the script as module __main__; relpath is its base name. */
 int collect_script(collection *c, const char *script);
 /* The stdlib under dir, minus tests, idlelib, ensurepip, site-packages and,

@@ -138,50 +138,76 @@ static const char toml_py[] =
     "words = {str: 'a string', list: 'a list of strings', bool: 'true or '\n"
     "         'false', int: 'an integer'}\n"
     "try:\n"
-    "    with open(toml_path, 'rb') as f:\n"
+    "    with open(arg_name, 'rb') as f:\n"
     "        doc = tomllib.load(f)\n"
     "except tomllib.TOMLDecodeError as e:\n"
-    "    raise ValueError(f'{toml_path}: invalid TOML: {e}') from None\n"
+    "    raise ValueError(f'{arg_name}: invalid TOML: {e}') from None\n"
     "except OSError as e:\n"
-    "    raise ValueError(f'{toml_path}: {e.strerror}') from None\n"
+    "    raise ValueError(f'{arg_name}: {e.strerror}') from None\n"
     "table = doc.get('tool', {}).get('kiln', {})\n"
     "if not isinstance(table, dict):\n"
-    "    raise ValueError(f'{toml_path}: [tool.kiln] must be a table')\n"
+    "    raise ValueError(f'{arg_name}: [tool.kiln] must be a table')\n"
     "lines = []\n"
     "for key, value in table.items():\n"
     "    if key not in known:\n"
-    "        raise ValueError(f'{toml_path}: [tool.kiln] has unknown key '\n"
+    "        raise ValueError(f'{arg_name}: [tool.kiln] has unknown key '\n"
     "                         f'{key!r}; known keys: {\", \".join(known)}')\n"
     "    kind = known[key]\n"
     "    if type(value) is not kind:\n"
-    "        raise ValueError(f'{toml_path}: [tool.kiln] {key} must be '\n"
+    "        raise ValueError(f'{arg_name}: [tool.kiln] {key} must be '\n"
     "                         f'{words[kind]}, not {type(value).__name__}')\n"
     "    items = value if kind is list else [value]\n"
     "    for item in items:\n"
     "        if kind is list and not isinstance(item, str):\n"
-    "            raise ValueError(f'{toml_path}: [tool.kiln] {key} must '\n"
+    "            raise ValueError(f'{arg_name}: [tool.kiln] {key} must '\n"
     "                             'hold strings')\n"
     "        if isinstance(item, bool):\n"
     "            item = 'true' if item else 'false'\n"
     "        item = str(item)\n"
     "        if '\\n' in item:\n"
-    "            raise ValueError(f'{toml_path}: [tool.kiln] {key} holds '\n"
+    "            raise ValueError(f'{arg_name}: [tool.kiln] {key} holds '\n"
     "                             'a newline')\n"
     "        lines.append(f'{key}={item}\\n')\n"
     "result = ''.join(lines)\n";
 
-/* Runs a snippet that leaves its answer in `result`. */
-static int run_snippet(const char *code, const char *toml_path)
+/* The top-level names that a source imports absolutely, one a line, found
+   with ast; a source that does not parse imports nothing (compiling it
+   reports the error). */
+static const char scan_py[] =
+    "import ast\n"
+    "names = set()\n"
+    "try:\n"
+    "    tree = ast.parse(arg_data)\n"
+    "except (SyntaxError, ValueError):\n"
+    "    tree = None\n"
+    "for node in ast.walk(tree) if tree else ():\n"
+    "    if isinstance(node, ast.Import):\n"
+    "        names.update(a.name.partition('.')[0] for a in node.names)\n"
+    "    elif isinstance(node, ast.ImportFrom) and node.level == 0:\n"
+    "        names.add(node.module.partition('.')[0])\n"
+    "result = ''.join(n + '\\n' for n in sorted(names))\n";
+
+/* Runs a snippet that leaves its answer in `result`; the request's name
+   and data are there as arg_name (str) and arg_data (bytes). */
+static int run_snippet(const char *code, const char *name, const char *data,
+                       size_t len)
 {
-    PyObject *globals = PyDict_New(), *res = NULL, *result;
+    PyObject *globals = PyDict_New(), *res = NULL, *result, *arg;
     int rc;
 
     if (!globals)
         return reply_exception();
-    if (PyDict_SetItemString(globals, "__builtins__", PyEval_GetBuiltins()) ||
-        (toml_path && PyDict_SetItemString(
-                          globals, "toml_path",
-                          PyUnicode_DecodeFSDefault(toml_path)) < 0))
+    if (PyDict_SetItemString(globals, "__builtins__", PyEval_GetBuiltins()))
+        goto error;
+    arg = PyUnicode_DecodeFSDefault(name);
+    rc = arg ? PyDict_SetItemString(globals, "arg_name", arg) : -1;
+    Py_XDECREF(arg);
+    if (rc < 0)
+        goto error;
+    arg = PyBytes_FromStringAndSize(data, (Py_ssize_t)len);
+    rc = arg ? PyDict_SetItemString(globals, "arg_data", arg) : -1;
+    Py_XDECREF(arg);
+    if (rc < 0)
         goto error;
     res = PyRun_String(code, Py_file_input, globals, globals);
     if (!res)
@@ -225,13 +251,16 @@ static int serve(void)
         data[head[3]] = '\0';
         switch (head[0]) {
         case KC_OP_INFO:
-            rc = run_snippet(info_py, NULL);
+            rc = run_snippet(info_py, name, data, head[3]);
             break;
         case KC_OP_COMPILE:
             rc = do_compile(name, data, (int)head[1]);
             break;
         case KC_OP_TOML:
-            rc = run_snippet(toml_py, name);
+            rc = run_snippet(toml_py, name, data, head[3]);
+            break;
+        case KC_OP_SCAN:
+            rc = run_snippet(scan_py, name, data, head[3]);
             break;
         default:
             rc = reply(KC_ERROR, "unknown request", 15);

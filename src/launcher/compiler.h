@@ -10,6 +10,7 @@ enum {
     KC_OP_INFO = 'I',    /* -> key=value lines about this CPython */
     KC_OP_COMPILE = 'C', /* name=co_filename, arg=optimize, data=source */
     KC_OP_TOML = 'T',    /* name=pyproject.toml -> key=value lines */
+    KC_OP_SCAN = 'S',    /* data=source -> top-level names it imports */
     KC_OK = 0,
     KC_ERROR = 1
 };

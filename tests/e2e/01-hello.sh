@@ -27,12 +27,36 @@ expect_eq "hermetic" "1 1 False
 ['Importer', 'type', 'type']
 1" "$OUT"
 
-# A module that is not packed is not found on disk either.
+# A module that is not packed is not found on disk either: a dynamic import
+# is not seen at build time, so sidemod stays out.
 mkdir -p "$T/side"
 echo 'print("from disk")' >"$T/side/sidemod.py"
-echo 'import sidemod' >"$T/side/main.py"
+echo 'import importlib; importlib.import_module("side" + "mod")' >"$T/side/main.py"
 build "$T/side/main.py" -o "$T/side/app"
 cd "$T/side" && run ./app; cd - >/dev/null
 expect_eq "unpacked module exit" 1 "$RC"
 expect_contains "unpacked module error" "ModuleNotFoundError: No module named 'sidemod'" "$ERR"
+
+# What the script imports from its own folder is packed, as python3 would
+# find it there: modules, packages, and what they import in turn; the rest
+# of the folder is not.
+mkdir -p "$T/proj/util" "$T/proj/unused"
+cat >"$T/proj/main.py" <<'PY'
+import helper
+from util import fmt
+print(helper.greet(), fmt.shout("x"))
+PY
+printf 'import deep\ndef greet():\n    return "hi " + deep.NAME\n' >"$T/proj/helper.py"
+echo 'NAME = "deep"' >"$T/proj/deep.py"
+touch "$T/proj/util/__init__.py"
+echo 'def shout(s): return s.upper()' >"$T/proj/util/fmt.py"
+echo 'raise SystemExit("never packed")' >"$T/proj/unused/__init__.py"
+echo 'import nothing_here' >"$T/proj/stray.py"
+build "$T/proj/main.py" -o "$T/projapp"
+rm -rf "$T/proj"
+run "$T/projapp"
+expect_eq "neighbours packed" "hi deep X" "$OUT"
+run "$KILN" inspect "$T/projapp"
+expect_not_contains "unused folder not packed" "  unused" "$OUT"
+expect_not_contains "stray module not packed" "  stray" "$OUT"
 finish
