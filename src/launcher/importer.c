@@ -32,6 +32,7 @@ static struct {
     PyObject *cached_suffix; /* ".cpython-311.pyc", or NULL */
     PyObject *frozen;        /* set: names with a frozen code object */
     PyObject *get_frozen_object;
+    PyObject *lazycache; /* linecache.lazycache, once linecache is loaded */
     long optimize; /* sys.flags.optimize of this process */
 } kst;
 
@@ -447,6 +448,39 @@ static PyObject *Importer_create_module(PyObject *self, PyObject *spec)
     return res;
 }
 
+/* linecache reads a file's lines from disk, or through the module globals
+   it is handed; warnings hand it none. So that warnings show source lines
+   too, packed modules are registered with linecache.lazycache(): all of
+   them when linecache is imported, each one after that as it loads. */
+static void register_lines(PyObject *lazycache, PyObject *module)
+{
+    PyObject *dict = PyModule_GetDict(module), *file, *res;
+
+    file = dict ? PyDict_GetItemString(dict, "__file__") : NULL;
+    if (!file || PyDict_GetItemString(dict, "__loader__") != kst.importer)
+        return;
+    res = PyObject_CallFunctionObjArgs(lazycache, file, dict, NULL);
+    Py_XDECREF(res);
+}
+
+static void note_lines(PyObject *fullname, PyObject *module)
+{
+    PyObject *modules, *values;
+
+    if (kst.lazycache) {
+        register_lines(kst.lazycache, module);
+    } else if (PyUnicode_CompareWithASCIIString(fullname, "linecache") == 0) {
+        kst.lazycache = PyObject_GetAttrString(module, "lazycache");
+        modules = PySys_GetObject("modules");
+        values = kst.lazycache && modules ? PyDict_Values(modules) : NULL;
+        for (Py_ssize_t i = 0; values && i < PyList_GET_SIZE(values); i++)
+            if (PyModule_Check(PyList_GET_ITEM(values, i)))
+                register_lines(kst.lazycache, PyList_GET_ITEM(values, i));
+        Py_XDECREF(values);
+    }
+    PyErr_Clear(); /* source lines are a nicety: never fail an import */
+}
+
 static PyObject *Importer_exec_module(PyObject *self, PyObject *module)
 {
     PyObject *spec, *fullname = NULL, *code = NULL, *res = NULL;
@@ -474,6 +508,8 @@ static PyObject *Importer_exec_module(PyObject *self, PyObject *module)
     }
     res = exec_code(code, PyModule_GetDict(module));
     Py_XSETREF(res, res ? Py_NewRef(Py_None) : NULL);
+    if (res && (e.flags & KP_MOD_SOURCE))
+        note_lines(fullname, module);
 done:
     Py_XDECREF(code);
     Py_XDECREF(fullname);

@@ -39,6 +39,13 @@ run "$T/std"
 expect_contains "stdlib frame" "/std/json/decoder.py\", line" "$ERR"
 expect_contains "stdlib line" "obj, end = self.scan_once(s, idx)" "$ERR"
 
+# Warnings show their source line too, as python3's do.
+printf 'import warnings\ndef f():\n    warnings.warn("careful", UserWarning)\nf()\n' >"$T/warn.py"
+build "$T/warn.py" -o "$T/warn"
+run "$T/warn"
+expect_eq "warning with source line" "$T/warn/warn.py:3: UserWarning: careful
+  warnings.warn(\"careful\", UserWarning)" "$ERR"
+
 build --no-source "$T/app.py" --path "$T/src" -o "$T/nosrc"
 run "$T/nosrc"
 expect_eq "no-source exit" 1 "$RC"
