@@ -9,8 +9,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,11 +17,11 @@
 
 #include "cache.h"
 #include "collect.h"
+#include "compile.h"
 #include "fdio.h"
 #include "kpack.h"
 #include "server.h"
 
-#define MAX_SERVERS 8
 #define MAX_SHOWN_ERRORS 20
 
 typedef struct {
@@ -193,137 +191,6 @@ static int load_config(kserver *s, build_options *o, vec *owned)
     free(dir);
     free(out);
     return 0;
-}
-
-/* ---- compiling ---------------------------------------------------------- */
-
-typedef struct {
-    kserver server;
-    vec *jobs;
-    atomic_size_t *next, *done;
-    int optimize;
-    int broken;
-} worker;
-
-/* "TYPE\tLINE\tCOL\tMSG\tTEXT" from the server, or a plain message. */
-static char *compile_error(const module_item *m, char *reply)
-{
-    char *f[5] = {0}, *save = NULL, *p = reply, *text;
-    int n = 0;
-
-    if (strchr(reply, '\t')) {
-        for (; n < 5; n++) {
-            f[n] = strtok_r(n ? NULL : p, "\t", &save);
-            if (!f[n])
-                break;
-        }
-    }
-    if (n < 4)
-        return xprintf("%s: %s", m->disk, reply);
-    text = f[4] && strcmp(f[4], "None") ? f[4] : "";
-    text[strcspn(text, "\n")] = '\0';
-    while (*text == ' ' || *text == '\t')
-        text++;
-    return xprintf("%s:%s:%s: %s: %s%s%s", m->disk, f[1], f[2], f[0], f[3],
-                   *text ? "\n    " : "", text);
-}
-
-static void *worker_main(void *arg)
-{
-    worker *w = arg;
-
-    for (;;) {
-        size_t i = atomic_fetch_add(w->next, 1);
-        module_item *m;
-        uint32_t status;
-        uint8_t *out;
-        size_t len;
-
-        if (i >= w->jobs->n)
-            break;
-        m = w->jobs->v[i];
-        if (server_call(&w->server, KC_OP_COMPILE, (uint32_t)w->optimize,
-                        m->relpath, m->bytes, m->bytes_len, &status, &out,
-                        &len)) {
-            w->broken = 1;
-            break;
-        }
-        if (status == KC_OK) {
-            m->code = out;
-            m->code_len = len;
-        } else {
-            m->error = compile_error(m, (char *)out);
-            free(out);
-        }
-        atomic_fetch_add(w->done, 1);
-    }
-    return NULL;
-}
-
-static void progress(double start, int quiet, const char *what, size_t done,
-                     size_t total)
-{
-    static int shown;
-    if (quiet || now_seconds() - start < 1.0)
-        return;
-    if (isatty(2)) {
-        fprintf(stderr, "\rkiln: %s %zu/%zu", what, done, total);
-        if (done == total)
-            fputc('\n', stderr);
-        shown = 1;
-    } else if (!shown || done == total) {
-        fprintf(stderr, "kiln: %s %zu/%zu\n", what, done, total);
-        shown = done != total;
-    }
-}
-
-static int compile_all(const char *launcher, kserver *first, vec *jobs,
-                       int optimize, double start, int quiet)
-{
-    worker w[MAX_SERVERS];
-    pthread_t threads[MAX_SERVERS];
-    atomic_size_t next = 0, done = 0;
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    int n = cores < 1 ? 1 : cores > MAX_SERVERS ? MAX_SERVERS : (int)cores;
-    int started = 0, rc = 0;
-
-    if ((size_t)n > jobs->n / 50 + 1)
-        n = (int)(jobs->n / 50 + 1);
-    for (int i = 0; i < n; i++) {
-        w[i] = (worker){.jobs = jobs, .next = &next, .done = &done,
-                        .optimize = optimize};
-        if (i == 0)
-            w[i].server = *first;
-        else if (server_start(&w[i].server, launcher) != 0)
-            break;
-        if (pthread_create(&threads[i], NULL, worker_main, &w[i]) != 0) {
-            if (i > 0)
-                server_stop(&w[i].server);
-            break;
-        }
-        started++;
-    }
-    if (started == 0)
-        return error("cannot start a compile thread");
-    while (atomic_load(&done) < jobs->n) {
-        int alive = 0;
-        for (int i = 0; i < started; i++)
-            alive += !w[i].broken;
-        if (!alive)
-            break;
-        progress(start, quiet, "compiling", atomic_load(&done), jobs->n);
-        usleep(50000);
-    }
-    for (int i = 0; i < started; i++) {
-        pthread_join(threads[i], NULL);
-        if (w[i].broken)
-            rc = -1;
-        if (i > 0)
-            server_stop(&w[i].server);
-    }
-    if (rc == 0)
-        progress(start, quiet, "compiling", jobs->n, jobs->n);
-    return rc;
 }
 
 /* ---- writing ------------------------------------------------------------ */
