@@ -4,7 +4,7 @@
 # launcher (make optimized). Debian's own static libpython3.11.a is built
 # without PGO and LTO, unlike /usr/bin/python3.11; see docs/performance.md.
 # The stdlib and lib-dynload still come from Debian's python3.11: same
-# version, same ABI. Takes 20-30 minutes on two cores.
+# version, same ABI. Takes about 20 minutes on two quiet cores.
 set -eu
 DIR=${1:?usage: optimized-python.sh DIR}
 mkdir -p "$DIR"
