@@ -413,18 +413,15 @@ static PyObject *new_module(PyObject *spec, PyObject *fullname,
         PyDict_SetItemString(dict, "__file__", file) < 0 ||
         (cached && PyDict_SetItemString(dict, "__cached__", cached) < 0))
         goto error;
-    Py_DECREF(parent);
-    Py_DECREF(file);
-    Py_XDECREF(cached);
-    Py_XDECREF(path);
-    return module;
+    goto done;
 error:
-    Py_DECREF(module);
+    Py_CLEAR(module);
+done:
     Py_XDECREF(parent);
     Py_XDECREF(file);
     Py_XDECREF(cached);
     Py_XDECREF(path);
-    return NULL;
+    return module;
 }
 
 static PyObject *Importer_create_module(PyObject *self, PyObject *spec)
@@ -869,7 +866,7 @@ static int fix_frozen_files(void)
     values = resolve ? PyMapping_Values(modules) : NULL;
     for (Py_ssize_t i = 0; values && i < PyList_GET_SIZE(values); i++) {
         PyObject *mod = PyList_GET_ITEM(values, i), *dict, *spec, *state;
-        PyObject *origname = NULL, *res = NULL;
+        PyObject *origname = NULL, *name = NULL, *res = NULL;
 
         if (!PyModule_Check(mod))
             continue;
@@ -880,9 +877,11 @@ static int fix_frozen_files(void)
         state = PyObject_GetAttrString(spec, "loader_state");
         if (state && state != Py_None)
             origname = PyObject_GetAttrString(state, "origname");
-        if (origname && origname != Py_None)
+        name = origname && origname != Py_None ? PyModule_GetNameObject(mod)
+                                                : NULL;
+        if (name)
             res = PyObject_CallFunction(
-                resolve, "OOi", origname, PyModule_GetNameObject(mod),
+                resolve, "OOi", origname, name,
                 PyDict_GetItemString(dict, "__path__") != NULL);
         if (res && PyTuple_Check(res) && PyTuple_GET_SIZE(res) == 2 &&
             PyTuple_GET_ITEM(res, 0) != Py_None) {
@@ -891,6 +890,7 @@ static int fix_frozen_files(void)
         }
         PyErr_Clear(); /* a module that refuses attributes keeps its own */
         Py_XDECREF(res);
+        Py_XDECREF(name);
         Py_XDECREF(origname);
         Py_XDECREF(state);
     }

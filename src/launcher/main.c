@@ -164,25 +164,27 @@ static char *invoked_path(const char *argv0)
 
     if (!argv0 || !*argv0)
         return NULL;
-    if (strchr(argv0, '/')) {
-        if (argv0[0] == '/')
-            snprintf(buf, sizeof buf, "%s", argv0);
-        else if (!getcwd(cwd, sizeof cwd) ||
-                 snprintf(buf, sizeof buf, "%s/%s", cwd, argv0) >=
-                     (int)sizeof buf)
+    buf[0] = '\0';
+    if (argv0[0] == '/') {
+        snprintf(buf, sizeof buf, "%s", argv0);
+    } else if (strchr(argv0, '/')) {
+        if (!getcwd(cwd, sizeof cwd) ||
+            snprintf(buf, sizeof buf, "%s/%s", cwd, argv0) >= (int)sizeof buf)
             return NULL;
-        normalize_path(buf);
-        return strdup(buf);
+    } else {
+        while (path && *path && !buf[0]) {
+            size_t len = strcspn(path, ":");
+            if (len == 0 || snprintf(buf, sizeof buf, "%.*s/%s", (int)len,
+                                     path, argv0) >= (int)sizeof buf ||
+                access(buf, X_OK) != 0)
+                buf[0] = '\0';
+            path += len + (path[len] == ':');
+        }
     }
-    while (path && *path) {
-        size_t len = strcspn(path, ":");
-        if (len > 0 && snprintf(buf, sizeof buf, "%.*s/%s", (int)len, path,
-                                argv0) < (int)sizeof buf &&
-            access(buf, X_OK) == 0)
-            return buf[0] == '/' ? strdup(buf) : NULL;
-        path += len + (path[len] == ':');
-    }
-    return NULL;
+    if (buf[0] != '/')
+        return NULL; /* not found, or found through a relative PATH entry */
+    normalize_path(buf);
+    return strdup(buf);
 }
 
 /* PYTHONPATH entries, honoured in interpreter mode as python3 does. */
@@ -329,7 +331,11 @@ int main(int argc, char **argv)
     if (find_self(exe) != 0)
         return fatal("cannot find this executable's path (/proc/self/exe: "
                      "%s)", strerror(errno));
-    fd = open(exe, O_RDONLY | O_CLOEXEC);
+    /* /proc/self/exe is the running file even if its path was replaced
+       since (by a rebuild, say); the path is only the fallback. */
+    fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        fd = open(exe, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return fatal("cannot open %s: %s", exe, strerror(errno));
     if (!has_trailer_magic(fd)) {
