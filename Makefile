@@ -32,6 +32,12 @@ HEADERS      := $(wildcard src/*/*.h)
 
 LAUNCHER := kiln-launcher-$(PY_VERSION)
 TARGET_H := $(BUILD)/py$(PY_VERSION)/target.h
+# Python code of the launcher lives in src/launcher/py/*.py and is built in
+# as C strings: src/launcher/py/x.py becomes $(BUILD)/gen/x.py.h.
+EMBED_PY := $(wildcard src/launcher/py/*.py)
+EMBED_H  := $(patsubst src/launcher/py/%,$(BUILD)/gen/%.h,$(EMBED_PY))
+LAUNCHER_DEPS := $(LAUNCHER_SRC) $(FORMAT_SRC) $(COMMON_SRC) $(HEADERS) $(TARGET_H) $(EMBED_H)
+LAUNCHER_INCLUDES := $(INCLUDES) -I$(BUILD)/py$(PY_VERSION) -I$(BUILD)/gen -I$(PY_INCLUDE)
 
 .PHONY: all install demo check bench deps check-deps unit-test fuzz e2e san optimized clean
 all: $(BUILD)/kiln $(BUILD)/$(LAUNCHER)
@@ -41,12 +47,17 @@ $(TARGET_H):
 	$(PYTHON) -c 'import importlib.util as u; print("#define KILN_PY_MAGIC 0x%08xu" % int.from_bytes(u.MAGIC_NUMBER, "little"))' > $@.tmp
 	mv $@.tmp $@
 
+$(BUILD)/gen/%.py.h: src/launcher/py/%.py tools/embed.py
+	@mkdir -p $(@D)
+	$(PYTHON) tools/embed.py $(subst .,_,$(*F))_py $< > $@.tmp
+	mv $@.tmp $@
+
 $(BUILD)/kiln: $(BUILDER_SRC) $(FORMAT_SRC) $(COMMON_SRC) $(HEADERS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(INCLUDES) -o $@ $(BUILDER_SRC) $(FORMAT_SRC) $(COMMON_SRC) -lpthread
 
-$(BUILD)/$(LAUNCHER): $(LAUNCHER_SRC) $(FORMAT_SRC) $(COMMON_SRC) $(HEADERS) $(TARGET_H)
-	$(CC) $(CFLAGS) $(INCLUDES) -I$(BUILD)/py$(PY_VERSION) -I$(PY_INCLUDE) \
+$(BUILD)/$(LAUNCHER): $(LAUNCHER_DEPS)
+	$(CC) $(CFLAGS) $(LAUNCHER_INCLUDES) \
 	    $(LAUNCHER_LDFLAGS) -o $@ $(LAUNCHER_SRC) $(FORMAT_SRC) $(COMMON_SRC) \
 	    $(LIBPYTHON) $(LAUNCHER_LIBS)
 
@@ -55,9 +66,9 @@ san: $(BUILD)/san/kiln $(BUILD)/san/$(LAUNCHER)
 $(BUILD)/san/kiln: $(BUILDER_SRC) $(FORMAT_SRC) $(COMMON_SRC) $(HEADERS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(SAN_FLAGS) $(INCLUDES) -o $@ $(BUILDER_SRC) $(FORMAT_SRC) $(COMMON_SRC) -lpthread
-$(BUILD)/san/$(LAUNCHER): $(LAUNCHER_SRC) $(FORMAT_SRC) $(COMMON_SRC) $(HEADERS) $(TARGET_H)
+$(BUILD)/san/$(LAUNCHER): $(LAUNCHER_DEPS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(SAN_FLAGS) $(INCLUDES) -I$(BUILD)/py$(PY_VERSION) -I$(PY_INCLUDE) \
+	$(CC) $(CFLAGS) $(SAN_FLAGS) $(LAUNCHER_INCLUDES) \
 	    $(LAUNCHER_LDFLAGS) -o $@ $(LAUNCHER_SRC) $(FORMAT_SRC) $(COMMON_SRC) \
 	    $(LIBPYTHON) $(LAUNCHER_LIBS)
 

@@ -114,78 +114,10 @@ static int do_compile(const char *name, const char *source, int optimize)
     return rc;
 }
 
-static const char info_py[] =
-    "import sys, os, sysconfig, importlib.util, importlib.machinery\n"
-    "stdlib = sysconfig.get_paths()['stdlib']\n"
-    "dynload = sysconfig.get_config_var('DESTSHARED') or "
-    "os.path.join(stdlib, 'lib-dynload')\n"
-    "result = '\\n'.join([\n"
-    "  'version=' + sys.version.split()[0],\n"
-    "  'hexversion=%d' % sys.hexversion,\n"
-    "  'magic=' + importlib.util.MAGIC_NUMBER.hex(),\n"
-    "  'stdlib=' + stdlib,\n"
-    "  'dynload=' + dynload,\n"
-    "  'ext_suffix=' + importlib.machinery.EXTENSION_SUFFIXES[0],\n"
-    "  'builtins=' + ','.join(sys.builtin_module_names),\n"
-    "]) + '\\n'\n";
-
-/* [tool.kiln] of a pyproject.toml as key=value lines, checked here so
-   that kiln's C side reads plain lines only. */
-static const char toml_py[] =
-    "import tomllib\n"
-    "known = {'script': str, 'module': str, 'path': list, 'output': str,\n"
-    "         'interpreter': bool, 'source': bool, 'optimize': int}\n"
-    "words = {str: 'a string', list: 'a list of strings', bool: 'true or '\n"
-    "         'false', int: 'an integer'}\n"
-    "try:\n"
-    "    with open(arg_name, 'rb') as f:\n"
-    "        doc = tomllib.load(f)\n"
-    "except tomllib.TOMLDecodeError as e:\n"
-    "    raise ValueError(f'{arg_name}: invalid TOML: {e}') from None\n"
-    "except OSError as e:\n"
-    "    raise ValueError(f'{arg_name}: {e.strerror}') from None\n"
-    "table = doc.get('tool', {}).get('kiln', {})\n"
-    "if not isinstance(table, dict):\n"
-    "    raise ValueError(f'{arg_name}: [tool.kiln] must be a table')\n"
-    "lines = []\n"
-    "for key, value in table.items():\n"
-    "    if key not in known:\n"
-    "        raise ValueError(f'{arg_name}: [tool.kiln] has unknown key '\n"
-    "                         f'{key!r}; known keys: {\", \".join(known)}')\n"
-    "    kind = known[key]\n"
-    "    if type(value) is not kind:\n"
-    "        raise ValueError(f'{arg_name}: [tool.kiln] {key} must be '\n"
-    "                         f'{words[kind]}, not {type(value).__name__}')\n"
-    "    items = value if kind is list else [value]\n"
-    "    for item in items:\n"
-    "        if kind is list and not isinstance(item, str):\n"
-    "            raise ValueError(f'{arg_name}: [tool.kiln] {key} must '\n"
-    "                             'hold strings')\n"
-    "        if isinstance(item, bool):\n"
-    "            item = 'true' if item else 'false'\n"
-    "        item = str(item)\n"
-    "        if '\\n' in item:\n"
-    "            raise ValueError(f'{arg_name}: [tool.kiln] {key} holds '\n"
-    "                             'a newline')\n"
-    "        lines.append(f'{key}={item}\\n')\n"
-    "result = ''.join(lines)\n";
-
-/* The top-level names that a source imports absolutely, one a line, found
-   with ast; a source that does not parse imports nothing (compiling it
-   reports the error). */
-static const char scan_py[] =
-    "import ast\n"
-    "names = set()\n"
-    "try:\n"
-    "    tree = ast.parse(arg_data)\n"
-    "except (SyntaxError, ValueError):\n"
-    "    tree = None\n"
-    "for node in ast.walk(tree) if tree else ():\n"
-    "    if isinstance(node, ast.Import):\n"
-    "        names.update(a.name.partition('.')[0] for a in node.names)\n"
-    "    elif isinstance(node, ast.ImportFrom) and node.level == 0:\n"
-    "        names.add(node.module.partition('.')[0])\n"
-    "result = ''.join(n + '\\n' for n in sorted(names))\n";
+/* The snippets, from src/launcher/py/server_*.py. */
+#include "server_info.py.h"
+#include "server_scan.py.h"
+#include "server_toml.py.h"
 
 /* Runs a snippet that leaves its answer in `result`; the request's name
    and data are there as arg_name (str) and arg_data (bytes). */
@@ -251,16 +183,16 @@ static int serve(void)
         data[head[3]] = '\0';
         switch (head[0]) {
         case KC_OP_INFO:
-            rc = run_snippet(info_py, name, data, head[3]);
+            rc = run_snippet(server_info_py, name, data, head[3]);
             break;
         case KC_OP_COMPILE:
             rc = do_compile(name, data, (int)head[1]);
             break;
         case KC_OP_TOML:
-            rc = run_snippet(toml_py, name, data, head[3]);
+            rc = run_snippet(server_toml_py, name, data, head[3]);
             break;
         case KC_OP_SCAN:
-            rc = run_snippet(scan_py, name, data, head[3]);
+            rc = run_snippet(server_scan_py, name, data, head[3]);
             break;
         default:
             rc = reply(KC_ERROR, "unknown request", 15);

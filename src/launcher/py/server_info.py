@@ -1,0 +1,15 @@
+# server_info.py - compile-server op INFO: key=value lines about this CPython.
+# Snippets run in a fresh namespace with arg_name (str) and arg_data
+# (bytes) and leave their answer, a str, in `result`.
+import sys, os, sysconfig, importlib.util, importlib.machinery
+stdlib = sysconfig.get_paths()['stdlib']
+dynload = sysconfig.get_config_var('DESTSHARED') or os.path.join(stdlib, 'lib-dynload')
+result = '\n'.join([
+  'version=' + sys.version.split()[0],
+  'hexversion=%d' % sys.hexversion,
+  'magic=' + importlib.util.MAGIC_NUMBER.hex(),
+  'stdlib=' + stdlib,
+  'dynload=' + dynload,
+  'ext_suffix=' + importlib.machinery.EXTENSION_SUFFIXES[0],
+  'builtins=' + ','.join(sys.builtin_module_names),
+]) + '\n'
