@@ -28,7 +28,9 @@ enum {
     KP_MOD_SOURCE = 1 << 2,    /* blob b is the source file */
     KP_MOD_PACKAGE = 1 << 3,
     KP_MOD_NAMESPACE = 1 << 4, /* namespace package: no code, no source */
-    KP_MOD_ALL = (1 << 5) - 1
+    KP_MOD_EXTRACT = 1 << 5,   /* its top-level package is extracted to disk
+                                  at first import; __file__ points there */
+    KP_MOD_ALL = (1 << 6) - 1
 };
 
 /* Header flags: what the executable runs. */
