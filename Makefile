@@ -22,8 +22,9 @@ LAUNCHER_LDFLAGS := -no-pie -Wl,--export-dynamic $(LAUNCHER_LTO)
 LAUNCHER_LIBS    := -Wl,-Bstatic -lexpat -lz -Wl,-Bdynamic -ldl -lm -lpthread -lutil
 
 FORMAT_SRC   := src/format/kpack.c
-COMMON_SRC   := src/common/fdio.c
-LAUNCHER_SRC := src/launcher/main.c src/launcher/importer.c src/launcher/compiler.c
+COMMON_SRC   := src/common/fdio.c src/common/privdir.c
+LAUNCHER_SRC := src/launcher/main.c src/launcher/importer.c src/launcher/compiler.c \
+                src/launcher/extract.c
 BUILDER_SRC  := src/builder/kiln.c src/builder/build.c src/builder/collect.c \
                 src/builder/server.c src/builder/inspect.c src/builder/util.c \
                 src/builder/cache.c src/builder/compile.c

@@ -19,63 +19,26 @@
 #include <xxhash.h>
 
 #include "fdio.h"
+#include "privdir.h"
 #include "util.h"
 
 #define ENTRY_MAGIC "KILNBC01"
 #define HEAD_SIZE 16
 
-/* mkdir -p, with mode 0700 for what it creates. */
-static int make_dirs(const char *path)
-{
-    char *p = xstrdup(path);
-    int rc = 0;
-
-    for (char *s = p + 1; *s && rc == 0; s++) {
-        if (*s != '/')
-            continue;
-        *s = '\0';
-        if (mkdir(p, 0700) != 0 && errno != EEXIST)
-            rc = -1;
-        *s = '/';
-    }
-    if (rc == 0 && mkdir(p, 0700) != 0 && errno != EEXIST)
-        rc = -1;
-    free(p);
-    return rc;
-}
-
 void cache_open(bytecode_cache *c)
 {
     const char *env = getenv("KILN_CACHE_DIR");
-    const char *xdg = getenv("XDG_CACHE_HOME");
-    const char *home = getenv("HOME");
-    struct stat st;
-    char *dir;
+    char why[512];
 
     c->dir = NULL;
     if (env && strcmp(env, "") == 0)
         return; /* KILN_CACHE_DIR= turns the cache off */
-    if (env)
-        dir = xstrdup(env);
-    else if (xdg && *xdg == '/')
-        dir = xprintf("%s/kiln/bytecode", xdg);
-    else if (home && *home == '/')
-        dir = xprintf("%s/.cache/kiln/bytecode", home);
-    else
-        return;
-    if (make_dirs(dir) != 0 || stat(dir, &st) != 0) {
-        warning("no bytecode cache: cannot create %s: %s", dir,
-                strerror(errno));
-        free(dir);
-        return;
+    c->dir = env ? xstrdup(env) : privdir_user_cache("bytecode");
+    if (c->dir && privdir_make(c->dir, why, sizeof why) != 0) {
+        warning("no bytecode cache: %s", why);
+        free(c->dir);
+        c->dir = NULL;
     }
-    if (st.st_uid != geteuid() || (st.st_mode & 022)) {
-        warning("no bytecode cache: %s is owned or writable by another "
-                "user", dir);
-        free(dir);
-        return;
-    }
-    c->dir = dir;
 }
 
 void cache_close(bytecode_cache *c)

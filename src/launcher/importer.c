@@ -7,17 +7,23 @@
  * does: /path/to/app/json/__init__.py. Bytecode is unmarshalled from the
  * mapping without a copy; every blob is checksummed before it is used.
  * Extension modules are written to a memfd and loaded from /proc/self/fd/N.
+ * Packages flagged for extraction get real files (extract.c) and paths
+ * there. importlib.resources and importlib.metadata are served by the
+ * Python half, py/kiln_support.py, loaded when first asked for.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <marshal.h>
+#include <structmember.h>
 
 #include <errno.h>
 #include <stdio.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "extract.h"
 #include "importer.h"
+#include "kiln_support.py.h"
 
 typedef struct {
     PyObject_HEAD
@@ -33,10 +39,13 @@ static struct {
     PyObject *frozen;        /* set: names with a frozen code object */
     PyObject *get_frozen_object;
     PyObject *lazycache; /* linecache.lazycache, once linecache is loaded */
+    PyObject *extracted; /* dict: top-level name -> folder it is extracted in */
+    PyObject *support;   /* the kiln_support module, once loaded */
     long optimize; /* sys.flags.optimize of this process */
 } kst;
 
-static PyTypeObject ImporterType;
+static PyTypeObject ImporterType, PathEntryType;
+static PyObject *import_attr(const char *module, const char *attr);
 
 /* ---- lookups ---------------------------------------------------------- */
 
@@ -73,32 +82,103 @@ static int lookup_required(PyObject *fullname, kp_entry *e)
     return found == 1 ? 0 : -1;
 }
 
-static PyObject *virtual_path(const char *rel, Py_ssize_t len)
+static PyObject *path_in(PyObject *base, const char *rel, Py_ssize_t len)
 {
     PyObject *tail = PyUnicode_DecodeUTF8(rel, len, "surrogateescape"), *res;
     if (!tail)
         return NULL;
-    res = PyUnicode_FromFormat("%U/%U", kst.exe, tail);
+    res = len ? PyUnicode_FromFormat("%U/%U", base, tail) : Py_NewRef(base);
     Py_DECREF(tail);
+    return res;
+}
+
+static PyObject *virtual_path(const char *rel, Py_ssize_t len)
+{
+    return path_in(kst.exe, rel, len);
+}
+
+/* The folder that holds the extracted files of the top-level package or
+   module whose packed path starts with rel[0:len]; extracts them first. */
+static PyObject *extracted_base(const char *rel, Py_ssize_t len)
+{
+    static int warned;
+    PyObject *top = PyUnicode_DecodeUTF8(rel, len, "surrogateescape"), *base;
+    char err[1024], *warning, *dir, *name;
+
+    if (!top)
+        return NULL;
+    base = PyDict_GetItemWithError(kst.extracted, top);
+    if (base || PyErr_Occurred()) {
+        Py_DECREF(top);
+        return Py_XNewRef(base);
+    }
+    name = strndup(rel, (size_t)len);
+    dir = name ? kiln_extract(kst.pack, name, &warning, err, sizeof err)
+               : NULL;
+    free(name);
+    if (warning && !warned++)
+        fprintf(stderr, "kiln: warning: %s\n", warning);
+    free(warning);
+    if (!dir) {
+        PyErr_Format(PyExc_ImportError, "kiln: cannot extract %R, whose "
+                     "code reads its files from disk: %s", top, err);
+        Py_DECREF(top);
+        return NULL;
+    }
+    base = PyUnicode_DecodeFSDefault(dir);
+    free(dir);
+    if (base && PyDict_SetItem(kst.extracted, top, base) < 0)
+        Py_CLEAR(base);
+    Py_DECREF(top);
+    return base;
+}
+
+/* The folder a module's paths start from: the executable, or the extract
+   cache for a package flagged for extraction. */
+static PyObject *entry_base(const kp_entry *e)
+{
+    const char *slash;
+
+    if (!(e->flags & KP_MOD_EXTRACT))
+        return Py_NewRef(kst.exe);
+    slash = memchr(e->path, '/', e->path_len);
+    return extracted_base(e->path, slash ? slash - e->path : e->path_len);
+}
+
+/* Path of rel[0:len] for the module e: under its base. */
+static PyObject *entry_path(const kp_entry *e, Py_ssize_t len)
+{
+    PyObject *base = entry_base(e), *res;
+    if (!base)
+        return NULL;
+    res = path_in(base, e->path, len);
+    Py_DECREF(base);
     return res;
 }
 
 static PyObject *module_origin(const kp_entry *e)
 {
-    return virtual_path(e->path, e->path_len);
+    return entry_path(e, e->path_len);
 }
 
-/* The directory a package's submodules live in. */
+/* Length of the folder part of a packed path: "a/b.py" -> 1, "b.py" -> 0. */
+static Py_ssize_t folder_len(const char *path, Py_ssize_t len)
+{
+    while (len > 0 && path[len - 1] != '/')
+        len--;
+    return len > 0 ? len - 1 : 0;
+}
+
+/* Packed path length of the folder a package's submodules live in. */
+static Py_ssize_t package_dir_len(const kp_entry *e)
+{
+    return e->flags & KP_MOD_NAMESPACE ? e->path_len
+                                       : folder_len(e->path, e->path_len);
+}
+
 static PyObject *package_dir(const kp_entry *e)
 {
-    Py_ssize_t len = e->path_len;
-    if (!(e->flags & KP_MOD_NAMESPACE)) {
-        while (len > 0 && e->path[len - 1] != '/')
-            len--;
-        if (len > 0)
-            len--;
-    }
-    return virtual_path(e->path, len);
+    return entry_path(e, package_dir_len(e));
 }
 
 /* Bytes of a blob after checking them; NULL with ImportError if damaged. */
@@ -357,20 +437,18 @@ static PyObject *spec_name(PyObject *spec)
    or NULL when it has none. */
 static PyObject *cached_path(const kp_entry *e)
 {
-    Py_ssize_t dir = e->path_len;
+    Py_ssize_t dir = folder_len(e->path, e->path_len);
+    Py_ssize_t name = dir > 0 ? dir + 1 : 0;
     PyObject *head, *stem, *res;
 
     if (!kst.cached_suffix || e->path_len < 3 ||
         memcmp(e->path + e->path_len - 3, ".py", 3) != 0)
         return NULL;
-    while (dir > 0 && e->path[dir - 1] != '/')
-        dir--;
-    head = virtual_path(e->path, dir > 0 ? dir - 1 : 0);
-    stem = PyUnicode_DecodeUTF8(e->path + dir, e->path_len - dir - 3,
+    head = entry_path(e, dir);
+    stem = PyUnicode_DecodeUTF8(e->path + name, e->path_len - name - 3,
                                 "surrogateescape");
-    res = head && stem ? PyUnicode_FromFormat(dir > 0 ? "%U/__pycache__/%U%U"
-                                                      : "%U__pycache__/%U%U",
-                                              head, stem, kst.cached_suffix)
+    res = head && stem ? PyUnicode_FromFormat("%U/__pycache__/%U%U", head,
+                                              stem, kst.cached_suffix)
                        : NULL;
     Py_XDECREF(head);
     Py_XDECREF(stem);
@@ -585,6 +663,28 @@ static const char *packed_path(PyObject *path, Py_ssize_t *len)
     return p + elen + 1;
 }
 
+/* The packed path of a virtual path, or of a path in an extracted
+   package's folder; NULL when it is neither. */
+static const char *data_path(PyObject *path, Py_ssize_t *len)
+{
+    const char *rel = packed_path(path, len), *p, *b;
+    Py_ssize_t pos = 0, plen, blen;
+    PyObject *top, *base;
+
+    if (rel || PyErr_Occurred())
+        return rel;
+    p = PyUnicode_AsUTF8AndSize(path, &plen);
+    while (p && PyDict_Next(kst.extracted, &pos, &top, &base)) {
+        b = PyUnicode_AsUTF8AndSize(base, &blen);
+        if (b && plen > blen + 1 && memcmp(p, b, (size_t)blen) == 0 &&
+            p[blen] == '/') {
+            *len = plen - blen - 1;
+            return p + blen + 1;
+        }
+    }
+    return NULL;
+}
+
 static PyObject *Importer_get_data(PyObject *self, PyObject *path)
 {
     Py_ssize_t len;
@@ -600,7 +700,7 @@ static PyObject *Importer_get_data(PyObject *self, PyObject *path)
                             PyBytes_AS_STRING(path), PyBytes_GET_SIZE(path)));
     if (!path)
         return NULL;
-    rel = packed_path(path, &len);
+    rel = data_path(path, &len);
     if (PyErr_Occurred())
         goto error;
     i = rel ? kp_find_file(kst.pack, rel, (size_t)len) : -1;
@@ -618,6 +718,65 @@ static PyObject *Importer_get_data(PyObject *self, PyObject *path)
 error:
     Py_DECREF(path);
     return NULL;
+}
+
+/* ---- the Python half: resources and metadata --------------------------- */
+
+/* The kiln_support module (borrowed), compiled from the source built into
+   the launcher the first time a program asks for resources or metadata. */
+static PyObject *support_module(void)
+{
+    PyObject *code, *module = NULL, *res, *modules;
+
+    if (kst.support)
+        return kst.support;
+    code = Py_CompileString(kiln_support_py, "<kiln_support>", Py_file_input);
+    module = code ? PyModule_New("_kiln_support") : NULL;
+    res = module ? exec_code(code, PyModule_GetDict(module)) : NULL;
+    modules = PySys_GetObject("modules");
+    if (!res || !modules ||
+        PyDict_SetItemString(modules, "_kiln_support", module) < 0)
+        Py_CLEAR(module);
+    Py_XDECREF(res);
+    Py_XDECREF(code);
+    kst.support = module;
+    return module;
+}
+
+static PyObject *call_support(const char *function, PyObject *arg)
+{
+    PyObject *support = support_module();
+    return support ? PyObject_CallMethod(support, function, "O", arg) : NULL;
+}
+
+static PyObject *Importer_get_resource_reader(PyObject *self,
+                                              PyObject *fullname)
+{
+    kp_entry e;
+    (void)self;
+    if (lookup_required(fullname, &e) < 0)
+        return NULL;
+    return call_support("get_resource_reader", fullname);
+}
+
+static PyObject *Importer_find_distributions(PyObject *self, PyObject *args,
+                                             PyObject *kwds)
+{
+    static char *kwlist[] = {"context", NULL};
+    PyObject *context = NULL, *finder, *res;
+
+    (void)self;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|O:find_distributions",
+                                     kwlist, &context))
+        return NULL;
+    if (context)
+        return call_support("find_distributions", context);
+    finder = import_attr("importlib.metadata", "DistributionFinder");
+    context = finder ? PyObject_CallMethod(finder, "Context", NULL) : NULL;
+    res = context ? call_support("find_distributions", context) : NULL;
+    Py_XDECREF(finder);
+    Py_XDECREF(context);
+    return res;
 }
 
 static PyObject *Importer_invalidate_caches(PyObject *self,
@@ -650,6 +809,12 @@ static PyMethodDef Importer_methods[] = {
      "The bytes of a packed file, by virtual path."},
     {"invalidate_caches", Importer_invalidate_caches, METH_NOARGS,
      "Nothing to invalidate: the payload never changes."},
+    {"get_resource_reader", Importer_get_resource_reader, METH_O,
+     "importlib.resources reader over a package's packed files."},
+    {"find_distributions",
+     (PyCFunction)(void (*)(void))Importer_find_distributions,
+     METH_VARARGS | METH_KEYWORDS,
+     "importlib.metadata distributions packed in the executable."},
     {NULL, NULL, 0, NULL}};
 
 static PyTypeObject ImporterType = {
@@ -660,6 +825,315 @@ static PyTypeObject ImporterType = {
     .tp_methods = Importer_methods,
     .tp_repr = Importer_repr,
     .tp_new = PyType_GenericNew,
+};
+
+/* ---- packed folders ---------------------------------------------------- */
+
+/* rel plus "/" (nothing for the root ""), into buf; -1 if too long. */
+static int folder_prefix(const char *rel, Py_ssize_t len, char *buf,
+                         size_t size)
+{
+    if ((size_t)len + 2 > size)
+        return -1;
+    memcpy(buf, rel, (size_t)len);
+    if (len > 0)
+        buf[len++] = '/';
+    buf[len] = '\0';
+    return 0;
+}
+
+static int starts_with(const kp_entry *e, const char *prefix, size_t len)
+{
+    return e->path_len > len && memcmp(e->path, prefix, len) == 0;
+}
+
+/* Adds the first part of rest to dirs (when more follows, or is_dir) or
+   to files. */
+static int add_child(PyObject *files, PyObject *dirs, const char *rest,
+                     size_t len, int is_dir)
+{
+    const char *slash = memchr(rest, '/', len);
+    PyObject *name = PyUnicode_DecodeUTF8(
+        rest, slash ? slash - rest : (Py_ssize_t)len, "surrogateescape");
+    int rc = name ? PySet_Add(slash || is_dir ? dirs : files, name) : -1;
+    Py_XDECREF(name);
+    return rc;
+}
+
+/* Fills files and dirs (sets, or NULL to only test) with the children of
+   the packed folder prefix; 1 when it has any, 0 when not, -1 on error.
+   Folders come from file paths and from the paths of modules, so that a
+   package packed without sources is still a folder. */
+static int walk_folder(const char *prefix, size_t len, PyObject *files,
+                       PyObject *dirs)
+{
+    const kp_pack *p = kst.pack;
+    int found = 0;
+    kp_entry e;
+
+    for (uint32_t i = kp_files_lower_bound(p, prefix, len);
+         i < p->file_count; i++) {
+        kp_file_at(p, i, &e);
+        if (!starts_with(&e, prefix, len))
+            break;
+        if (!files)
+            return 1;
+        found = 1;
+        if (add_child(files, dirs, e.path + len, e.path_len - len, 0) < 0)
+            return -1;
+    }
+    for (uint32_t i = 0; i < p->module_count; i++) {
+        kp_module_at(p, i, &e);
+        if (!starts_with(&e, prefix, len) ||
+            (!(e.flags & KP_MOD_NAMESPACE) &&
+             !memchr(e.path + len, '/', e.path_len - len)))
+            continue;
+        if (!files)
+            return 1;
+        found = 1;
+        if (add_child(files, dirs, e.path + len, e.path_len - len, 1) < 0)
+            return -1;
+    }
+    return found;
+}
+
+/* 1 for a packed file, 2 for a packed folder, 0 for neither. */
+static int packed_kind(const char *rel, Py_ssize_t len)
+{
+    char prefix[4096];
+
+    if (kp_find_file(kst.pack, rel, (size_t)len) >= 0)
+        return 1;
+    if (len == 0)
+        return 2;
+    if (folder_prefix(rel, len, prefix, sizeof prefix) < 0)
+        return 0;
+    return walk_folder(prefix, (size_t)len + 1, NULL, NULL) > 0 ? 2 : 0;
+}
+
+static PyObject *os_error(int code, const char *rel, Py_ssize_t len)
+{
+    PyObject *path = virtual_path(rel, len);
+    if (path) {
+        errno = code;
+        PyErr_SetFromErrnoWithFilenameObject(PyExc_OSError, path);
+        Py_DECREF(path);
+    }
+    return NULL;
+}
+
+/* _kiln.kind(rel): 1 file, 2 folder, 0 nothing, for a packed path. */
+static PyObject *kiln_kind(PyObject *mod, PyObject *arg)
+{
+    Py_ssize_t len;
+    const char *rel = PyUnicode_AsUTF8AndSize(arg, &len);
+
+    (void)mod;
+    return rel ? PyLong_FromLong(packed_kind(rel, len)) : NULL;
+}
+
+/* _kiln.listdir(rel) -> (files, folders): sorted names of the children. */
+static PyObject *kiln_listdir(PyObject *mod, PyObject *arg)
+{
+    Py_ssize_t len;
+    const char *rel = PyUnicode_AsUTF8AndSize(arg, &len);
+    PyObject *files = NULL, *dirs = NULL, *res = NULL, *lf = NULL,
+             *ld = NULL;
+    char prefix[4096];
+    int found;
+
+    (void)mod;
+    if (!rel)
+        return NULL;
+    if (folder_prefix(rel, len, prefix, sizeof prefix) < 0)
+        return os_error(ENAMETOOLONG, rel, len);
+    files = PySet_New(NULL);
+    dirs = PySet_New(NULL);
+    if (!files || !dirs)
+        goto done;
+    found = walk_folder(prefix, strlen(prefix), files, dirs);
+    if (found < 0)
+        goto done;
+    if (!found && len > 0) {
+        os_error(packed_kind(rel, len) == 1 ? ENOTDIR : ENOENT, rel, len);
+        goto done;
+    }
+    lf = PySequence_List(files);
+    ld = PySequence_List(dirs);
+    if (!lf || !ld || PyList_Sort(lf) < 0 || PyList_Sort(ld) < 0)
+        goto done;
+    res = PyTuple_Pack(2, lf, ld);
+done:
+    Py_XDECREF(files);
+    Py_XDECREF(dirs);
+    Py_XDECREF(lf);
+    Py_XDECREF(ld);
+    return res;
+}
+
+/* _kiln.read(rel): the bytes of a packed file. */
+static PyObject *kiln_read(PyObject *mod, PyObject *arg)
+{
+    Py_ssize_t len;
+    const char *rel = PyUnicode_AsUTF8AndSize(arg, &len);
+    const uint8_t *bytes;
+    long i;
+    kp_entry e;
+
+    (void)mod;
+    if (!rel)
+        return NULL;
+    i = kp_find_file(kst.pack, rel, (size_t)len);
+    if (i < 0)
+        return os_error(packed_kind(rel, len) == 2 ? EISDIR : ENOENT, rel,
+                        len);
+    kp_file_at(kst.pack, (uint32_t)i, &e);
+    bytes = checked_blob(arg, &e.a, "data");
+    return bytes ? PyBytes_FromStringAndSize((const char *)bytes, e.a.size)
+                 : NULL;
+}
+
+/* _kiln.locate(fullname) -> (flags, packed path, base folder). */
+static PyObject *kiln_locate(PyObject *mod, PyObject *fullname)
+{
+    PyObject *path, *base, *res;
+    kp_entry e;
+
+    (void)mod;
+    if (lookup_required(fullname, &e) < 0)
+        return NULL;
+    path = PyUnicode_DecodeUTF8(e.path, e.path_len, "surrogateescape");
+    base = path ? entry_base(&e) : NULL;
+    res = base ? Py_BuildValue("(IOO)", e.flags, path, base) : NULL;
+    Py_XDECREF(path);
+    Py_XDECREF(base);
+    return res;
+}
+
+/* ---- path entries ------------------------------------------------------ */
+
+/* The finder for one sys.path entry inside the executable (<exe>, or a
+   packed folder such as a package's __path__): it finds the modules that
+   live right in that folder, and lists them for pkgutil. */
+typedef struct {
+    PyObject_HEAD
+    PyObject *path;   /* str: the entry */
+    PyObject *folder; /* bytes: its packed path, b"" for the root */
+} PathEntryObject;
+
+/* The packed folder a module sits in: "a" for a/b/__init__.py, a/b (a
+   namespace package) and a/c.py. */
+static Py_ssize_t location_len(const kp_entry *e)
+{
+    Py_ssize_t own = e->flags & (KP_MOD_PACKAGE | KP_MOD_NAMESPACE)
+                         ? package_dir_len(e)
+                         : e->path_len;
+    return folder_len(e->path, own);
+}
+
+static int in_folder(PathEntryObject *pe, const kp_entry *e)
+{
+    Py_ssize_t len = location_len(e);
+    return len == PyBytes_GET_SIZE(pe->folder) &&
+           memcmp(e->path, PyBytes_AS_STRING(pe->folder), (size_t)len) == 0;
+}
+
+static PyObject *PathEntry_find_spec(PyObject *self, PyObject *args,
+                                     PyObject *kwds)
+{
+    static char *kwlist[] = {"fullname", "target", NULL};
+    PyObject *fullname, *target = Py_None;
+    kp_entry e;
+    int found;
+
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "U|O:find_spec", kwlist,
+                                     &fullname, &target))
+        return NULL;
+    found = lookup(fullname, &e);
+    if (found < 0)
+        return NULL;
+    if (!found || !in_folder((PathEntryObject *)self, &e))
+        Py_RETURN_NONE;
+    return make_spec(kst.importer, fullname, &e);
+}
+
+/* pkgutil's protocol: (prefix + name, is_package) for each module right in
+   this folder; namespace packages are left out, as pkgutil does on disk. */
+static PyObject *PathEntry_iter_modules(PyObject *self, PyObject *args)
+{
+    const char *prefix = "";
+    PyObject *list = PyList_New(0), *item;
+    kp_entry e;
+
+    if (!list || !PyArg_ParseTuple(args, "|s:iter_modules", &prefix))
+        goto error;
+    for (uint32_t i = 0; i < kst.pack->module_count; i++) {
+        const char *dot;
+        kp_module_at(kst.pack, i, &e);
+        if ((e.flags & KP_MOD_NAMESPACE) || strcmp(e.name, "__main__") == 0 ||
+            !in_folder((PathEntryObject *)self, &e))
+            continue;
+        dot = strrchr(e.name, '.');
+        item = Py_BuildValue("(NO)",
+                             PyUnicode_FromFormat("%s%s", prefix,
+                                                  dot ? dot + 1 : e.name),
+                             (e.flags & KP_MOD_PACKAGE) ? Py_True : Py_False);
+        if (!item || PyList_Append(list, item) < 0) {
+            Py_XDECREF(item);
+            goto error;
+        }
+        Py_DECREF(item);
+    }
+    return list;
+error:
+    Py_XDECREF(list);
+    return NULL;
+}
+
+static PyObject *PathEntry_invalidate_caches(PyObject *self,
+                                             PyObject *Py_UNUSED(ignored))
+{
+    (void)self;
+    Py_RETURN_NONE;
+}
+
+static PyObject *PathEntry_repr(PyObject *self)
+{
+    return PyUnicode_FromFormat("<kiln path entry %R>",
+                                ((PathEntryObject *)self)->path);
+}
+
+static void PathEntry_dealloc(PyObject *self)
+{
+    Py_XDECREF(((PathEntryObject *)self)->path);
+    Py_XDECREF(((PathEntryObject *)self)->folder);
+    Py_TYPE(self)->tp_free(self);
+}
+
+static PyMethodDef PathEntry_methods[] = {
+    {"find_spec", (PyCFunction)(void (*)(void))PathEntry_find_spec,
+     METH_VARARGS | METH_KEYWORDS,
+     "Find the spec of a module packed right in this folder."},
+    {"iter_modules", PathEntry_iter_modules, METH_VARARGS,
+     "The modules packed right in this folder, for pkgutil."},
+    {"invalidate_caches", PathEntry_invalidate_caches, METH_NOARGS,
+     "Nothing to invalidate: the payload never changes."},
+    {NULL, NULL, 0, NULL}};
+
+static PyMemberDef PathEntry_members[] = {
+    {"path", T_OBJECT, offsetof(PathEntryObject, path), READONLY,
+     "The sys.path entry."},
+    {NULL, 0, 0, 0, NULL}};
+
+static PyTypeObject PathEntryType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "_kiln.PathEntry",
+    .tp_basicsize = sizeof(PathEntryObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "Finds the modules packed in one folder of the executable.",
+    .tp_methods = PathEntry_methods,
+    .tp_members = PathEntry_members,
+    .tp_repr = PathEntry_repr,
+    .tp_dealloc = PathEntry_dealloc,
 };
 
 /* ---- module _kiln ----------------------------------------------------- */
@@ -691,23 +1165,47 @@ static PyObject *kiln_excepthook(PyObject *mod, PyObject *const *args,
     return PyObject_Vectorcall(fallback, args, 3, NULL);
 }
 
-/* sys.path_hooks entry: this importer for <exe> and the folders in it. */
+/* sys.path_hooks entry: a PathEntry for <exe> and the folders in it. */
 static PyObject *kiln_path_hook(PyObject *mod, PyObject *path)
 {
-    Py_ssize_t len;
+    Py_ssize_t len = 0;
+    const char *rel = NULL;
+    PathEntryObject *pe;
 
     (void)mod;
-    if (PyUnicode_Check(path) && kst.exe &&
-        (PyUnicode_Compare(path, kst.exe) == 0 || packed_path(path, &len)))
-        return Py_NewRef(kst.importer);
-    if (PyErr_Occurred())
-        PyErr_Clear();
-    PyErr_SetString(PyExc_ImportError, "not a path inside the kiln "
-                    "executable");
-    return NULL;
+    if (PyUnicode_Check(path) && kst.exe) {
+        rel = PyUnicode_Compare(path, kst.exe) == 0 ? ""
+                                                    : packed_path(path, &len);
+        if (rel && packed_kind(rel, len) != 2)
+            rel = NULL;
+    }
+    if (!rel) {
+        if (PyErr_Occurred())
+            PyErr_Clear();
+        PyErr_SetString(PyExc_ImportError, "not a folder inside the kiln "
+                        "executable");
+        return NULL;
+    }
+    pe = PyObject_New(PathEntryObject, &PathEntryType);
+    if (!pe)
+        return NULL;
+    pe->path = Py_NewRef(path);
+    pe->folder = PyBytes_FromStringAndSize(rel, len);
+    if (!pe->folder) {
+        Py_DECREF(pe);
+        return NULL;
+    }
+    return (PyObject *)pe;
 }
 
 static PyMethodDef kiln_methods[] = {
+    {"kind", kiln_kind, METH_O,
+     "1 for a packed file, 2 for a packed folder, 0 for neither."},
+    {"listdir", kiln_listdir, METH_O,
+     "(files, folders) right in a packed folder, sorted."},
+    {"read", kiln_read, METH_O, "The bytes of a packed file."},
+    {"locate", kiln_locate, METH_O,
+     "(flags, packed path, base folder) of a packed module."},
     {"path_hook", kiln_path_hook, METH_O,
      "Path hook: the importer for the executable's own path entries."},
     {"excepthook", (PyCFunction)(void (*)(void))kiln_excepthook,
@@ -722,12 +1220,15 @@ static PyObject *PyInit__kiln(void)
 {
     PyObject *m;
 
-    if (PyType_Ready(&ImporterType) < 0)
+    if (PyType_Ready(&ImporterType) < 0 || PyType_Ready(&PathEntryType) < 0)
         return NULL;
     m = PyModule_Create(&kiln_module);
     if (!m)
         return NULL;
-    if (PyModule_AddObjectRef(m, "Importer", (PyObject *)&ImporterType) < 0) {
+    if (PyModule_AddObjectRef(m, "Importer", (PyObject *)&ImporterType) < 0 ||
+        PyModule_AddObjectRef(m, "PathEntry", (PyObject *)&PathEntryType) <
+            0 ||
+        (kst.exe && PyModule_AddObjectRef(m, "exe", kst.exe) < 0)) {
         Py_DECREF(m);
         return NULL;
     }
@@ -818,9 +1319,11 @@ int kiln_importer_install(const kp_pack *pack, const char *exe)
     kst.exec_dynamic = import_attr("_imp", "exec_dynamic");
     kst.frozen = usable_frozen_names();
     kst.get_frozen_object = import_attr("_imp", "get_frozen_object");
+    kst.extracted = PyDict_New();
     if (!kst.importer || !kst.module_spec || !kst.fix_co_filename ||
         !kst.create_dynamic || !kst.exec_dynamic || !kst.frozen ||
-        !kst.get_frozen_object)
+        !kst.get_frozen_object || !kst.extracted ||
+        Py_AtExit(kiln_extract_cleanup) < 0)
         goto error;
     flags = PySys_GetObject("flags");
     opt = flags ? PyObject_GetAttrString(flags, "optimize") : NULL;
@@ -917,10 +1420,12 @@ static int drop_path_finder(void)
     return rc;
 }
 
-/* In interpreter mode the packed stdlib is the sys.path entry <exe>, served
-   through a path hook, so that sys.path order decides as under python3: a
-   script's folder shadows the stdlib, the stdlib shadows site-packages. */
-static int become_path_entry(void)
+/* <exe> and its folders get PathEntry finders through a path hook, for
+   pkgutil. In interpreter mode the importer also leaves sys.meta_path: the
+   packed stdlib is then the sys.path entry <exe>, so that sys.path order
+   decides as under python3: a script's folder shadows the stdlib, the
+   stdlib shadows site-packages. */
+static int add_path_hook(int hermetic)
 {
     PyObject *meta_path = PySys_GetObject("meta_path");
     PyObject *hooks = PySys_GetObject("path_hooks"), *hook;
@@ -934,7 +1439,7 @@ static int become_path_entry(void)
                         "or sys.path_importer_cache is not set up");
         return -1;
     }
-    at = meta_path_index(meta_path, kst.importer);
+    at = hermetic ? -1 : meta_path_index(meta_path, kst.importer);
     if (at >= 0 && PySequence_DelItem(meta_path, at) < 0)
         return -1;
     hook = import_attr("_kiln", "path_hook");
@@ -954,7 +1459,7 @@ int kiln_importer_finish(int hermetic)
 
     if (fix_frozen_files() < 0)
         return -1;
-    if ((hermetic ? drop_path_finder() : become_path_entry()) < 0)
+    if ((hermetic && drop_path_finder() < 0) || add_path_hook(hermetic) < 0)
         return -1;
     hook = import_attr("_kiln", "excepthook");
     if (!hook)

@@ -261,15 +261,16 @@ static int run(const kp_pack *pack, const char *exe, int argc, char **argv)
             if (PyStatus_Exception(status))
                 goto fail;
         }
-        /* The packed stdlib's place on sys.path, as /usr/lib/python3.X's. */
-        status = PyConfig_SetBytesString(&config, &exe_w, exe);
-        if (!PyStatus_Exception(status))
-            status = PyWideStringList_Append(&config.module_search_paths,
-                                             exe_w);
-        PyMem_RawFree(exe_w);
-        if (PyStatus_Exception(status))
-            goto fail;
     }
+    /* The packed modules' place on sys.path, as /usr/lib/python3.X's (an
+       app imports through the meta-path importer; the entry serves pkgutil
+       and importlib.metadata). */
+    status = PyConfig_SetBytesString(&config, &exe_w, exe);
+    if (!PyStatus_Exception(status))
+        status = PyWideStringList_Append(&config.module_search_paths, exe_w);
+    PyMem_RawFree(exe_w);
+    if (PyStatus_Exception(status))
+        goto fail;
     status = Py_InitializeFromConfig(&config);
     if (PyStatus_Exception(status))
         goto fail;
