@@ -149,6 +149,31 @@ static const char *extension_suffix(const collection *c, const char *name)
 static int walk(walker *w, const char *disk, const char *rel,
                 const char *prefix, int where, const ancestor *up);
 
+/* The module file base + suffix that python's FileFinder would import:
+   an extension module first, then a .py file; NULL when there is none. */
+static char *module_file(const collection *c, const char *base)
+{
+    for (size_t i = 0; i <= c->extension_suffixes.n; i++) {
+        char *file = xprintf("%s%s", base,
+                             i < c->extension_suffixes.n
+                                 ? (const char *)c->extension_suffixes.v[i]
+                                 : ".py");
+        if (is_regular(file))
+            return file;
+        free(file);
+    }
+    return NULL;
+}
+
+/* A folder with a module file beside it by the same name is never a
+   namespace package: the module file wins. */
+static int has_module_file(const collection *c, const char *full)
+{
+    char *file = module_file(c, full);
+    free(file);
+    return file != NULL;
+}
+
 static int walk_dir(walker *w, const char *full, const char *relname,
                     const char *prefix, const char *name, int where,
                     const struct stat *st, const ancestor *up)
@@ -173,7 +198,8 @@ static int walk_dir(walker *w, const char *full, const char *relname,
         add_module(w->c, w->from, modname, relinit, init, KP_MOD_PACKAGE);
         free(relinit);
         rc = walk(w, full, relname, subprefix, IN_PACKAGE, &me);
-    } else if (w->from == FROM_APP && is_identifier(name, strlen(name))) {
+    } else if (w->from == FROM_APP && is_identifier(name, strlen(name)) &&
+               !has_module_file(w->c, full)) {
         add_module(w->c, w->from, modname, relname, NULL, KP_MOD_NAMESPACE);
         rc = walk(w, full, relname, subprefix, IN_PACKAGE, &me);
     } else if (where == IN_PACKAGE) {
@@ -284,17 +310,12 @@ int collect_app_entry(collection *c, const char *dir, const char *top)
     if (is_dir && is_regular(init))
         entry = top;
     free(init);
-    for (size_t i = 0; !entry && i <= c->extension_suffixes.n; i++) {
-        const char *suffix = i < c->extension_suffixes.n
-                                 ? (const char *)c->extension_suffixes.v[i]
-                                 : ".py";
-        char *file = xprintf("%s/%s%s", dir, top, suffix);
-        if (is_regular(file)) {
+    if (!entry) {
+        char *file = module_file(c, candidate);
+        if (file) {
             free(candidate);
             candidate = file;
             entry = base_name(candidate);
-        } else {
-            free(file);
         }
     }
     if (!entry && is_dir)

@@ -119,4 +119,15 @@ run "$KILN" build -q "$T/extra/usesmath.py" --path "$T/extra" -o "$T/usesmath"
 expect_contains "built-in shadow warning" "module 'math' is built into the target Python" "$ERR"
 run "$T/usesmath"
 expect_eq "built-in wins" "True" "$OUT"
+
+# A folder without __init__.py beside a module of the same name (stubs of
+# an extension, say) is not a namespace package: the module wins.
+mkdir -p "$T/shadow/pkg/core"
+: >"$T/shadow/pkg/__init__.py"
+echo 'KIND = "module"' >"$T/shadow/pkg/core.py"
+echo 'x: int' >"$T/shadow/pkg/core/stub.pyi"
+echo 'import pkg.core; print(pkg.core.KIND)' >"$T/shadow/main.py"
+build "$T/shadow/main.py" -o "$T/shadowed"
+run "$T/shadowed"
+expect_eq "module beats namespace folder" "module" "$OUT"
 finish
