@@ -42,9 +42,11 @@ LAUNCHER_INCLUDES := $(INCLUDES) -I$(BUILD)/py$(PY_VERSION) -I$(BUILD)/gen -I$(P
 .PHONY: all install demo check bench deps check-deps unit-test fuzz e2e san optimized clean
 all: $(BUILD)/kiln $(BUILD)/$(LAUNCHER)
 
-$(TARGET_H):
+# The target's bytecode magic, and its prefix: the compile server finds the
+# target's stdlib and site folders there, whatever python3 is on PATH.
+$(TARGET_H): Makefile
 	@mkdir -p $(@D)
-	$(PYTHON) -c 'import importlib.util as u; print("#define KILN_PY_MAGIC 0x%08xu" % int.from_bytes(u.MAGIC_NUMBER, "little"))' > $@.tmp
+	$(PYTHON) -c 'import importlib.util as u, sys; print("#define KILN_PY_MAGIC 0x%08xu" % int.from_bytes(u.MAGIC_NUMBER, "little")); print("#define KILN_PY_PREFIX \"%s\"" % sys.base_prefix)' > $@.tmp
 	mv $@.tmp $@
 
 $(BUILD)/gen/%.py.h: src/launcher/py/%.py tools/embed.py

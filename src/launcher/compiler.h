@@ -15,7 +15,8 @@ enum {
     KC_ERROR = 1
 };
 
-/* Serves requests on stdin until EOF; returns the exit status. */
-int kiln_compile_server(void);
+/* Serves requests on stdin until EOF; returns the exit status. exe is the
+   launcher's own path. */
+int kiln_compile_server(const char *exe);
 
 #endif
