@@ -141,12 +141,28 @@ static const char *extension_suffix(const collection *c, const char *name)
 static int walk(walker *w, const char *disk, const char *rel,
                 const char *prefix, int where, const ancestor *up);
 
+/* The module file that `import` finds for base (a path without suffix):
+   base + an extension suffix, or base.py; NULL if there is none. */
+static char *module_file(const collection *c, const char *base)
+{
+    for (size_t i = 0; i <= c->extension_suffixes.n; i++) {
+        char *file = xprintf("%s%s", base,
+                             i < c->extension_suffixes.n
+                                 ? (const char *)c->extension_suffixes.v[i]
+                                 : ".py");
+        if (is_regular(file))
+            return file;
+        free(file);
+    }
+    return NULL;
+}
+
 static int walk_dir(walker *w, const char *full, const char *relname,
                     const char *prefix, const char *name, int where,
                     const struct stat *st, const ancestor *up)
 {
     ancestor me = {st->st_dev, st->st_ino, full, up};
-    char *init, *modname, *subprefix;
+    char *init, *modname, *subprefix, *file = NULL;
     int rc = 0;
 
     for (const ancestor *a = up; a; a = a->up)
@@ -165,15 +181,19 @@ static int walk_dir(walker *w, const char *full, const char *relname,
         add_module(w->c, w->from, modname, relinit, init, KP_MOD_PACKAGE);
         free(relinit);
         rc = walk(w, full, relname, subprefix, IN_PACKAGE, &me);
-    } else if (w->from == FROM_APP && is_identifier(name, strlen(name))) {
+    } else if (w->from == FROM_APP && is_identifier(name, strlen(name)) &&
+               !(file = module_file(w->c, full))) {
         add_module(w->c, w->from, modname, relname, NULL, KP_MOD_NAMESPACE);
         rc = walk(w, full, relname, subprefix, IN_PACKAGE, &me);
     } else if (where == IN_PACKAGE) {
+        /* Data, or beside a module of its name (_rust.abi3.so and _rust/
+           of .pyi stubs), which import takes before a namespace folder. */
         rc = walk(w, full, relname, prefix, IN_DATA, &me);
     }
     free(init);
     free(modname);
     free(subprefix);
+    free(file);
     return rc;
 }
 
@@ -269,6 +289,7 @@ int collect_app_entry(collection *c, const char *dir, const char *top)
     char *init = xprintf("%s/%s/__init__.py", dir, top);
     struct stat st;
     const char *entry = NULL;
+    char *file;
     int is_dir = stat(candidate, &st) == 0 && S_ISDIR(st.st_mode), rc = 0;
 
     /* As python's FileFinder: a package folder, then an extension module,
@@ -276,18 +297,10 @@ int collect_app_entry(collection *c, const char *dir, const char *top)
     if (is_dir && is_regular(init))
         entry = top;
     free(init);
-    for (size_t i = 0; !entry && i <= c->extension_suffixes.n; i++) {
-        const char *suffix = i < c->extension_suffixes.n
-                                 ? (const char *)c->extension_suffixes.v[i]
-                                 : ".py";
-        char *file = xprintf("%s/%s%s", dir, top, suffix);
-        if (is_regular(file)) {
-            free(candidate);
-            candidate = file;
-            entry = base_name(candidate);
-        } else {
-            free(file);
-        }
+    if (!entry && (file = module_file(c, candidate))) {
+        free(candidate);
+        candidate = file;
+        entry = base_name(candidate);
     }
     if (!entry && is_dir)
         entry = top;
@@ -400,6 +413,7 @@ static int keyed_cmp(const void *a, const void *b)
 static void dedupe(vec *items, size_t key_offset, void (*free_item)(void *))
 {
     keyed *k = xmalloc(items->n * sizeof *k);
+    const char *kept = NULL; /* the key of the last item kept */
     size_t n = 0;
 
     for (size_t i = 0; i < items->n; i++)
@@ -407,10 +421,12 @@ static void dedupe(vec *items, size_t key_offset, void (*free_item)(void *))
                        items->v[i]};
     qsort(k, items->n, sizeof *k, keyed_cmp);
     for (size_t i = 0; i < items->n; i++) {
-        if (i > 0 && strcmp(k[i].key, k[i - 1].key) == 0)
-            free_item(k[i].item);
-        else
+        if (kept && strcmp(k[i].key, kept) == 0) {
+            free_item(k[i].item); /* its key too: compare with kept only */
+        } else {
+            kept = k[i].key;
             items->v[n++] = k[i].item;
+        }
     }
     items->n = n;
     free(k);
