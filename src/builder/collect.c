@@ -181,7 +181,7 @@ static int walk_dir(walker *w, const char *full, const char *relname,
         add_module(w->c, w->from, modname, relinit, init, KP_MOD_PACKAGE);
         free(relinit);
         rc = walk(w, full, relname, subprefix, IN_PACKAGE, &me);
-    } else if (w->from == FROM_APP && is_identifier(name, strlen(name)) &&
+    } else if (w->from != FROM_STDLIB && is_identifier(name, strlen(name)) &&
                !(file = module_file(w->c, full))) {
         add_module(w->c, w->from, modname, relname, NULL, KP_MOD_NAMESPACE);
         rc = walk(w, full, relname, subprefix, IN_PACKAGE, &me);
@@ -237,8 +237,8 @@ static int walk(walker *w, const char *disk, const char *rel,
         const char *name = names.v[i];
         char *full;
 
-        if (where == IN_ROOT && w->only && strcmp(name, w->only) != 0)
-            continue;
+        if (w->only && !up->up && strcmp(name, w->only) != 0)
+            continue; /* only the one entry of the first folder */
         full = xprintf("%s/%s", disk, name);
         char *relname = *rel ? xprintf("%s/%s", rel, name) : xstrdup(name);
         struct stat st;
@@ -308,6 +308,54 @@ int collect_app_entry(collection *c, const char *dir, const char *top)
         rc = walk_root(c, dir, FROM_APP, 1, entry);
     free(candidate);
     return entry ? (rc == 0 ? 1 : -1) : 0;
+}
+
+/* a/b/c as a.b.c */
+static char *dotted(const char *relpath)
+{
+    char *name = xstrdup(relpath);
+    for (char *p = name; *p; p++)
+        if (*p == '/')
+            *p = '.';
+    return name;
+}
+
+int collect_site_entry(collection *c, const char *dir, const char *relpath,
+                       int kind)
+{
+    const char *slash = strrchr(relpath, '/');
+    char *parent = xprintf("%.*s", slash ? (int)(slash - relpath) : 0,
+                           relpath);
+    char *name = dotted(relpath), *parent_name = dotted(parent);
+    char *prefix = *parent ? xprintf("%s.", parent_name) : xstrdup("");
+    char *from = *parent ? xprintf("%s/%s", dir, parent) : xstrdup(dir);
+    char *init = xprintf("%s/__init__.py", relpath);
+    char *init_disk = xprintf("%s/%s", dir, init);
+    walker w = {c, FROM_SITE, 1, slash ? slash + 1 : relpath};
+    struct stat st;
+    int rc = 0;
+
+    if (kind == SITE_NAMESPACE) {
+        add_module(c, FROM_SITE, name, relpath, NULL, KP_MOD_NAMESPACE);
+    } else if (kind == SITE_INIT) {
+        if (is_regular(init_disk))
+            add_module(c, FROM_SITE, name, init, init_disk, KP_MOD_PACKAGE);
+        else
+            rc = error("%s is missing or not a file", init_disk);
+    } else if (stat(from, &st) != 0) {
+        rc = error("cannot read %s: %s", from, strerror(errno));
+    } else {
+        ancestor root = {st.st_dev, st.st_ino, from, NULL};
+        rc = walk(&w, from, parent, prefix, IN_PACKAGE, &root);
+    }
+    free(parent);
+    free(name);
+    free(parent_name);
+    free(prefix);
+    free(from);
+    free(init);
+    free(init_disk);
+    return rc;
 }
 
 int collect_stdlib(collection *c, const char *dir, int tk)
@@ -432,21 +480,30 @@ static void dedupe(vec *items, size_t key_offset, void (*free_item)(void *))
     free(k);
 }
 
-void collection_resolve(collection *c)
+/* Adds the top-level names of the modules from `from` to tops. */
+static void add_tops(const collection *c, int from, vec *tops)
 {
-    vec tops = {0}, warned = {0};
-    size_t n = 0;
-
     for (size_t i = 0; i < c->modules.n; i++) {
         module_item *m = c->modules.v[i];
-        if (m->from == FROM_APP && strcmp(m->name, "__main__") != 0) {
+        if (m->from == from && strcmp(m->name, "__main__") != 0) {
             char *top = top_level(m->name, ".");
-            if (provided_by_app(&tops, top))
+            if (provided_by_app(tops, top))
                 free(top);
             else
-                vec_push(&tops, top);
+                vec_push(tops, top);
         }
     }
+}
+
+void collection_resolve(collection *c)
+{
+    vec tops = {0}, warned = {0}, std_tops = {0}, site_dropped = {0};
+    size_t n = 0;
+
+    add_tops(c, FROM_APP, &tops);
+    for (size_t i = 0; i < c->modules.n && std_tops.n == 0; i++)
+        if (((module_item *)c->modules.v[i])->from == FROM_SITE)
+            add_tops(c, FROM_STDLIB, &std_tops);
     for (size_t i = 0; i < c->modules.n; i++) {
         module_item *m = c->modules.v[i];
         char *top = top_level(m->name, ".");
@@ -455,6 +512,17 @@ void collection_resolve(collection *c)
                 warning("the app's module '%s' shadows the standard "
                         "library's", top);
                 vec_push(&warned, xstrdup(top));
+            }
+            module_free(m);
+        } else if (m->from == FROM_SITE && provided_by_app(&std_tops, top) &&
+                   !provided_by_app(&tops, top)) {
+            /* The stdlib comes first on sys.path: python never imports a
+               distribution's copy (an old backport, say). */
+            if (!provided_by_app(&site_dropped, top)) {
+                warning("%s is not packed: the standard library's module "
+                        "'%s' comes first on sys.path", m->disk ? m->disk
+                        : m->relpath, top);
+                vec_push(&site_dropped, xstrdup(top));
             }
             module_free(m);
         } else {
@@ -468,8 +536,9 @@ void collection_resolve(collection *c)
         file_item *f = c->files.v[i];
         char *top = top_level(f->relpath, "/");
         /* Stdlib data lives in stdlib packages, app data in app ones; a
-           shadowed stdlib package takes its data with it. */
-        if (f->from == FROM_STDLIB && provided_by_app(&warned, top))
+           shadowed package takes its data with it. */
+        if ((f->from == FROM_STDLIB && provided_by_app(&warned, top)) ||
+            (f->from == FROM_SITE && provided_by_app(&site_dropped, top)))
             file_free(f);
         else
             c->files.v[n++] = f;
@@ -480,6 +549,8 @@ void collection_resolve(collection *c)
     dedupe(&c->files, offsetof(file_item, relpath), file_free);
     vec_free(&tops, free);
     vec_free(&warned, free);
+    vec_free(&std_tops, free);
+    vec_free(&site_dropped, free);
 }
 
 static int in_comma_list(const char *list, const char *name)
@@ -501,7 +572,7 @@ void collection_drop_builtins(collection *c, const char *builtins)
     for (size_t i = 0; i < c->modules.n; i++) {
         module_item *m = c->modules.v[i];
         if (in_comma_list(builtins, m->name)) {
-            if (m->from == FROM_APP)
+            if (m->from != FROM_STDLIB)
                 warning("%s is not packed: module '%s' is built into the "
                         "target Python, which imports its own", m->disk,
                         m->name);

@@ -116,6 +116,7 @@ static int do_compile(const char *name, const char *source, int optimize)
 }
 
 /* The snippets, from src/launcher/py/server_*.py. */
+#include "server_dists.py.h"
 #include "server_info.py.h"
 #include "server_scan.py.h"
 #include "server_toml.py.h"
@@ -194,6 +195,9 @@ static int serve(void)
             break;
         case KC_OP_SCAN:
             rc = run_snippet(server_scan_py, name, data, head[3]);
+            break;
+        case KC_OP_DISTS:
+            rc = run_snippet(server_dists_py, name, data, head[3]);
             break;
         default:
             rc = reply(KC_ERROR, "unknown request", 15);

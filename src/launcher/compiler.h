@@ -11,6 +11,8 @@ enum {
     KC_OP_COMPILE = 'C', /* name=co_filename, arg=optimize, data=source */
     KC_OP_TOML = 'T',    /* name=pyproject.toml -> key=value lines */
     KC_OP_SCAN = 'S',    /* data=source -> top-level names it imports */
+    KC_OP_DISTS = 'D',   /* data=package=/site-packages= lines -> what
+                            the distributions own, as lines */
     KC_OK = 0,
     KC_ERROR = 1
 };
