@@ -27,7 +27,7 @@ LAUNCHER_SRC := src/launcher/main.c src/launcher/importer.c src/launcher/compile
                 src/launcher/extract.c
 BUILDER_SRC  := src/builder/kiln.c src/builder/build.c src/builder/collect.c \
                 src/builder/server.c src/builder/inspect.c src/builder/util.c \
-                src/builder/cache.c src/builder/compile.c
+                src/builder/cache.c src/builder/compile.c src/builder/dist.c
 INCLUDES     := -Isrc/format -Isrc/common -Isrc/launcher -Isrc/builder
 HEADERS      := $(wildcard src/*/*.h)
 
@@ -43,9 +43,11 @@ LAUNCHER_INCLUDES := $(INCLUDES) -I$(BUILD)/py$(PY_VERSION) -I$(BUILD)/gen -I$(P
 .PHONY: all install demo check bench deps check-deps unit-test fuzz e2e san optimized clean
 all: $(BUILD)/kiln $(BUILD)/$(LAUNCHER)
 
-$(TARGET_H):
+# The target's bytecode magic, and its prefix: the compile server finds the
+# target's stdlib and site folders there, whatever python3 is on PATH.
+$(TARGET_H): Makefile
 	@mkdir -p $(@D)
-	$(PYTHON) -c 'import importlib.util as u; print("#define KILN_PY_MAGIC 0x%08xu" % int.from_bytes(u.MAGIC_NUMBER, "little"))' > $@.tmp
+	$(PYTHON) -c 'import importlib.util as u, sys; print("#define KILN_PY_MAGIC 0x%08xu" % int.from_bytes(u.MAGIC_NUMBER, "little")); print("#define KILN_PY_PREFIX \"%s\"" % sys.base_prefix)' > $@.tmp
 	mv $@.tmp $@
 
 $(BUILD)/gen/%.py.h: src/launcher/py/%.py tools/embed.py

@@ -18,6 +18,7 @@
 #include "cache.h"
 #include "collect.h"
 #include "compile.h"
+#include "dist.h"
 #include "fdio.h"
 #include "kpack.h"
 #include "server.h"
@@ -142,7 +143,8 @@ static int load_config(kserver *s, build_options *o, vec *owned)
 {
     const char *path = o->config ? o->config : "pyproject.toml";
     int from_cli = o->script || o->module || o->interpreter;
-    int cli_paths = o->paths.n > 0;
+    int cli_paths = o->paths.n > 0, cli_packages = o->packages.n > 0;
+    int cli_sites = o->site_dirs.n > 0;
     uint32_t status;
     uint8_t *out;
     size_t len;
@@ -174,6 +176,10 @@ static int load_config(kserver *s, build_options *o, vec *owned)
             o->interpreter = strcmp(value, "true") == 0;
         else if (strcmp(key, "path") == 0 && !cli_paths)
             vec_push(&o->paths, (void *)config_path(owned, dir, value));
+        else if (strcmp(key, "packages") == 0 && !cli_packages)
+            vec_push(&o->packages, (void *)keep(owned, xstrdup(value)));
+        else if (strcmp(key, "site-packages") == 0 && !cli_sites)
+            vec_push(&o->site_dirs, (void *)config_path(owned, dir, value));
         else if (strcmp(key, "output") == 0 && !o->output)
             o->output = config_path(owned, dir, value);
         else if (strcmp(key, "source") == 0 && o->source < 0)
@@ -562,6 +568,9 @@ int kiln_build(build_options *o)
         if (collect_app_path(&c, o->paths.v[i]) != 0)
             goto done;
     if (o->script && collect_neighbours(&server, &c, o->script) != 0)
+        goto done;
+    if (collect_dists(&server, &c, &o->packages, &o->site_dirs,
+                      o->verbose) != 0)
         goto done;
     if (collect_stdlib(&c, t.stdlib, has_tkinter(t.dynload)) != 0 ||
         collect_dynload(&c, t.dynload, o->interpreter) != 0)

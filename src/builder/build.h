@@ -11,6 +11,8 @@ typedef struct {
     const char *script;
     const char *module;
     vec paths; /* char*: --path folders, searched in order */
+    vec packages;  /* char*: --package NAME or NAME[extra,...] */
+    vec site_dirs; /* char*: --site-packages folders */
     const char *output;
     const char *config; /* pyproject.toml to read, NULL for ./pyproject.toml */
     const char *python; /* target version, "3.11" */

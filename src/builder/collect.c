@@ -130,14 +130,6 @@ static int skip_dir(const walker *w, const char *disk, const char *name,
     return 0;
 }
 
-/* A distribution's metadata at the top of an app folder: a .dist-info or
-   .egg-info folder, or a single-file .egg-info. */
-static int is_dist_metadata(const walker *w, const char *name, int where)
-{
-    return w->from == FROM_APP && where == IN_ROOT &&
-           (ends_with(name, ".dist-info") || ends_with(name, ".egg-info"));
-}
-
 static const char *extension_suffix(const collection *c, const char *name)
 {
     for (size_t i = 0; i < c->extension_suffixes.n; i++)
@@ -149,8 +141,8 @@ static const char *extension_suffix(const collection *c, const char *name)
 static int walk(walker *w, const char *disk, const char *rel,
                 const char *prefix, int where, const ancestor *up);
 
-/* The module file base + suffix that python's FileFinder would import:
-   an extension module first, then a .py file; NULL when there is none. */
+/* The module file that `import` finds for base (a path without suffix):
+   base + an extension suffix, or base.py; NULL if there is none. */
 static char *module_file(const collection *c, const char *base)
 {
     for (size_t i = 0; i <= c->extension_suffixes.n; i++) {
@@ -165,21 +157,12 @@ static char *module_file(const collection *c, const char *base)
     return NULL;
 }
 
-/* A folder with a module file beside it by the same name is never a
-   namespace package: the module file wins. */
-static int has_module_file(const collection *c, const char *full)
-{
-    char *file = module_file(c, full);
-    free(file);
-    return file != NULL;
-}
-
 static int walk_dir(walker *w, const char *full, const char *relname,
                     const char *prefix, const char *name, int where,
                     const struct stat *st, const ancestor *up)
 {
     ancestor me = {st->st_dev, st->st_ino, full, up};
-    char *init, *modname, *subprefix;
+    char *init, *modname, *subprefix, *file = NULL;
     int rc = 0;
 
     for (const ancestor *a = up; a; a = a->up)
@@ -187,7 +170,7 @@ static int walk_dir(walker *w, const char *full, const char *relname,
             return error("symlink loop: %s leads back to %s", full, a->path);
     if (skip_dir(w, full, name, where))
         return 0;
-    if (where == IN_DATA || is_dist_metadata(w, name, where))
+    if (where == IN_DATA)
         return walk(w, full, relname, prefix, IN_DATA, &me);
 
     init = xprintf("%s/__init__.py", full);
@@ -198,16 +181,19 @@ static int walk_dir(walker *w, const char *full, const char *relname,
         add_module(w->c, w->from, modname, relinit, init, KP_MOD_PACKAGE);
         free(relinit);
         rc = walk(w, full, relname, subprefix, IN_PACKAGE, &me);
-    } else if (w->from == FROM_APP && is_identifier(name, strlen(name)) &&
-               !has_module_file(w->c, full)) {
+    } else if (w->from != FROM_STDLIB && is_identifier(name, strlen(name)) &&
+               !(file = module_file(w->c, full))) {
         add_module(w->c, w->from, modname, relname, NULL, KP_MOD_NAMESPACE);
         rc = walk(w, full, relname, subprefix, IN_PACKAGE, &me);
     } else if (where == IN_PACKAGE) {
+        /* Data, or beside a module of its name (_rust.abi3.so and _rust/
+           of .pyi stubs), which import takes before a namespace folder. */
         rc = walk(w, full, relname, prefix, IN_DATA, &me);
     }
     free(init);
     free(modname);
     free(subprefix);
+    free(file);
     return rc;
 }
 
@@ -222,7 +208,7 @@ static void walk_file(walker *w, const char *full, const char *relname,
     if (w->from == FROM_STDLIB && where == IN_ROOT && !w->tk &&
         strcmp(name, "turtle.py") == 0)
         return; /* turtle needs tkinter */
-    if (where == IN_DATA || is_dist_metadata(w, name, where)) {
+    if (where == IN_DATA) {
         add_file(w->c, w->from, relname, full);
     } else if (strcmp(name, "__init__.py") == 0) {
         return; /* the package's own module */
@@ -251,8 +237,8 @@ static int walk(walker *w, const char *disk, const char *rel,
         const char *name = names.v[i];
         char *full;
 
-        if (where == IN_ROOT && w->only && strcmp(name, w->only) != 0)
-            continue;
+        if (w->only && !up->up && strcmp(name, w->only) != 0)
+            continue; /* only the one entry of the first folder */
         full = xprintf("%s/%s", disk, name);
         char *relname = *rel ? xprintf("%s/%s", rel, name) : xstrdup(name);
         struct stat st;
@@ -303,6 +289,7 @@ int collect_app_entry(collection *c, const char *dir, const char *top)
     char *init = xprintf("%s/%s/__init__.py", dir, top);
     struct stat st;
     const char *entry = NULL;
+    char *file;
     int is_dir = stat(candidate, &st) == 0 && S_ISDIR(st.st_mode), rc = 0;
 
     /* As python's FileFinder: a package folder, then an extension module,
@@ -310,13 +297,10 @@ int collect_app_entry(collection *c, const char *dir, const char *top)
     if (is_dir && is_regular(init))
         entry = top;
     free(init);
-    if (!entry) {
-        char *file = module_file(c, candidate);
-        if (file) {
-            free(candidate);
-            candidate = file;
-            entry = base_name(candidate);
-        }
+    if (!entry && (file = module_file(c, candidate))) {
+        free(candidate);
+        candidate = file;
+        entry = base_name(candidate);
     }
     if (!entry && is_dir)
         entry = top;
@@ -324,6 +308,54 @@ int collect_app_entry(collection *c, const char *dir, const char *top)
         rc = walk_root(c, dir, FROM_APP, 1, entry);
     free(candidate);
     return entry ? (rc == 0 ? 1 : -1) : 0;
+}
+
+/* a/b/c as a.b.c */
+static char *dotted(const char *relpath)
+{
+    char *name = xstrdup(relpath);
+    for (char *p = name; *p; p++)
+        if (*p == '/')
+            *p = '.';
+    return name;
+}
+
+int collect_site_entry(collection *c, const char *dir, const char *relpath,
+                       int kind)
+{
+    const char *slash = strrchr(relpath, '/');
+    char *parent = xprintf("%.*s", slash ? (int)(slash - relpath) : 0,
+                           relpath);
+    char *name = dotted(relpath), *parent_name = dotted(parent);
+    char *prefix = *parent ? xprintf("%s.", parent_name) : xstrdup("");
+    char *from = *parent ? xprintf("%s/%s", dir, parent) : xstrdup(dir);
+    char *init = xprintf("%s/__init__.py", relpath);
+    char *init_disk = xprintf("%s/%s", dir, init);
+    walker w = {c, FROM_SITE, 1, slash ? slash + 1 : relpath};
+    struct stat st;
+    int rc = 0;
+
+    if (kind == SITE_NAMESPACE) {
+        add_module(c, FROM_SITE, name, relpath, NULL, KP_MOD_NAMESPACE);
+    } else if (kind == SITE_INIT) {
+        if (is_regular(init_disk))
+            add_module(c, FROM_SITE, name, init, init_disk, KP_MOD_PACKAGE);
+        else
+            rc = error("%s is missing or not a file", init_disk);
+    } else if (stat(from, &st) != 0) {
+        rc = error("cannot read %s: %s", from, strerror(errno));
+    } else {
+        ancestor root = {st.st_dev, st.st_ino, from, NULL};
+        rc = walk(&w, from, parent, prefix, IN_PACKAGE, &root);
+    }
+    free(parent);
+    free(name);
+    free(parent_name);
+    free(prefix);
+    free(from);
+    free(init);
+    free(init_disk);
+    return rc;
 }
 
 int collect_stdlib(collection *c, const char *dir, int tk)
@@ -429,6 +461,7 @@ static int keyed_cmp(const void *a, const void *b)
 static void dedupe(vec *items, size_t key_offset, void (*free_item)(void *))
 {
     keyed *k = xmalloc(items->n * sizeof *k);
+    const char *kept = NULL; /* the key of the last item kept */
     size_t n = 0;
 
     for (size_t i = 0; i < items->n; i++)
@@ -436,30 +469,41 @@ static void dedupe(vec *items, size_t key_offset, void (*free_item)(void *))
                        items->v[i]};
     qsort(k, items->n, sizeof *k, keyed_cmp);
     for (size_t i = 0; i < items->n; i++) {
-        if (i > 0 && strcmp(k[i].key, k[i - 1].key) == 0)
-            free_item(k[i].item);
-        else
+        if (kept && strcmp(k[i].key, kept) == 0) {
+            free_item(k[i].item); /* its key too: compare with kept only */
+        } else {
+            kept = k[i].key;
             items->v[n++] = k[i].item;
+        }
     }
     items->n = n;
     free(k);
 }
 
-void collection_resolve(collection *c)
+/* Adds the top-level names of the modules from `from` to tops. */
+static void add_tops(const collection *c, int from, vec *tops)
 {
-    vec tops = {0}, warned = {0};
-    size_t n = 0;
-
     for (size_t i = 0; i < c->modules.n; i++) {
         module_item *m = c->modules.v[i];
-        if (m->from == FROM_APP && strcmp(m->name, "__main__") != 0) {
+        if (m->from == from && strcmp(m->name, "__main__") != 0) {
             char *top = top_level(m->name, ".");
-            if (provided_by_app(&tops, top))
+            if (provided_by_app(tops, top))
                 free(top);
             else
-                vec_push(&tops, top);
+                vec_push(tops, top);
         }
     }
+}
+
+void collection_resolve(collection *c)
+{
+    vec tops = {0}, warned = {0}, std_tops = {0}, site_dropped = {0};
+    size_t n = 0;
+
+    add_tops(c, FROM_APP, &tops);
+    for (size_t i = 0; i < c->modules.n && std_tops.n == 0; i++)
+        if (((module_item *)c->modules.v[i])->from == FROM_SITE)
+            add_tops(c, FROM_STDLIB, &std_tops);
     for (size_t i = 0; i < c->modules.n; i++) {
         module_item *m = c->modules.v[i];
         char *top = top_level(m->name, ".");
@@ -468,6 +512,17 @@ void collection_resolve(collection *c)
                 warning("the app's module '%s' shadows the standard "
                         "library's", top);
                 vec_push(&warned, xstrdup(top));
+            }
+            module_free(m);
+        } else if (m->from == FROM_SITE && provided_by_app(&std_tops, top) &&
+                   !provided_by_app(&tops, top)) {
+            /* The stdlib comes first on sys.path: python never imports a
+               distribution's copy (an old backport, say). */
+            if (!provided_by_app(&site_dropped, top)) {
+                warning("%s is not packed: the standard library's module "
+                        "'%s' comes first on sys.path", m->disk ? m->disk
+                        : m->relpath, top);
+                vec_push(&site_dropped, xstrdup(top));
             }
             module_free(m);
         } else {
@@ -481,8 +536,9 @@ void collection_resolve(collection *c)
         file_item *f = c->files.v[i];
         char *top = top_level(f->relpath, "/");
         /* Stdlib data lives in stdlib packages, app data in app ones; a
-           shadowed stdlib package takes its data with it. */
-        if (f->from == FROM_STDLIB && provided_by_app(&warned, top))
+           shadowed package takes its data with it. */
+        if ((f->from == FROM_STDLIB && provided_by_app(&warned, top)) ||
+            (f->from == FROM_SITE && provided_by_app(&site_dropped, top)))
             file_free(f);
         else
             c->files.v[n++] = f;
@@ -493,6 +549,8 @@ void collection_resolve(collection *c)
     dedupe(&c->files, offsetof(file_item, relpath), file_free);
     vec_free(&tops, free);
     vec_free(&warned, free);
+    vec_free(&std_tops, free);
+    vec_free(&site_dropped, free);
 }
 
 static int in_comma_list(const char *list, const char *name)
@@ -514,7 +572,7 @@ void collection_drop_builtins(collection *c, const char *builtins)
     for (size_t i = 0; i < c->modules.n; i++) {
         module_item *m = c->modules.v[i];
         if (in_comma_list(builtins, m->name)) {
-            if (m->from == FROM_APP)
+            if (m->from != FROM_STDLIB)
                 warning("%s is not packed: module '%s' is built into the "
                         "target Python, which imports its own", m->disk,
                         m->name);

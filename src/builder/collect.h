@@ -12,7 +12,11 @@
 
 #include "util.h"
 
-enum { FROM_APP = 0, FROM_STDLIB = 1 };
+/* Where an item comes from; distributions (FROM_SITE) come after the stdlib
+   on sys.path. */
+enum { FROM_APP = 0, FROM_STDLIB = 1, FROM_SITE = 2 };
+/* What collect_site_entry packs. */
+enum { SITE_TREE, SITE_NAMESPACE, SITE_INIT };
 
 typedef struct {
     char *name;    /* dotted module name */
@@ -48,6 +52,13 @@ int collect_app_path(collection *c, const char *dir);
 /* Packs what `import top` finds in dir, as python's FileFinder would:
    1 when something was packed, 0 when dir has nothing by that name. */
 int collect_app_entry(collection *c, const char *dir, const char *top);
+/* Packs relpath under dir, a distribution's site folder (FROM_SITE):
+   SITE_TREE a module, package, extension, or else a data file or folder,
+   with all it holds; SITE_NAMESPACE the folder as a namespace package;
+   SITE_INIT the folder as a package with only its __init__.py. Module names
+   follow relpath: zope/interface is zope.interface. */
+int collect_site_entry(collection *c, const char *dir, const char *relpath,
+                       int kind);
 /* Adds the script as module __main__; relpath is its base name. */
 int collect_script(collection *c, const char *script);
 /* The stdlib under dir, minus tests, idlelib, ensurepip, site-packages and,

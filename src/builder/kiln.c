@@ -31,6 +31,13 @@ static const char build_usage[] =
     "  -m MODULE          run MODULE as python -m does\n"
     "  --interpreter      make a one-file python3 command line\n"
     "  --path DIR         pack what is importable in DIR (repeatable)\n"
+    "  --package NAME     pack an installed distribution and what it\n"
+    "                     requires, found where the target's python3 finds\n"
+    "                     it (PYTHONPATH, site folders); NAME[extra,...]\n"
+    "                     adds extras (repeatable)\n"
+    "  --site-packages DIR\n"
+    "                     pack every distribution and module in DIR\n"
+    "                     (repeatable)\n"
     "  -o, --output FILE  the executable to write\n"
     "  --no-source        leave out sources (tracebacks show no lines)\n"
     "  -O, -OO            optimization level of the bytecode\n"
@@ -38,12 +45,15 @@ static const char build_usage[] =
     "  --config FILE      read [tool.kiln] from FILE (default:\n"
     "                     ./pyproject.toml when it exists)\n"
     "  -q, --quiet        no progress or summary\n"
-    "  -v, --verbose      print the time each phase takes\n";
+    "  -v, --verbose      print the time each phase takes and the\n"
+    "                     distributions packed\n";
 
 static int cmd_build(int argc, char **argv)
 {
     static const struct option longs[] = {
         {"path", required_argument, NULL, 'p'},
+        {"package", required_argument, NULL, 'k'},
+        {"site-packages", required_argument, NULL, 's'},
         {"output", required_argument, NULL, 'o'},
         {"interpreter", no_argument, NULL, 'i'},
         {"no-source", no_argument, NULL, 'n'},
@@ -76,6 +86,12 @@ static int cmd_build(int argc, char **argv)
             break;
         case 'p':
             vec_push(&o.paths, optarg);
+            break;
+        case 'k':
+            vec_push(&o.packages, optarg);
+            break;
+        case 's':
+            vec_push(&o.site_dirs, optarg);
             break;
         case 'i':
             o.interpreter = 1;
@@ -117,6 +133,8 @@ static int cmd_build(int argc, char **argv)
     }
     rc = kiln_build(&o);
     vec_free(&o.paths, NULL);
+    vec_free(&o.packages, NULL);
+    vec_free(&o.site_dirs, NULL);
     return rc;
 }
 

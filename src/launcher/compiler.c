@@ -19,6 +19,7 @@
 
 #include "compiler.h"
 #include "fdio.h"
+#include "target.h" /* KILN_PY_PREFIX */
 
 #define MAX_FRAME (256u << 20)
 
@@ -115,6 +116,7 @@ static int do_compile(const char *name, const char *source, int optimize)
 }
 
 /* The snippets, from src/launcher/py/server_*.py. */
+#include "server_dists.py.h"
 #include "server_info.py.h"
 #include "server_scan.py.h"
 #include "server_toml.py.h"
@@ -194,6 +196,9 @@ static int serve(void)
         case KC_OP_SCAN:
             rc = run_snippet(server_scan_py, name, data, head[3]);
             break;
+        case KC_OP_DISTS:
+            rc = run_snippet(server_dists_py, name, data, head[3]);
+            break;
         default:
             rc = reply(KC_ERROR, "unknown request", 15);
         }
@@ -204,7 +209,7 @@ static int serve(void)
     }
 }
 
-int kiln_compile_server(void)
+int kiln_compile_server(const char *exe)
 {
     PyConfig config;
     PyStatus status;
@@ -217,7 +222,16 @@ int kiln_compile_server(void)
     PyConfig_InitIsolatedConfig(&config);
     config.site_import = 0;
     config.write_bytecode = 0;
-    status = Py_InitializeFromConfig(&config);
+    /* The target's own prefix, so that sys.prefix, the stdlib and the site
+       folders are the target's: without a program name, getpath would look
+       for "python3" on PATH and take that one's prefix (a pyenv's, a
+       venv's). */
+    status = PyConfig_SetBytesString(&config, &config.program_name, exe);
+    if (!PyStatus_Exception(status))
+        status = PyConfig_SetBytesString(&config, &config.home,
+                                         KILN_PY_PREFIX);
+    if (!PyStatus_Exception(status))
+        status = Py_InitializeFromConfig(&config);
     PyConfig_Clear(&config);
     if (PyStatus_Exception(status))
         Py_ExitStatusException(status);

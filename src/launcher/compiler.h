@@ -11,11 +11,14 @@ enum {
     KC_OP_COMPILE = 'C', /* name=co_filename, arg=optimize, data=source */
     KC_OP_TOML = 'T',    /* name=pyproject.toml -> key=value lines */
     KC_OP_SCAN = 'S',    /* data=source -> top-level names it imports */
+    KC_OP_DISTS = 'D',   /* data=package=/site-packages= lines -> what
+                            the distributions own, as lines */
     KC_OK = 0,
     KC_ERROR = 1
 };
 
-/* Serves requests on stdin until EOF; returns the exit status. */
-int kiln_compile_server(void);
+/* Serves requests on stdin until EOF; returns the exit status. exe is the
+   launcher's own path. */
+int kiln_compile_server(const char *exe);
 
 #endif

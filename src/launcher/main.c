@@ -74,7 +74,7 @@ static int bare_launcher(int fd, const char *exe, int argc, char **argv)
                      (unsigned long long)st.st_size,
                      (unsigned long long)image);
     if (argc >= 2 && strcmp(argv[1], "--kiln-compile-server") == 0)
-        return kiln_compile_server();
+        return kiln_compile_server(exe);
     fprintf(stderr,
             "kiln: %s is kiln's launcher for CPython %d.%d and carries no "
             "app.\nBuild one with: kiln build app.py -o app\n",

@@ -1,0 +1,20 @@
+/*
+ * dist.h - installed distributions: `kiln build --package NAME` and
+ * `--site-packages DIR`. The target's compile server finds them and says
+ * which files each one owns (src/launcher/py/server_dists.py); dist.c adds
+ * those files to the collection.
+ */
+#ifndef KILN_DIST_H
+#define KILN_DIST_H
+
+#include "collect.h"
+#include "server.h"
+
+/* packages: char*, NAME or NAME[extra,...]; site_dirs: char*, folders.
+   Packs the distributions, what they require and everything in the
+   folders. With verbose, prints each distribution and why it is packed.
+   Returns 0, or -1 after printing what is wrong. */
+int collect_dists(kserver *s, collection *c, const vec *packages,
+                  const vec *site_dirs, int verbose);
+
+#endif

@@ -1,0 +1,629 @@
+# server_dists.py - compile-server op DISTS: finds installed distributions
+# for `kiln build --package NAME` (following Requires-Dist, with extras and
+# environment markers) and `--site-packages DIR`, and says which files of
+# their site folder each one owns. Request (arg_data): "package=SPEC" and
+# "site-packages=DIR" lines. Reply: lines described in docs/format.md.
+# Snippets run in a fresh namespace with arg_name (str) and arg_data
+# (bytes) and leave their answer, a str, in `result`.
+import csv, os, platform, re, site, sys
+import importlib.machinery
+from importlib.metadata import PathDistribution
+from pathlib import Path
+
+META_SUFFIXES = ('.dist-info', '.egg-info')
+MODULE_SUFFIXES = tuple(importlib.machinery.EXTENSION_SUFFIXES) + ('.py',)
+out = []
+
+
+def normalize(name):
+    """A project name as pip compares it (PEP 503)."""
+    return re.sub(r'[-_.]+', '-', name).lower()
+
+
+def is_identifier_path(rel):
+    return all(p.isidentifier() for p in rel.split('/'))
+
+
+# ---- environment markers (PEP 508) ----------------------------------------
+
+def full_version(info):
+    v = '%d.%d.%d' % (info.major, info.minor, info.micro)
+    if info.releaselevel != 'final':
+        v += info.releaselevel[0] + str(info.serial)
+    return v
+
+
+ENV = {
+    'python_version': '%d.%d' % sys.version_info[:2],
+    'python_full_version': platform.python_version(),
+    'os_name': os.name,
+    'sys_platform': sys.platform,
+    'platform_release': platform.release(),
+    'platform_version': platform.version(),
+    'platform_machine': platform.machine(),
+    'platform_system': platform.system(),
+    'platform_python_implementation': platform.python_implementation(),
+    'implementation_name': sys.implementation.name,
+    'implementation_version': full_version(sys.implementation.version),
+}
+# Names from PEP 345 that older metadata still uses.
+ALIASES = {'os.name': 'os_name', 'sys.platform': 'sys_platform',
+           'platform.version': 'platform_version',
+           'platform.machine': 'platform_machine',
+           'platform.python_implementation':
+               'platform_python_implementation',
+           'python_implementation': 'platform_python_implementation'}
+MARKER_TOKEN = re.compile(r'''\s*(?:(?P<str>'[^']*'|"[^"]*")
+    |(?P<op>===|==|!=|<=|>=|~=|<|>|\(|\))
+    |(?P<word>[A-Za-z_][A-Za-z0-9_.]*))''', re.X)
+VERSION = re.compile(r'''^\s*v?(?:(\d+)!)?(\d+(?:\.\d+)*)
+    (?:[-_.]?(a|alpha|b|beta|c|rc|pre|preview)[-_.]?(\d*))?
+    (?:-(\d+)|[-_.]?(?:post|rev|r)[-_.]?(\d*))?
+    (?:[-_.]?dev[-_.]?(\d*))?(?:\+[a-z0-9]+(?:[-_.][a-z0-9]+)*)?\s*$''',
+                     re.X | re.I)
+PRE_RANK = {'a': 0, 'alpha': 0, 'b': 1, 'beta': 1, 'c': 2, 'rc': 2,
+            'pre': 2, 'preview': 2}
+
+
+def parse_marker(text):
+    """A marker as nested tuples: ('or'|'and', a, b) or ('cmp', l, op, r)
+    where l and r are ('var', name) or ('str', value)."""
+    toks, pos = [], 0
+    text = text.strip()
+    while pos < len(text):
+        m = MARKER_TOKEN.match(text, pos)
+        if not m or m.end() == pos:
+            raise ValueError(f'cannot read the marker at {text[pos:]!r}')
+        pos = m.end()
+        kind = m.lastgroup
+        toks.append((kind, m.group(kind)))
+    toks.append(('end', ''))
+    at = [0]
+
+    def peek():
+        return toks[at[0]]
+
+    def take():
+        at[0] += 1
+        return toks[at[0] - 1]
+
+    def binary(word, sub):
+        left = sub()
+        while peek() == ('word', word):
+            take()
+            left = (word, left, sub())
+        return left
+
+    def value():
+        kind, v = take()
+        if kind == 'str':
+            return ('str', v[1:-1])
+        v = ALIASES.get(v, v)
+        if kind == 'word' and (v in ENV or v == 'extra'):
+            return ('var', v)
+        raise ValueError(f'unknown marker variable {v!r}' if kind == 'word'
+                         else f'expected a value, found {v!r}')
+
+    def atom():
+        if peek() == ('op', '('):
+            take()
+            e = binary('or', lambda: binary('and', atom))
+            if take() != ('op', ')'):
+                raise ValueError('missing )')
+            return e
+        left = value()
+        kind, op = take()
+        if (kind, op) == ('word', 'not') and take() == ('word', 'in'):
+            op = 'not in'
+        elif not (kind == 'op' and op not in '()' or op == 'in'):
+            raise ValueError(f'expected a comparison, found {op!r}')
+        return ('cmp', left, op, value())
+
+    tree = binary('or', lambda: binary('and', atom))
+    if peek()[0] != 'end':
+        raise ValueError(f'unexpected {peek()[1]!r}')
+    return tree
+
+
+def version_key(text):
+    m = VERSION.match(text)
+    if not m:
+        return None
+    epoch, release, pre_l, pre_n, post_a, post_b, dev = m.groups()
+    nums = [int(x) for x in release.split('.')]
+    while len(nums) > 1 and nums[-1] == 0:
+        nums.pop()
+    post = post_a or post_b
+    if pre_l:
+        pre = (PRE_RANK[pre_l.lower()], int(pre_n or 0))
+    elif dev is not None and post is None and post_b is None:
+        pre = (-1, 0)  # 1.0.dev1 sorts before 1.0a1
+    else:
+        pre = (3, 0)
+    return (int(epoch or 0), tuple(nums), pre,
+            -1 if post is None and post_b is None else int(post or 0),
+            (1, 0) if dev is None else (0, int(dev or 0)))
+
+
+def release_prefix(have, want):
+    """Does version `have` start with the release numbers of `want`?"""
+    h, w = version_key(have), version_key(want)
+    if not h or not w:
+        return have.startswith(want)
+    got = h[1] + (0,) * len(w[1])
+    return h[0] == w[0] and got[:len(w[1])] == w[1]
+
+
+def compare(lhs, op, rhs):
+    if op == 'in':
+        return lhs in rhs
+    if op == 'not in':
+        return lhs not in rhs
+    if op == '===':
+        return lhs == rhs
+    if op in ('==', '!=') and rhs.endswith('.*'):
+        return release_prefix(lhs, rhs[:-2]) == (op == '==')
+    a, b = version_key(lhs), version_key(rhs)
+    if a and b:
+        if op == '~=':
+            parts = rhs.split('.')
+            return a >= b and len(parts) > 1 and \
+                release_prefix(lhs, '.'.join(parts[:-1]))
+        return {'==': a == b, '!=': a != b, '<': a < b, '<=': a <= b,
+                '>': a > b, '>=': a >= b}[op]
+    if op == '~=':
+        return False
+    return {'==': lhs == rhs, '!=': lhs != rhs, '<': lhs < rhs,
+            '<=': lhs <= rhs, '>': lhs > rhs, '>=': lhs >= rhs}[op]
+
+
+def evaluate(tree, extra):
+    if tree[0] == 'or':
+        return evaluate(tree[1], extra) or evaluate(tree[2], extra)
+    if tree[0] == 'and':
+        return evaluate(tree[1], extra) and evaluate(tree[2], extra)
+    _, left, op, right = tree
+    of_extra = ('var', 'extra') in (left, right)
+
+    def get(v):
+        if v[0] == 'str':
+            return normalize(v[1]) if of_extra else v[1]
+        return extra if v[1] == 'extra' else ENV[v[1]]
+    return compare(get(left), op, get(right))
+
+
+# ---- requirements -----------------------------------------------------------
+
+REQ_NAME = re.compile(r'\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)'
+                      r'\s*(?:\[([^\]]*)\])?\s*(.*)$', re.S)
+
+
+def parse_extras(text, where):
+    extras = set()
+    for e in (text or '').split(','):
+        e = e.strip()
+        if not e:
+            continue
+        if not re.fullmatch(r'[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?', e):
+            raise ValueError(f'{where}: {e!r} is not an extra name')
+        extras.add(normalize(e))
+    return extras
+
+
+def parse_requirement(text, where):
+    """(name, extras, marker tree or None) of a PEP 508 requirement."""
+    m = REQ_NAME.match(text)
+    if not m:
+        raise ValueError(f'{where}: cannot read the requirement {text!r}')
+    name, extras, rest = m.groups()
+    # A URL requirement needs a space before its marker's ';'.
+    cut = re.search(r'\s;' if rest.lstrip().startswith('@') else ';', rest)
+    try:
+        marker = parse_marker(rest[cut.end():]) if cut else None
+    except ValueError as e:
+        raise ValueError(f'{where}: {e}') from None
+    return name, parse_extras(extras, where), marker
+
+
+def requirement(d, text):
+    """(text, name, extras, marker) of one of d's requirements. A marker
+    that cannot be read is warned about, and taken as true ('bad')."""
+    where = f'{d["path"]}: requirement {text!r}'
+    try:
+        return (text, *parse_requirement(text, where))
+    except ValueError as e:
+        m = REQ_NAME.match(text)
+        if not m:
+            raise ValueError(f'broken distribution metadata: {e}; '
+                             f'{d["fix"]}') from None
+        out.append(f'warning={e}; packing {m.group(1)} if it is installed')
+        return (text, m.group(1), set(), 'bad')
+
+
+# ---- distributions -----------------------------------------------------------
+
+def site_dirs():
+    """Where the target's python3 finds distributions, in sys.path order:
+    PYTHONPATH, the user's site folder, then site.getsitepackages() of the
+    target's prefix (this server runs isolated, so computes them)."""
+    dirs = [os.path.abspath(p) for p in
+            os.environ.get('PYTHONPATH', '').split(os.pathsep) if p]
+    user = site.getusersitepackages()
+    if os.getuid() == os.geteuid() and os.getgid() == os.getegid():
+        dirs.append(user)
+    dirs += site.getsitepackages()
+    seen = []
+    for d in dirs:
+        if os.path.isdir(d) and d not in seen:
+            seen.append(d)
+    return seen
+
+
+def meta_entries(folder):
+    """(normalized name, entry) of the distribution metadata in a folder;
+    a .dist-info before an .egg-info of the same name."""
+    found = []
+    for entry in sorted(os.listdir(folder)):
+        if entry.endswith(META_SUFFIXES):
+            stem = entry.rsplit('.', 1)[0].split('-')[0]
+            found.append((normalize(stem), not entry.endswith('.dist-info'),
+                          entry))
+    return [(n, e) for n, _, e in sorted(found)]
+
+
+def load(folder, entry):
+    """The distribution at folder/entry, with its metadata checked."""
+    path = os.path.join(folder, entry)
+    what = ('METADATA' if entry.endswith('.dist-info') else
+            'PKG-INFO' if os.path.isdir(path) else '')
+    meta_file = os.path.join(path, what) if what else path
+    fix = (f'reinstall the distribution, or delete {path} if it is left '
+           'over from an uninstall')
+    if not os.path.isfile(meta_file):
+        raise ValueError(f'broken distribution metadata: {meta_file} is '
+                         f'missing; {fix}')
+    dist = PathDistribution(Path(path))
+    try:
+        if dist.read_text(what) is None:
+            raise OSError('permission denied')
+        md = dist.metadata
+    except (UnicodeError, OSError) as e:
+        raise ValueError(f'broken distribution metadata: cannot read '
+                         f'{meta_file}: {e}; {fix}') from None
+    name, version = md['Name'], md['Version']
+    if not name or not version or '\n' in name + version:
+        raise ValueError(f'broken distribution metadata: {meta_file} has no '
+                         f'{"Name" if not name else "Version"} field, so it '
+                         f'is not distribution metadata; {fix}')
+    try:
+        requires = dist.requires or []
+    except Exception as e:
+        raise ValueError(f'broken distribution metadata: cannot read the '
+                         f'requirements in {path}: {e}; {fix}') from None
+    return {'folder': folder, 'entry': entry, 'path': path, 'dist': dist,
+            'name': name.strip(), 'version': version.strip(),
+            'requires': requires, 'fix': fix, 'extras': set()}
+
+
+dpkg_lists = None
+
+
+def dpkg_files(path):
+    """Files the system's package manager (dpkg) installed together with the
+    metadata at path, or None: Debian's egg-info folders often list none."""
+    global dpkg_lists
+    info = '/var/lib/dpkg/info'
+    if dpkg_lists is None:
+        dpkg_lists = []
+        try:
+            names = [f for f in os.listdir(info) if f.endswith('.list')]
+        except OSError:
+            names = []
+        for f in names:
+            try:
+                with open(os.path.join(info, f), 'rb') as fh:
+                    dpkg_lists.append(b'\n' + fh.read())
+            except OSError:
+                pass
+    needle = b'\n' + os.fsencode(path) + b'\n'
+    for data in dpkg_lists:
+        if needle in data:
+            lines = os.fsdecode(data).splitlines()
+            return [p for p in lines if p and not os.path.isdir(p)]
+    return None
+
+
+def record_files(d):
+    """Files that d's RECORD or installed-files.txt lists, as paths, or
+    None when it has neither."""
+    path = d['path']
+    record = os.path.join(path, 'RECORD')
+    if d['entry'].endswith('.dist-info') and os.path.isfile(record):
+        files = []
+        try:
+            with open(record, encoding='utf-8', newline='') as fh:
+                for n, row in enumerate(csv.reader(fh), 1):
+                    if not row:
+                        continue
+                    if len(row) > 3 or not row[0].strip():
+                        raise ValueError(f'line {n} has {len(row)} fields, '
+                                         'not path,hash,size')
+                    files.append(os.path.join(d['folder'], row[0]))
+        except (ValueError, csv.Error, UnicodeError) as e:
+            raise ValueError(f'broken distribution metadata: {record} is '
+                             f'malformed: {e}; {d["fix"]}') from None
+        return files
+    listed = d['dist'].read_text('installed-files.txt')
+    if listed is not None and os.path.isdir(path):
+        return [os.path.join(path, line) for line in listed.splitlines()
+                if line.strip()]
+    return None
+
+
+def find_module(folder, rel):
+    """What `import` finds for rel (a/b) under folder, as a relative path:
+    a package or namespace folder, an extension or a .py file."""
+    base = os.path.join(folder, rel)
+    if os.path.isfile(os.path.join(base, '__init__.py')):
+        return rel
+    for suffix in MODULE_SUFFIXES:
+        if os.path.isfile(base + suffix):
+            return rel + suffix
+    return rel if os.path.isdir(base) else None
+
+
+def walk_files(folder, rel):
+    found = []
+    for top, dirs, files in os.walk(os.path.join(folder, rel)):
+        dirs[:] = [x for x in dirs if x != '__pycache__']
+        found += [os.path.join(top, f) for f in files]
+    return found
+
+
+def guess_files(d, namespaces):
+    """Without a list of files: the modules named in top_level.txt, or one
+    named like the distribution. In a namespace package, the part named
+    like the distribution (zope.interface: zope/interface)."""
+    folder, name = d['folder'], d['name']
+    parts = name.replace('-', '_').split('.')
+    tops = (d['dist'].read_text('top_level.txt') or '').split() or \
+        [parts[0], parts[0].lower()]
+    files = []
+    for top in sorted(set(tops)):
+        rel = find_module(folder, top.replace('.', '/'))
+        if rel is None:
+            continue
+        if rel.endswith(MODULE_SUFFIXES):
+            files.append(os.path.join(folder, rel))
+        elif not is_namespace(folder, rel, namespaces):
+            files.append(os.path.join(folder, rel, '__init__.py'))
+        else:
+            sub = None
+            if parts[:len(rel.split('/'))] == rel.split('/') and \
+                    len(parts) > len(rel.split('/')):
+                sub = find_module(folder, '/'.join(parts))
+            if sub is None:
+                out.append(f'warning={name} {d["version"]} does not list its '
+                           f'files, and no part of the namespace package '
+                           f'{top} is named like it: packing all of {top}')
+                sub = rel
+            files += walk_files(folder, sub) if os.path.isdir(
+                os.path.join(folder, sub)) else [os.path.join(folder, sub)]
+    for libs in {t + '.libs' for t in tops} | {name + '.libs'}:
+        if os.path.isdir(os.path.join(folder, libs)):
+            files += walk_files(folder, libs)
+    return files
+
+
+def is_namespace(folder, rel, namespaces):
+    """Is the folder rel a namespace package that several distributions
+    share? Also a pkg_resources-style one that a -nspkg.pth sets up, whose
+    __init__.py python never runs."""
+    base = os.path.join(folder, rel)
+    if not is_identifier_path(rel) or not os.path.isdir(base) or \
+            any(os.path.isfile(base + s) for s in MODULE_SUFFIXES):
+        return False  # import takes a module file before a namespace
+    init = os.path.join(folder, rel, '__init__.py')
+    if not os.path.isfile(init) or rel.replace('/', '.') in namespaces:
+        return True
+    return b'declare_namespace' in init_head(init)
+
+
+def init_head(init):
+    try:
+        with open(init, 'rb') as fh:
+            return fh.read(4096)
+    except OSError:
+        return b''
+
+
+def own(d, files, emit, skipped):
+    """Emits what the distribution owns in its folder from a list of its
+    files: whole top-level modules, packages and data folders; in a shared
+    namespace package only its own part."""
+    folder = d['folder']
+    namespaces = set((d['dist'].read_text('namespace_packages.txt')
+                      or '').split())
+    if files is None:
+        files = dpkg_files(d['path'])
+    if files is None:
+        files = guess_files(d, namespaces)
+    tree = {}
+    for f in files:
+        real = os.path.normpath(os.path.join(folder, f))
+        rel = os.path.relpath(real, folder)
+        parts = rel.split(os.sep)
+        if rel.startswith('..') or os.path.isabs(rel) or \
+                parts[0] == d['entry'] or '__pycache__' in parts or \
+                rel.endswith(('.pyc', '.pyo')):
+            continue
+        if len(parts) == 1 and rel.endswith('.pth'):
+            skipped.append(f'{rel}\ta .pth file (kiln apps do not run site)')
+            continue
+        node = tree
+        for p in parts[:-1]:
+            node = node.setdefault(p, {})
+            if node is None:
+                break
+        if node is not None:
+            node.setdefault(parts[-1], None)
+
+    def visit(node, prefix):
+        for name in sorted(node):
+            rel = prefix + name
+            if not os.path.lexists(os.path.join(folder, rel)):
+                if name != '__init__.py':
+                    skipped.append(f'{rel}\tlisted by {d["name"]} '
+                                   f'{d["version"]}, but missing')
+                continue
+            if node[name] is None or not is_identifier_path(rel):
+                if not (prefix and name == '__init__.py'):
+                    emit('tree', rel)
+            elif is_namespace(folder, rel, namespaces):
+                emit('namespace', rel)
+                visit(node[name], rel + '/')
+            elif b'extend_path' in init_head(
+                    os.path.join(folder, rel, '__init__.py')):
+                emit('init', rel)  # pkgutil-style: shared, with its init
+                visit(node[name], rel + '/')
+            else:
+                emit('tree', rel)
+    visit(tree, '')
+    if not tree:
+        out.append(f'warning={d["name"]} {d["version"]} has no modules '
+                   f'that kiln can find in {folder} (its metadata lists no '
+                   'files); only its metadata is packed')
+    emit('tree', d['entry'])
+
+
+def leftovers(folder, prefix, emit, emitted, skipped):
+    """--site-packages: what no distribution owns is packed too, if it is
+    importable (or inside a namespace package that is)."""
+    for name in sorted(os.listdir(os.path.join(folder, prefix))):
+        rel = prefix + name
+        full = os.path.join(folder, rel)
+        if name.startswith('.') or name == '__pycache__' or \
+                (folder, 'tree', rel) in emitted or \
+                prefix and name == '__init__.py':
+            continue
+        if (folder, 'namespace', rel) in emitted or \
+                (folder, 'init', rel) in emitted:
+            leftovers(folder, rel + '/', emit, emitted, skipped)
+        elif prefix or os.path.isdir(full) and name.isidentifier() or \
+                os.path.isfile(full) and name.endswith(MODULE_SUFFIXES) and \
+                name.split('.')[0].isidentifier():
+            emit('tree', rel, folder)
+        elif name.endswith('.pth'):
+            skipped.append(f'{rel}\ta .pth file (kiln apps do not run site)')
+        else:
+            skipped.append(f'{rel}\tnot importable, and no distribution '
+                           'lists it')
+
+
+# ---- the request -------------------------------------------------------------
+
+def main(lines):
+    specs = [v for k, v in lines if k == 'package']
+    sites = [v for k, v in lines if k == 'site-packages']
+    search = site_dirs()
+    for d in search:
+        out.append('search=' + d)
+    index = {}
+    for folder in search:
+        for norm, entry in meta_entries(folder):
+            index.setdefault(norm, (folder, entry))
+    emitted, loaded = set(), {}
+    current = [None]
+
+    def emit(kind, rel, folder=None):
+        folder = folder or current[0]
+        if (folder, kind, rel) in emitted:
+            return
+        if current[0] != folder:
+            out.append('site=' + folder)
+            current[0] = folder
+        emitted.add((folder, kind, rel))
+        out.append(f'{kind}={rel}')
+
+    def pack(d, why):
+        if current[0] != d['folder']:
+            out.append('site=' + d['folder'])
+            current[0] = d['folder']
+        out.append(f'dist={d["name"]}\t{d["version"]}\t{why}')
+        skipped = []
+        own(d, record_files(d), emit, skipped)
+        out.extend(f'skip={d["folder"]}/{s}' for s in skipped)
+
+    # --site-packages DIR: everything in it.
+    for folder in sites:
+        if not os.path.isdir(folder):
+            raise ValueError(f'--site-packages {folder}: no such folder')
+        folder = os.path.abspath(folder)
+        skipped = []
+        for norm, entry in meta_entries(folder):
+            d = load(folder, entry)
+            loaded[d['path']] = d
+            pack(d, f'in {folder}')
+        leftovers(folder, '', emit, emitted, skipped)
+        for s in skipped:
+            out.append('skip=' + folder + '/' + s)
+
+    # --package NAME: the distribution and what it requires.
+    queue = []
+    for spec in specs:
+        m = re.fullmatch(r'\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)'
+                         r'\s*(?:\[([^\]]*)\])?\s*', spec)
+        if not m:
+            raise ValueError(f'--package {spec!r}: not a distribution name; '
+                             'write NAME or NAME[extra,...]')
+        queue.append((m.group(1), parse_extras(m.group(2), f'--package '
+                                               f'{spec}'), None, spec))
+    while queue:
+        name, extras, by, spec = queue.pop(0)
+        norm = normalize(name)
+        if norm not in index:
+            if by is None:
+                raise ValueError(
+                    f'no distribution named {norm!r} (--package {spec}) is '
+                    f'installed for CPython {ENV["python_full_version"]}; '
+                    'searched:\n' + ''.join(f'  {d}\n' for d in search) +
+                    '  install it, or pack a folder with --site-packages '
+                    'DIR or --path DIR')
+            out.append(f'warning={by["name"]} {by["version"]} requires '
+                       f'{spec.split(";")[0].strip()}, which is not '
+                       'installed: it is not packed')
+            continue
+        folder, entry = index[norm]
+        path = os.path.join(folder, entry)
+        first = path not in loaded
+        d = loaded[path] if not first else load(folder, entry)
+        loaded[path] = d
+        new = extras - d['extras']
+        if not first and not new:
+            continue
+        d['extras'] |= new
+        reqs = [requirement(d, r) for r in d['requires']]
+        offered = {normalize(e) for e in d['dist'].metadata.get_all(
+            'Provides-Extra') or []}
+        offered |= {normalize(e) for r in d['requires'] for e in
+                    re.findall(r'''extra\s*==\s*['"]([^'"]*)['"]''', r)}
+        for e in sorted(new - offered):
+            out.append(f'warning={d["name"]} {d["version"]} has no extra '
+                       f'{e!r} (asked for by '
+                       f'{"--package " + spec if by is None else by["name"]})')
+        if first:
+            why = 'requested' if by is None else f'required by {by["name"]}'
+            pack(d, why + (f' [{",".join(sorted(extras))}]'
+                           if extras else ''))
+        for text, rname, rextras, marker in reqs:
+            wanted = ([''] if first else []) + sorted(new)
+            if marker is None and not first:
+                continue
+            if marker is None or marker == 'bad' or \
+                    any(evaluate(marker, e) for e in wanted):
+                queue.append((rname, rextras, d, text))
+
+
+main([line.partition('=')[::2] for line in arg_data.decode().splitlines()
+      if '=' in line])
+result = ''.join(line + '\n' for line in out)
