@@ -130,6 +130,14 @@ static int skip_dir(const walker *w, const char *disk, const char *name,
     return 0;
 }
 
+/* A distribution's metadata at the top of an app folder: a .dist-info or
+   .egg-info folder, or a single-file .egg-info. */
+static int is_dist_metadata(const walker *w, const char *name, int where)
+{
+    return w->from == FROM_APP && where == IN_ROOT &&
+           (ends_with(name, ".dist-info") || ends_with(name, ".egg-info"));
+}
+
 static const char *extension_suffix(const collection *c, const char *name)
 {
     for (size_t i = 0; i < c->extension_suffixes.n; i++)
@@ -170,7 +178,7 @@ static int walk_dir(walker *w, const char *full, const char *relname,
             return error("symlink loop: %s leads back to %s", full, a->path);
     if (skip_dir(w, full, name, where))
         return 0;
-    if (where == IN_DATA)
+    if (where == IN_DATA || is_dist_metadata(w, name, where))
         return walk(w, full, relname, prefix, IN_DATA, &me);
 
     init = xprintf("%s/__init__.py", full);
@@ -208,7 +216,7 @@ static void walk_file(walker *w, const char *full, const char *relname,
     if (w->from == FROM_STDLIB && where == IN_ROOT && !w->tk &&
         strcmp(name, "turtle.py") == 0)
         return; /* turtle needs tkinter */
-    if (where == IN_DATA) {
+    if (where == IN_DATA || is_dist_metadata(w, name, where)) {
         add_file(w->c, w->from, relname, full);
     } else if (strcmp(name, "__init__.py") == 0) {
         return; /* the package's own module */
