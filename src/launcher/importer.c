@@ -1514,7 +1514,6 @@ static PyObject *run_module(const kp_pack *pack)
 int kiln_run_app(const kp_pack *pack)
 {
     PyObject *res;
-    int interrupted;
 
     switch (pack->flags & KP_RUN_MASK) {
     case KP_RUN_SCRIPT:
@@ -1528,6 +1527,106 @@ int kiln_run_app(const kp_pack *pack)
                      pack->flags & KP_RUN_MASK, kst.exe);
         res = NULL;
     }
+    return kiln_exit_status(res);
+}
+
+/* ---- contents by virtual path (for io.open_code, opencode.c) ----------- */
+
+/* The UTF-8 packed path of a str path <exe>/<packed path> as a new bytes
+   object, or NULL without an exception when path is not under exe. */
+static PyObject *packed_path_bytes(PyObject *path)
+{
+    Py_ssize_t elen, plen;
+    PyObject *rel, *res;
+
+    if (!kst.exe || !PyUnicode_Check(path))
+        return NULL;
+    elen = PyUnicode_GET_LENGTH(kst.exe);
+    plen = PyUnicode_GET_LENGTH(path);
+    if (plen <= elen + 1 || PyUnicode_READ_CHAR(path, elen) != '/' ||
+        PyUnicode_Tailmatch(path, kst.exe, 0, elen, -1) != 1)
+        return NULL;
+    rel = PyUnicode_Substring(path, elen + 1, plen);
+    res = rel ? PyUnicode_AsEncodedString(rel, "utf-8", "surrogateescape")
+              : NULL;
+    Py_XDECREF(rel);
+    if (!res && PyErr_ExceptionMatches(PyExc_UnicodeEncodeError))
+        PyErr_Clear(); /* a lone surrogate: no packed path has one */
+    return res;
+}
+
+/* New reference to the name of the module whose file is rel, *e filled:
+   the app's main module, or the module the path names ("a/b.py" is a.b,
+   "a/__init__.py" is a). NULL when there is none (-1 on error). */
+static PyObject *module_at_path(const char *rel, Py_ssize_t len, kp_entry *e)
+{
+    static const char init[] = "/__init__.py";
+    Py_ssize_t ilen = (Py_ssize_t)strlen(init), stem = len - 3;
+    PyObject *name = NULL;
+    char *dotted;
+
+    if (len < 4 || memcmp(rel + stem, ".py", 3) != 0)
+        return NULL;
+    if (len > ilen && memcmp(rel + len - ilen, init, (size_t)ilen) == 0)
+        stem = len - ilen;
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass == 0) {
+            name = PyUnicode_FromString(kst.pack->main_name);
+        } else {
+            dotted = PyMem_Malloc((size_t)stem);
+            if (!dotted)
+                return PyErr_NoMemory();
+            for (Py_ssize_t k = 0; k < stem; k++)
+                dotted[k] = rel[k] == '/' ? '.' : rel[k];
+            name = PyUnicode_DecodeUTF8(dotted, stem, "surrogateescape");
+            PyMem_Free(dotted);
+        }
+        if (!name)
+            return NULL;
+        if (lookup(name, e) > 0 && e->path_len == (uint32_t)len &&
+            memcmp(e->path, rel, (size_t)len) == 0)
+            return name;
+        Py_CLEAR(name);
+        if (PyErr_Occurred())
+            return NULL;
+    }
+    return NULL;
+}
+
+PyObject *kiln_importer_path_contents(PyObject *path)
+{
+    PyObject *rel = packed_path_bytes(path), *name = NULL, *res = NULL;
+    const uint8_t *bytes;
+    const char *s;
+    Py_ssize_t len;
+    long i;
+    kp_entry e;
+
+    if (!rel || !kst.pack)
+        goto done;
+    s = PyBytes_AS_STRING(rel);
+    len = PyBytes_GET_SIZE(rel);
+    i = kp_find_file(kst.pack, s, (size_t)len);
+    if (i >= 0) {
+        kp_file_at(kst.pack, (uint32_t)i, &e);
+        bytes = checked_blob(path, &e.a, "data");
+        if (bytes)
+            res = PyBytes_FromStringAndSize((const char *)bytes, e.a.size);
+        goto done;
+    }
+    name = module_at_path(s, len, &e);
+    if (name && (e.flags & KP_MOD_CODE))
+        res = load_code(name, &e);
+done:
+    Py_XDECREF(name);
+    Py_XDECREF(rel);
+    return res;
+}
+
+int kiln_exit_status(PyObject *res)
+{
+    int interrupted;
+
     if (res) {
         Py_DECREF(res);
         return 0;

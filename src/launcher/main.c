@@ -21,6 +21,8 @@
 #include "compiler.h"
 #include "importer.h"
 #include "kpack.h"
+#include "mpchild.h"
+#include "opencode.h"
 #include "target.h" /* KILN_PY_MAGIC, generated at build time */
 
 #define PY_MAJOR(hex) (((hex) >> 24) & 0xff)
@@ -217,6 +219,8 @@ static int exit_by_sigint(void)
 static int run(const kp_pack *pack, const char *exe, int argc, char **argv)
 {
     int interpreter = (pack->flags & KP_RUN_MASK) == KP_RUN_INTERPRETER;
+    /* An app started by multiprocessing as its child (mpchild.c). */
+    int code_at = interpreter ? 0 : kiln_mp_child_code_at(argc, argv);
     PyConfig config;
     PyStatus status;
     wchar_t *exe_w = NULL;
@@ -225,6 +229,8 @@ static int run(const kp_pack *pack, const char *exe, int argc, char **argv)
 
     if (kiln_importer_register() != 0)
         return fatal("cannot register the _kiln module");
+    if (kiln_opencode_install() != 0)
+        return fatal("cannot install the io.open_code() hook");
     PyConfig_InitPythonConfig(&config);
     config._init_main = 0;
     config.pathconfig_warnings = 0;
@@ -240,7 +246,8 @@ static int run(const kp_pack *pack, const char *exe, int argc, char **argv)
         config.write_bytecode = 0;
         config.optimization_level = (int)pack->optimize;
     }
-    status = PyConfig_SetBytesArgv(&config, argc, argv);
+    status = code_at ? kiln_mp_child_config(&config, argc, argv, code_at)
+                     : PyConfig_SetBytesArgv(&config, argc, argv);
     if (PyStatus_Exception(status))
         goto fail;
     status = set_paths(&config, exe);
@@ -291,7 +298,7 @@ static int run(const kp_pack *pack, const char *exe, int argc, char **argv)
         return Py_RunMain();
     /* As Py_RunMain(): 120 when finalizing fails (a flush of stdout, say),
        and death by SIGINT after an unhandled KeyboardInterrupt. */
-    rc = kiln_run_app(pack);
+    rc = code_at ? kiln_mp_child_run(argv[code_at], exe) : kiln_run_app(pack);
     interrupted = rc < 0;
     if (Py_FinalizeEx() < 0)
         rc = 120;
