@@ -26,7 +26,7 @@ COMMON_SRC   := src/common/fdio.c
 LAUNCHER_SRC := src/launcher/main.c src/launcher/importer.c src/launcher/compiler.c
 BUILDER_SRC  := src/builder/kiln.c src/builder/build.c src/builder/collect.c \
                 src/builder/server.c src/builder/inspect.c src/builder/util.c \
-                src/builder/cache.c src/builder/compile.c
+                src/builder/cache.c src/builder/compile.c src/builder/imports.c
 INCLUDES     := -Isrc/format -Isrc/common -Isrc/launcher -Isrc/builder
 HEADERS      := $(wildcard src/*/*.h)
 

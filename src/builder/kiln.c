@@ -37,8 +37,15 @@ static const char build_usage[] =
     "  --python VERSION   target CPython (default " DEFAULT_PYTHON ")\n"
     "  --config FILE      read [tool.kiln] from FILE (default:\n"
     "                     ./pyproject.toml when it exists)\n"
-    "  -q, --quiet        no progress or summary\n"
-    "  -v, --verbose      print the time each phase takes\n";
+    "  --extract PKG      give the top-level package PKG real files on disk\n"
+    "                     at run time, for code that reads files beside\n"
+    "                     __file__ (repeatable; kiln detects most cases)\n"
+    "  --no-extract PKG   never extract PKG, even when it seems to need it\n"
+    "  -q, --quiet        no progress or summary (warnings stay)\n"
+    "  -v, --verbose      print the time each phase takes, every import that\n"
+    "                     resolves to nothing, and what is extracted and why\n";
+
+enum { OPT_EXTRACT = 256, OPT_NO_EXTRACT };
 
 static int cmd_build(int argc, char **argv)
 {
@@ -51,6 +58,8 @@ static int cmd_build(int argc, char **argv)
         {"config", required_argument, NULL, 'c'},
         {"quiet", no_argument, NULL, 'q'},
         {"verbose", no_argument, NULL, 'v'},
+        {"extract", required_argument, NULL, OPT_EXTRACT},
+        {"no-extract", required_argument, NULL, OPT_NO_EXTRACT},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     build_options o = {.python = DEFAULT_PYTHON, .source = -1,
@@ -95,6 +104,12 @@ static int cmd_build(int argc, char **argv)
         case 'v':
             o.verbose = 1;
             break;
+        case OPT_EXTRACT:
+            vec_push(&o.extract, optarg);
+            break;
+        case OPT_NO_EXTRACT:
+            vec_push(&o.no_extract, optarg);
+            break;
         case 'h':
             fputs(build_usage, stdout);
             return 0;
@@ -117,6 +132,8 @@ static int cmd_build(int argc, char **argv)
     }
     rc = kiln_build(&o);
     vec_free(&o.paths, NULL);
+    vec_free(&o.extract, NULL);
+    vec_free(&o.no_extract, NULL);
     return rc;
 }
 

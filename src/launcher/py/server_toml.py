@@ -5,7 +5,8 @@
 # (bytes) and leave their answer, a str, in `result`.
 import tomllib
 known = {'script': str, 'module': str, 'path': list, 'output': str,
-         'interpreter': bool, 'source': bool, 'optimize': int}
+         'interpreter': bool, 'source': bool, 'optimize': int,
+         'extract': list, 'no-extract': list}
 words = {str: 'a string', list: 'a list of strings', bool: 'true or '
          'false', int: 'an integer'}
 try:
