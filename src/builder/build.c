@@ -369,7 +369,7 @@ static int app_provides(const collection *c, const char *top, size_t len)
 /* python3 puts a script's folder first on sys.path: pack from it what the
    script imports, and what those modules import in turn. Imports are read
    from the sources (absolute imports only; dynamic ones are not seen). */
-static int collect_neighbours(kserver *s, const scan_keys *k, collection *c,
+static int collect_neighbours(kserver *s, scan_keys *k, collection *c,
                               const char *script)
 {
     char *dir = dir_name(script);
@@ -514,7 +514,7 @@ int kiln_build(build_options *o)
     kserver server = {.pid = -1};
     char *launcher, *output = NULL;
     uint8_t *payload = NULL;
-    size_t payload_len = 0, n_files = 0, n_ext = 0, n_scans;
+    size_t payload_len = 0, n_files = 0, n_ext = 0;
     int rc = 1;
 
     launcher = find_launcher(o->python, &tried);
@@ -588,7 +588,7 @@ int kiln_build(build_options *o)
                       m->bytes_len, &m->code, &m->code_len) != 0)
             vec_push(&misses, m);
     }
-    n_scans = scan_plan(&keys, &jobs, &misses, &work);
+    scan_plan(&keys, &jobs, &misses, &work);
     phase(o, &last, "looked up the bytecode cache");
     if (work.n && compile_all(launcher, &server, &work, o->optimize, start,
                               o->quiet) != 0)
@@ -604,7 +604,7 @@ int kiln_build(build_options *o)
         fprintf(stderr, "kiln: %zu of %zu modules compiled, the rest from "
                         "the cache\n"
                         "kiln: %zu modules scanned for imports, the others "
-                        "from the cache\n", misses.n, jobs.n, n_scans);
+                        "from the cache\n", misses.n, jobs.n, keys.scanned);
     scan_save(&keys, &jobs);
     phase(o, &last, "compiled");
     imports_warn(&c, o->module, t.builtins, t.stdlib, t.dynload, o->verbose);

@@ -25,6 +25,7 @@ void scan_keys_init(scan_keys *k, const bytecode_cache *cache,
 {
     k->cache = cache;
     k->key = xprintf("%08x %s", (unsigned)hexversion, scanner);
+    k->scanned = 0;
 }
 
 void scan_keys_free(scan_keys *k)
@@ -33,7 +34,8 @@ void scan_keys_free(scan_keys *k)
     k->key = NULL;
 }
 
-int scan_wanted(const module_item *m)
+/* Does the build scan this module? */
+static int scan_wanted(const module_item *m)
 {
     return m->from != FROM_STDLIB && m->disk &&
            !(m->flags & (KP_MOD_EXTENSION | KP_MOD_NAMESPACE));
@@ -82,10 +84,11 @@ int scan_request(kserver *s, module_item *m)
     return 0;
 }
 
-int scan_now(kserver *s, const scan_keys *k, module_item *m)
+int scan_now(kserver *s, scan_keys *k, module_item *m)
 {
     if (m->scan || cached_scan(k, m) == 0)
         return 0;
+    k->scanned++;
     if (scan_request(s, m) != 0)
         return -1;
     if (m->scan)
@@ -93,11 +96,9 @@ int scan_now(kserver *s, const scan_keys *k, module_item *m)
     return 0;
 }
 
-size_t scan_plan(const scan_keys *k, const vec *sources,
-                 const vec *misses, vec *work)
+void scan_plan(scan_keys *k, const vec *sources, const vec *misses,
+               vec *work)
 {
-    size_t n = 0;
-
     for (size_t i = 0; i < misses->n; i++)
         vec_push(work, misses->v[i]);
     for (size_t i = 0; i < sources->n; i++) {
@@ -105,11 +106,10 @@ size_t scan_plan(const scan_keys *k, const vec *sources,
         if (!scan_wanted(m) || m->scan || cached_scan(k, m) == 0)
             continue;
         m->want_scan = 1;
-        n++;
+        k->scanned++;
         if (m->code) /* not a miss: scan only */
             vec_push(work, m);
     }
-    return n;
 }
 
 void scan_save(const scan_keys *k, const vec *sources)

@@ -15,27 +15,25 @@
 typedef struct {
     const bytecode_cache *cache;
     char *key; /* target CPython and scanner, from the INFO reply */
+    size_t scanned; /* scans asked of the compile servers */
 } scan_keys;
 
 void scan_keys_init(scan_keys *k, const bytecode_cache *cache,
                     uint32_t hexversion, const char *scanner);
 void scan_keys_free(scan_keys *k);
-/* Does the build scan this module? */
-int scan_wanted(const module_item *m);
 /* Asks server s for m's scan (m->bytes holds its source). A scan that
    fails is a warning and leaves m->scan NULL; -1 when the server is gone
    (message printed). */
 int scan_request(kserver *s, module_item *m);
 /* m's scan from the cache, else from server s (then cached). */
-int scan_now(kserver *s, const scan_keys *k, module_item *m);
+int scan_now(kserver *s, scan_keys *k, module_item *m);
 /* Pushes onto tops (as new strings, once each) the top-level names that
    a scan imports absolutely. */
 void scan_top_names(const char *scan, vec *tops);
 /* work = misses (to compile) + the sources that still need a scan and
-   are not cached (want_scan set); the compile workers do both. Returns
-   the number of scans to do. */
-size_t scan_plan(const scan_keys *k, const vec *sources, const vec *misses,
-                 vec *work);
+   are not cached (want_scan set); the compile workers do both. */
+void scan_plan(scan_keys *k, const vec *sources, const vec *misses,
+               vec *work);
 /* Caches the scans that the workers made. */
 void scan_save(const scan_keys *k, const vec *sources);
 

@@ -26,7 +26,7 @@
 # source that does not parse gives nothing (compiling it reports the error).
 # Snippets run in a fresh namespace with arg_name (str), arg_data (bytes)
 # and arg_flags (int) and leave their answer, a str, in `result`.
-import ast, re
+import ast, gc, re
 
 IMPORT_ERRORS = {'ImportError', 'ModuleNotFoundError', 'Exception',
                  'BaseException'}
@@ -212,4 +212,9 @@ def scan(source):
     return ''.join(out)
 
 
-result = scan(arg_data)
+# The tree holds no cycles: the collector would only walk it again and again.
+gc.disable()
+try:
+    result = scan(arg_data)
+finally:
+    gc.enable()
