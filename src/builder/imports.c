@@ -127,7 +127,7 @@ void scan_save(const scan_keys *k, const vec *sources)
 enum { UNGUARDED = 0, GUARDED = 1, MAIN_ONLY = 2 };
 
 typedef struct {
-    char kind;   /* 'I', 'A' or 'F' (see server_scan.py) */
+    char kind;   /* 'I', 'A', 'F' or 'H' (see server_scan.py) */
     int guarded; /* UNGUARDED, GUARDED or MAIN_ONLY */
     int line;
     const char *name; /* inside the scan, len bytes */
@@ -144,8 +144,7 @@ static int next_entry(const char **p, scan_entry *e)
 
         *p = *end ? end + 1 : end;
         e->kind = line[0];
-        if ((e->kind != 'I' && e->kind != 'A' && e->kind != 'F') ||
-            line[1] != ' ')
+        if (!strchr("IAFH", e->kind) || line[1] != ' ')
             continue;
         e->guarded = (int)strtol(line + 2, &q, 10);
         if (*q != ' ')
@@ -153,7 +152,7 @@ static int next_entry(const char **p, scan_entry *e)
         e->line = (int)strtol(q + 1, &q, 10);
         e->name = q + (*q == ' ');
         e->len = (size_t)(end - e->name);
-        if ((e->kind == 'F') == (e->len == 0))
+        if ((e->kind == 'I' || e->kind == 'A') == (e->len > 0))
             return 1;
     }
     return 0;
@@ -167,8 +166,8 @@ void scan_top_names(const char *scan, vec *tops)
     while (next_entry(&p, &e)) {
         size_t len = strcspn(e.name, ".\n");
         int seen = 0;
-        if (e.kind == 'F' || len == 0)
-            continue; /* relative: above the top-level package */
+        if (e.kind == 'F' || e.kind == 'H' || len == 0)
+            continue; /* len 0: relative, above the top-level package */
         for (size_t i = 0; !seen && i < tops->n; i++)
             seen = strncmp(tops->v[i], e.name, len) == 0 &&
                    ((char *)tops->v[i])[len] == '\0';
@@ -177,15 +176,12 @@ void scan_top_names(const char *scan, vec *tops)
     }
 }
 
-/* Does an entry's code run? Code under `if __name__ == "__main__"` runs in
-   the module that python runs: the script, or what -m names (main). */
-static int entry_runs(const scan_entry *e, const module_item *m,
-                      const char *main)
+/* Is m the module that python runs: the script, or what -m names (main;
+   NULL when it is not -m)? */
+static int is_main(const module_item *m, const char *main)
 {
     size_t len = main ? strlen(main) : 0;
 
-    if (e->guarded != MAIN_ONLY)
-        return e->guarded == UNGUARDED;
     if (strcmp(m->name, "__main__") == 0)
         return 1;
     return main && !(m->flags & KP_MOD_PACKAGE) &&
@@ -193,11 +189,44 @@ static int entry_runs(const scan_entry *e, const module_item *m,
            (m->name[len] == '\0' || strcmp(m->name + len, ".__main__") == 0);
 }
 
+/* Is m checked? A library's own tests (modules inside a package named
+   test or tests, or test_*), the __main__ modules of packages that the
+   app does not run, and files that no import statement can name
+   (pip/__pip-runner__.py) are not part of the app. */
+static int checked(const module_item *m, const char *main)
+{
+    if (m->from == FROM_STDLIB || strchr(m->name, '-'))
+        return 0;
+    if (is_main(m, main))
+        return 1;
+    for (const char *part = strchr(m->name, '.'); part;
+         part = strchr(part, '.')) {
+        size_t len = strcspn(++part, ".");
+        if ((len == 4 && strncmp(part, "test", 4) == 0) ||
+            (len == 5 && strncmp(part, "tests", 5) == 0) ||
+            (len == 8 && strncmp(part, "__main__", 8) == 0) ||
+            strncmp(part, "test_", 5) == 0)
+            return 0;
+    }
+    return 1;
+}
+
+/* Does an entry's code run? Code under `if __name__ == "__main__"` runs
+   only in the module that python runs. */
+static int entry_runs(const scan_entry *e, const module_item *m,
+                      const char *main)
+{
+    if (e->guarded != MAIN_ONLY)
+        return e->guarded == UNGUARDED;
+    return is_main(m, main);
+}
+
 /* ---- what is packed ----------------------------------------------------- */
 
 typedef struct {
     const char *name;
     const module_item *m; /* NULL: built into the target */
+    int hooked; /* a package with an import hook: names below are its own */
 } packed_name;
 
 typedef struct {
@@ -212,6 +241,27 @@ static int packed_name_cmp(const void *a, const void *b)
                   ((const packed_name *)b)->name);
 }
 
+static const packed_name *index_find(const name_index *ix, const char *name,
+                                     size_t len);
+
+/* Marks the packages whose __init__ installs an import hook (an H entry),
+   as setuptools' `extern` packages do for the names below them. */
+static void mark_hooks(name_index *ix, const collection *c)
+{
+    for (size_t i = 0; i < c->modules.n; i++) {
+        const module_item *m = c->modules.v[i];
+        const char *p = m->scan;
+        scan_entry e;
+        int hook = 0;
+
+        while (!hook && (m->flags & KP_MOD_PACKAGE) && next_entry(&p, &e))
+            hook = e.kind == 'H';
+        if (hook)
+            ((packed_name *)index_find(ix, m->name, strlen(m->name)))
+                ->hooked = 1;
+    }
+}
+
 static void index_build(name_index *ix, const collection *c,
                         const char *builtins)
 {
@@ -224,20 +274,21 @@ static void index_build(name_index *ix, const collection *c,
     ix->owned = (vec){0};
     for (size_t i = 0; i < c->modules.n; i++) {
         const module_item *m = c->modules.v[i];
-        ix->v[ix->n++] = (packed_name){m->name, m};
+        ix->v[ix->n++] = (packed_name){m->name, m, 0};
     }
     /* __main__ is always in sys.modules, whatever runs. */
-    ix->v[ix->n++] = (packed_name){"__main__", NULL};
+    ix->v[ix->n++] = (packed_name){"__main__", NULL, 0};
     for (const char *p = builtins; *p;) {
         size_t len = strcspn(p, ",");
         if (len) {
             char *name = xprintf("%.*s", (int)len, p);
             vec_push(&ix->owned, name);
-            ix->v[ix->n++] = (packed_name){name, NULL};
+            ix->v[ix->n++] = (packed_name){name, NULL, 0};
         }
         p += len + (p[len] == ',');
     }
     qsort(ix->v, ix->n, sizeof *ix->v, packed_name_cmp);
+    mark_hooks(ix, c);
 }
 
 static void index_free(name_index *ix)
@@ -275,9 +326,10 @@ static int is_package(const packed_name *p)
 
 /* How many bytes of e's name resolve to nothing packed: 0 when it
    resolves. `import a.b.c` needs a, a.b and a.b.c; below a plain module
-   (os.path) names are the module's business. X.a of `from X import a` is
-   a submodule or an attribute, so it needs to be packed only when X is a
-   namespace package, which has no attributes of its own. */
+   (os.path) or a package with an import hook names are the module's
+   business. X.a of `from X import a` is a submodule or an attribute, so
+   it needs to be packed only when X is a namespace package, which has no
+   attributes of its own. */
 static size_t unresolved_length(const name_index *ix, const scan_entry *e)
 {
     const packed_name *p;
@@ -289,7 +341,9 @@ static size_t unresolved_length(const name_index *ix, const scan_entry *e)
         if (!dot || index_find(ix, e->name, e->len))
             return 0;
         p = index_find(ix, e->name, (size_t)(dot - e->name));
-        return p && p->m && (p->m->flags & KP_MOD_NAMESPACE) ? e->len : 0;
+        return p && p->m && (p->m->flags & KP_MOD_NAMESPACE) && !p->hooked
+                   ? e->len
+                   : 0;
     }
     for (size_t end = 0;; end++) {
         end += strcspn(e->name + end, ".\n");
@@ -298,12 +352,31 @@ static size_t unresolved_length(const name_index *ix, const scan_entry *e)
         p = index_find(ix, e->name, end);
         if (!p)
             return end;
-        if (!is_package(p) || end == e->len)
+        if (p->hooked || !is_package(p) || end == e->len)
             return 0;
     }
 }
 
 /* ---- the warning -------------------------------------------------------- */
+
+/* Modules of other platforms: code that imports them runs only there, so
+   they are never named (Windows' and macOS's stdlib, pywin32, PyPy). */
+static int other_platform(const char *name, size_t len)
+{
+    static const char *const names[] = {
+        "winreg", "_winreg", "msvcrt", "_winapi", "nt", "winsound",
+        "_overlapped", "msilib", "_msi", "_scproxy", "__pypy__", "win32api",
+        "win32con", "win32file", "win32event", "win32pipe", "win32process",
+        "win32security", "pywintypes", "pythoncom", "win32com", NULL};
+    size_t top = strcspn(name, ".\n");
+
+    if (top > len)
+        top = len;
+    for (const char *const *n = names; *n; n++)
+        if (strlen(*n) == top && strncmp(*n, name, top) == 0)
+            return 1;
+    return 0;
+}
 
 typedef struct {
     const char *name; /* inside a scan, len bytes */
@@ -398,12 +471,14 @@ void imports_warn(const collection *c, const char *main,
         const char *p = m->scan;
         scan_entry e;
 
-        if (m->from == FROM_STDLIB)
+        if (!checked(m, main))
             continue;
         while (next_entry(&p, &e)) {
             size_t len;
-            if (e.kind == 'F' || !entry_runs(&e, m, main) ||
-                (len = unresolved_length(&ix, &e)) == 0)
+            if ((e.kind != 'I' && e.kind != 'A') ||
+                !entry_runs(&e, m, main) ||
+                (len = unresolved_length(&ix, &e)) == 0 ||
+                other_platform(e.name, len))
                 continue;
             if (n == cap) {
                 cap = cap ? 2 * cap : 16;
@@ -583,7 +658,7 @@ void extract_plan(collection *c, const char *main, const vec *force,
         const char *p = m->scan;
         scan_entry e;
 
-        if (m->from == FROM_STDLIB)
+        if (!checked(m, main))
             continue;
         while (!m->needs_files && next_entry(&p, &e))
             if (e.kind == 'F' && entry_runs(&e, m, main))

@@ -4,7 +4,8 @@
 # which --extract, --no-extract and [tool.kiln] force either way.
 . "$(dirname "$0")/lib.sh"
 export KILN_CACHE_DIR="$T/cache"
-mkdir -p "$T/src/mylib/sub" "$T/src/bar" "$T/src/nspkg" "$T/src/datapkg"
+mkdir -p "$T/src/mylib/sub" "$T/src/mylib/tests" "$T/src/bar" "$T/src/nspkg" \
+    "$T/src/datapkg" "$T/src/hooked"
 cat >"$T/src/mylib/__init__.py" <<'PY'
 from . import util
 from .util import helper, not_a_module_but_an_attribute
@@ -12,6 +13,8 @@ from .sub import thing
 from .missing_sub import x
 import os.path, json.decoder
 from mylib import VERSION
+import hooked.virtual.deep
+from hooked import virtual_name
 VERSION = "1"
 PY
 cat >"$T/src/mylib/sub/__init__.py" <<'PY'
@@ -42,6 +45,20 @@ if TYPE_CHECKING:
 import contextlib
 with contextlib.suppress(ImportError):
     import suppressed_thing
+HAS_SJ = False
+try:
+    import simplejson
+    HAS_SJ = True
+except ImportError:
+    pass
+if HAS_SJ:
+    from simplejson import decoder
+try:
+    from optional_pkg import feature
+except ImportError:
+    feature = None
+else:
+    import needed_by_feature
 def helper():
     import lazy_missing
 if __name__ == "__main__":
@@ -51,13 +68,30 @@ PY
 cat >"$T/src/mylib/cli.py" <<'PY'
 import bar.baz, foo
 import test.support
+def windows_only():
+    import msvcrt, winreg
 from nspkg import mod, no_such_mod
 try:
     import fine
 except KeyError:
     import not_guarded_by_keyerror
 PY
-touch "$T/src/bar/__init__.py"
+touch "$T/src/bar/__init__.py" "$T/src/mylib/tests/__init__.py"
+# A library's tests and the __main__ of a package that the app does not run
+# are not checked.
+cat >"$T/src/mylib/tests/test_util.py" <<'PY'
+import os, pytest
+DATA = os.path.join(os.path.dirname(__file__), "fixtures")
+PY
+echo 'import cli_only_dep' >"$T/src/mylib/__main__.py"
+# An import hook in a package's __init__ makes the names below it its own.
+cat >"$T/src/hooked/__init__.py" <<'PY'
+import sys
+class Finder:
+    def find_spec(self, name, path, target=None):
+        return None
+sys.meta_path.append(Finder())
+PY
 echo 'X = 1' >"$T/src/nspkg/mod.py"
 cat >"$T/src/datapkg/__init__.py" <<'PY'
 import os
@@ -97,10 +131,14 @@ expect_eq "warning" "kiln: warning: 11 imports resolve to nothing packed:
     "$(grep -v '^kiln: warning: .* shadows\|^kiln: [^w]' <<<"$ERR")"
 [ "$(grep -c 'resolve to nothing' <<<"$ERR")" = 1 ] || fail "one warning block: $ERR"
 for name in optional_thing speedups winreg win_only_thing old_python_thing \
-    typing_only suppressed_thing main_only_missing not_a_module \
+    typing_only suppressed_thing main_only_missing not_a_module simplejson \
+    optional_pkg needed_by_feature msvcrt hooked pytest cli_only_dep \
     mylib.util.helper mylib.VERSION nspkg.mod json os.path; do
     expect_not_contains "not reported: $name" "  $name " "$ERR"
 done
+
+run "$KILN" build -q -m mylib --path "$T/src" -o "$T/mylib-app"
+expect_contains "the -m package's __main__ is checked" "  cli_only_dep (imported by mylib.__main__)" "$ERR"
 
 # -v names every importer with the line; a cached rebuild scans nothing
 # and warns the same.
@@ -112,7 +150,7 @@ expect_contains "cached warning" "kiln: warning: 11 imports resolve" "$ERR"
 echo 'import bar.qux' >>"$T/src/mylib/cli.py"
 run "$KILN" build -v "$T/app.py" --path "$T/src" -o "$T/app"
 expect_contains "changed module rescanned" "kiln: 1 modules scanned for imports" "$ERR"
-expect_contains "new import" "  bar.qux (imported by mylib.cli:8)" "$ERR"
+expect_contains "new import" "  bar.qux (imported by mylib.cli:10)" "$ERR"
 
 # Many missing imports: the warning stays short; -v lists all.
 mkdir -p "$T/many"

@@ -8,19 +8,24 @@
 #   F <guarded> <line>          the first use of __file__ or __path__ in path
 #                               arithmetic (os.path.dirname(__file__), open(),
 #                               pathlib.Path(__file__), __path__[0], ...)
+#   H 0 <line>                  the first use of sys.meta_path: the module
+#                               may install an import hook, whose names kiln
+#                               cannot know (setuptools' `extern` packages)
 # Names are absolute; a relative import that climbs above the top-level
 # package keeps its dots (".x"), as python cannot import it either.
 # <guarded> is 2 for code under `if __name__ == "__main__":`, which runs only
 # when the module is what python runs (at most one F line has 0, one 2).
 # It is 1 when the code expects the import to fail on some systems:
 # - in the body of a `try` one of whose handlers catches ImportError,
-#   ModuleNotFoundError, Exception or BaseException, or is bare; and in such
-#   a handler's own body (the fallback);
+#   ModuleNotFoundError, Exception or BaseException, or is bare; in such a
+#   handler's own body (the fallback) and in the `else:` of that try (which
+#   runs only when the optional import worked);
 # - in the body of `with suppress(<one of those>)`;
 # - in either branch of an `if`/`elif` whose test reads the platform or the
 #   version: sys.platform, sys.version_info, sys.implementation, os.name,
 #   platform.*, TYPE_CHECKING, or a flag named like PY2, PY3, WINDOWS,
-#   IS_WIN, PYPY, MACOS.
+#   IS_WIN, PYPY, MACOS; or a name that guarded code binds before
+#   (`try: import simplejson; HAS_SJ = True ...`, then `if HAS_SJ:`).
 # Imports inside functions count like the others: they run when called.
 # Dynamic imports (importlib.import_module, __import__) are not seen. A
 # source that does not parse gives nothing (compiling it reports the error).
@@ -74,10 +79,11 @@ def suppresses_import_error(item):
                 for a in call.args))
 
 
-def platform_test(test):
+def guard_test(test, optional):
     for node in ast.walk(test):
         if isinstance(node, ast.Name):
-            if node.id in SYS_ATTRS or FLAG_NAME.match(node.id):
+            if (node.id in SYS_ATTRS or node.id in optional or
+                    FLAG_NAME.match(node.id)):
                 return True
         elif isinstance(node, ast.Attribute):
             base = dotted(node.value)
@@ -114,7 +120,8 @@ def path_use(node):
         return (isinstance(node.func, ast.Attribute) and
                 node.func.attr in PATH_METHODS and
                 is_location(node.func.value))
-    return isinstance(node, ast.Subscript) and is_location(node.value)
+    return (isinstance(node, ast.Subscript) and is_location(node.value) and
+            isinstance(node.ctx, ast.Load))  # not `__path__[:] = ...`
 
 
 def package_of(level):
@@ -137,59 +144,94 @@ def main_test(test):
                 for s in sides))
 
 
-def visit(body, guarded, out, main_only):
-    for node in body:
-        kind = type(node)
-        if kind is ast.Import:
-            for alias in node.names:
-                out.append('I %d %d %s\n' % (guarded, node.lineno,
-                                             alias.name))
-        elif kind is ast.ImportFrom:
-            base = package_of(node.level) if node.level else node.module
-            if base is None:  # above the top-level package
-                dots = '.' * node.level
-                for alias in ([] if node.module else node.names):
-                    out.append('I %d %d %s%s\n' % (guarded, node.lineno,
-                                                   dots, alias.name))
-                if node.module:
-                    out.append('I %d %d %s%s\n' % (guarded, node.lineno,
-                                                   dots, node.module))
-                continue
-            if node.level and node.module:
-                base = base + '.' + node.module if base else node.module
-            if base:
-                out.append('I %d %d %s\n' % (guarded, node.lineno, base))
-            for alias in node.names:
-                if alias.name != '*':
-                    out.append('A %d %d %s%s\n' % (
-                        guarded, node.lineno, base + '.' if base else '',
-                        alias.name))
-        elif kind is ast.Try or kind is getattr(ast, 'TryStar', None):
-            catching = [catches_import_error(h) for h in node.handlers]
-            visit(node.body, 1 if any(catching) else guarded, out, main_only)
-            for handler, catches in zip(node.handlers, catching):
-                visit(handler.body, 1 if catches else guarded, out,
-                      main_only)
-            visit(node.orelse, guarded, out, main_only)
-            visit(node.finalbody, guarded, out, main_only)
-        elif kind is ast.If:
-            inner = 1 if platform_test(node.test) else guarded
-            if main_test(node.test):
-                main_only.extend(node.body)
-                visit(node.body, inner or 2, out, main_only)
-            else:
-                visit(node.body, inner, out, main_only)
-            visit(node.orelse, inner, out, main_only)
-        elif kind is ast.With or kind is ast.AsyncWith:
-            visit(node.body, 1 if any(suppresses_import_error(i)
-                                      for i in node.items) else guarded,
-                  out, main_only)
-        elif kind is ast.Match:
-            for case in node.cases:
-                visit(case.body, guarded, out, main_only)
-        else:  # def, class, for, while: their bodies
-            visit(getattr(node, 'body', ()), guarded, out, main_only)
-            visit(getattr(node, 'orelse', ()), guarded, out, main_only)
+def bind(node, optional):
+    """Adds to optional the names that the statement node binds."""
+    if isinstance(node, (ast.Import, ast.ImportFrom)):
+        optional.update((a.asname or a.name).partition('.')[0]
+                        for a in node.names)
+    elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+        targets = node.targets if isinstance(node, ast.Assign) else [
+            node.target]
+        for target in targets:
+            for n in ast.walk(target):
+                if isinstance(n, ast.Name):
+                    optional.add(n.id)
+
+
+class Scan:
+    """One module's scan: the answer lines, the bodies under
+    `if __name__ == "__main__"`, and the names guarded code binds."""
+
+    def __init__(self):
+        self.out, self.main_only, self.optional = [], [], set()
+
+    def add(self, kind, guarded, line, name):
+        self.out.append('%s %d %d %s\n' % (kind, guarded, line, name))
+
+    def imports_from(self, node, guarded):
+        base = package_of(node.level) if node.level else node.module
+        if base is None:  # above the top-level package
+            dots = '.' * node.level
+            for name in [node.module] if node.module else [
+                    a.name for a in node.names]:
+                self.add('I', guarded, node.lineno, dots + name)
+            return
+        if node.level and node.module:
+            base = base + '.' + node.module if base else node.module
+        if base:
+            self.add('I', guarded, node.lineno, base)
+        for alias in node.names:
+            if alias.name != '*':
+                self.add('A', guarded, node.lineno,
+                         base + '.' + alias.name if base else alias.name)
+
+    def visit(self, body, guarded):
+        for node in body:
+            kind = type(node)
+            if guarded == 1:
+                bind(node, self.optional)
+            if kind is ast.Import:
+                for alias in node.names:
+                    self.add('I', guarded, node.lineno, alias.name)
+            elif kind is ast.ImportFrom:
+                self.imports_from(node, guarded)
+            elif kind is ast.Try or kind is getattr(ast, 'TryStar', None):
+                catching = [catches_import_error(h) for h in node.handlers]
+                inner = 1 if any(catching) else guarded
+                self.visit(node.body, inner)
+                for handler, catches in zip(node.handlers, catching):
+                    self.visit(handler.body, 1 if catches else guarded)
+                self.visit(node.orelse, inner)
+                self.visit(node.finalbody, guarded)
+            elif kind is ast.If:
+                inner = 1 if guard_test(node.test, self.optional) else guarded
+                if main_test(node.test):
+                    self.main_only.extend(node.body)
+                    self.visit(node.body, inner or 2)
+                else:
+                    self.visit(node.body, inner)
+                self.visit(node.orelse, inner)
+            elif kind is ast.With or kind is ast.AsyncWith:
+                self.visit(node.body, 1 if any(
+                    suppresses_import_error(i) for i in node.items)
+                    else guarded)
+            elif kind is ast.Match:
+                for case in node.cases:
+                    self.visit(case.body, guarded)
+            else:  # def, class, for, while: their bodies
+                self.visit(getattr(node, 'body', ()), guarded)
+                self.visit(getattr(node, 'orelse', ()), guarded)
+
+    def path_uses(self, tree):
+        in_main = {id(n) for part in self.main_only for n in ast.walk(part)}
+        lines = {0: [], 2: []}
+        for n in ast.walk(tree):
+            if path_use(n):
+                lines[2 if id(n) in in_main else 0].append(n.lineno)
+        for guarded in (0, 2):
+            if lines[guarded]:
+                self.out.append('F %d %d\n' % (guarded,
+                                                min(lines[guarded])))
 
 
 def scan(source):
@@ -197,19 +239,18 @@ def scan(source):
         tree = ast.parse(source)
     except (SyntaxError, ValueError):
         return ''
-    out, main_only = [], []
-    visit(tree.body, 0, out, main_only)
+    s = Scan()
+    s.visit(tree.body, 0)
     if (b'__file__' in source or b'__path__' in source or
             b'resource_filename' in source):
-        in_main = {id(n) for part in main_only for n in ast.walk(part)}
-        lines = {0: [], 2: []}
-        for n in ast.walk(tree):
-            if path_use(n):
-                lines[2 if id(n) in in_main else 0].append(n.lineno)
-        for guarded in (0, 2):
-            if lines[guarded]:
-                out.append('F %d %d\n' % (guarded, min(lines[guarded])))
-    return ''.join(out)
+        s.path_uses(tree)
+    if b'meta_path' in source:
+        hooks = [n.lineno for n in ast.walk(tree)
+                 if isinstance(n, ast.Attribute) and n.attr == 'meta_path'
+                 and dotted(n.value) == 'sys']
+        if hooks:
+            s.out.append('H 0 %d\n' % min(hooks))
+    return ''.join(s.out)
 
 
 # The tree holds no cycles: the collector would only walk it again and again.
