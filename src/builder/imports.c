@@ -241,8 +241,27 @@ static int packed_name_cmp(const void *a, const void *b)
                   ((const packed_name *)b)->name);
 }
 
-static const packed_name *index_find(const name_index *ix, const char *name,
-                                     size_t len);
+/* The packed name that equals the first len bytes of name, or NULL. */
+static packed_name *index_find(const name_index *ix, const char *name,
+                               size_t len)
+{
+    size_t lo = 0, hi = ix->n;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const char *s = ix->v[mid].name;
+        int c = strncmp(name, s, len);
+        if (c == 0 && s[len] != '\0')
+            c = -1;
+        if (c == 0)
+            return &ix->v[mid];
+        if (c < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return NULL;
+}
 
 /* Marks the packages whose __init__ installs an import hook (an H entry),
    as setuptools' `extern` packages do for the names below them. */
@@ -251,14 +270,14 @@ static void mark_hooks(name_index *ix, const collection *c)
     for (size_t i = 0; i < c->modules.n; i++) {
         const module_item *m = c->modules.v[i];
         const char *p = m->scan;
+        packed_name *pkg;
         scan_entry e;
         int hook = 0;
 
         while (!hook && (m->flags & KP_MOD_PACKAGE) && next_entry(&p, &e))
             hook = e.kind == 'H';
-        if (hook)
-            ((packed_name *)index_find(ix, m->name, strlen(m->name)))
-                ->hooked = 1;
+        if (hook && (pkg = index_find(ix, m->name, strlen(m->name))))
+            pkg->hooked = 1;
     }
 }
 
@@ -295,28 +314,6 @@ static void index_free(name_index *ix)
 {
     free(ix->v);
     vec_free(&ix->owned, free);
-}
-
-/* The packed name that equals the first len bytes of name, or NULL. */
-static const packed_name *index_find(const name_index *ix, const char *name,
-                                     size_t len)
-{
-    size_t lo = 0, hi = ix->n;
-
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        const char *s = ix->v[mid].name;
-        int c = strncmp(name, s, len);
-        if (c == 0 && s[len] != '\0')
-            c = -1;
-        if (c == 0)
-            return &ix->v[mid];
-        if (c < 0)
-            hi = mid;
-        else
-            lo = mid + 1;
-    }
-    return NULL;
 }
 
 static int is_package(const packed_name *p)
