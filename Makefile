@@ -27,7 +27,8 @@ LAUNCHER_SRC := src/launcher/main.c src/launcher/importer.c src/launcher/compile
                 src/launcher/extract.c src/launcher/opencode.c src/launcher/mpchild.c
 BUILDER_SRC  := src/builder/kiln.c src/builder/build.c src/builder/collect.c \
                 src/builder/server.c src/builder/inspect.c src/builder/util.c \
-                src/builder/cache.c src/builder/compile.c src/builder/dist.c
+                src/builder/cache.c src/builder/compile.c src/builder/dist.c \
+                src/builder/imports.c
 INCLUDES     := -Isrc/format -Isrc/common -Isrc/launcher -Isrc/builder
 HEADERS      := $(wildcard src/*/*.h)
 

@@ -20,13 +20,14 @@
 #include "compile.h"
 #include "dist.h"
 #include "fdio.h"
+#include "imports.h"
 #include "kpack.h"
 #include "server.h"
 
 #define MAX_SHOWN_ERRORS 20
 
 typedef struct {
-    char *version, *stdlib, *dynload, *ext_suffix, *builtins;
+    char *version, *stdlib, *dynload, *ext_suffix, *builtins, *scanner;
     uint32_t hexversion, magic;
 } target_info;
 
@@ -93,6 +94,7 @@ static int query_target(kserver *s, target_info *t)
     t->dynload = info_string((char *)out, "dynload");
     t->ext_suffix = info_string((char *)out, "ext_suffix");
     t->builtins = info_string((char *)out, "builtins");
+    t->scanner = info_string((char *)out, "scanner");
     magic = info_string((char *)out, "magic");
     t->hexversion = (uint32_t)strtoul(
         info_value((char *)out, "hexversion") ? info_value((char *)out,
@@ -101,7 +103,7 @@ static int query_target(kserver *s, target_info *t)
         NULL, 10);
     free(out);
     if (!t->version || !t->stdlib || !t->dynload || !t->ext_suffix ||
-        !t->builtins ||
+        !t->builtins || !t->scanner ||
         !magic || sscanf(magic, "%2x%2x%2x%2x", &bytes[0], &bytes[1],
                          &bytes[2], &bytes[3]) != 4) {
         free(magic);
@@ -121,6 +123,7 @@ static void target_free(target_info *t)
     free(t->dynload);
     free(t->ext_suffix);
     free(t->builtins);
+    free(t->scanner);
 }
 
 /* ---- pyproject.toml ----------------------------------------------------- */
@@ -145,6 +148,7 @@ static int load_config(kserver *s, build_options *o, vec *owned)
     int from_cli = o->script || o->module || o->interpreter;
     int cli_paths = o->paths.n > 0, cli_packages = o->packages.n > 0;
     int cli_sites = o->site_dirs.n > 0;
+    int cli_extract = o->extract.n || o->no_extract.n;
     uint32_t status;
     uint8_t *out;
     size_t len;
@@ -180,6 +184,12 @@ static int load_config(kserver *s, build_options *o, vec *owned)
             vec_push(&o->packages, (void *)keep(owned, xstrdup(value)));
         else if (strcmp(key, "site-packages") == 0 && !cli_sites)
             vec_push(&o->site_dirs, (void *)config_path(owned, dir, value));
+        else if ((strcmp(key, "extract") == 0 ||
+                  strcmp(key, "no-extract") == 0) && !cli_extract) {
+            vec_push(key[0] == 'e' ? &o->extract : &o->no_extract,
+                     (void *)keep(owned, xstrdup(value)));
+            o->extract_origin = keep(owned, xprintf("%s [tool.kiln]", path));
+        }
         else if (strcmp(key, "output") == 0 && !o->output)
             o->output = config_path(owned, dir, value);
         else if (strcmp(key, "source") == 0 && o->source < 0)
@@ -289,7 +299,7 @@ static int pack(const collection *c, const build_options *o,
     for (size_t i = 0; i < c->modules.n; i++) {
         module_item *m = c->modules.v[i];
         kp_blob a = {0, 0, 0}, b = {0, 0, 0};
-        uint32_t flags = m->flags;
+        uint32_t flags = m->flags | (m->extract ? KP_MOD_EXTRACT : 0);
 
         if (m->flags & KP_MOD_EXTENSION) {
             if (kp_writer_add_data(w, m->bytes, m->bytes_len, &a))
@@ -365,37 +375,32 @@ static int app_provides(const collection *c, const char *top, size_t len)
 /* python3 puts a script's folder first on sys.path: pack from it what the
    script imports, and what those modules import in turn. Imports are read
    from the sources (absolute imports only; dynamic ones are not seen). */
-static int collect_neighbours(kserver *s, collection *c, const char *script)
+static int collect_neighbours(kserver *s, scan_keys *k, collection *c,
+                              const char *script)
 {
     char *dir = dir_name(script);
+    vec tops = {0};
     int rc = 0;
 
     for (size_t i = 0; rc == 0 && i < c->modules.n; i++) {
         module_item *m = c->modules.v[i];
-        uint32_t status;
-        uint8_t *out;
-        size_t len;
-        char *line, *save = NULL;
 
         if (m->from != FROM_APP || !m->disk || (m->flags & KP_MOD_EXTENSION))
             continue;
-        if (!m->bytes && read_file(m->disk, &m->bytes, &m->bytes_len) != 0) {
+        if ((!m->bytes && read_file(m->disk, &m->bytes, &m->bytes_len)) ||
+            scan_now(s, k, m) != 0) {
             rc = -1;
             break;
         }
-        if (server_call(s, KC_OP_SCAN, 0, m->disk, m->bytes, m->bytes_len,
-                        &status, &out, &len) != 0) {
-            rc = -1;
-            break;
-        }
-        for (line = strtok_r((char *)out, "\n", &save);
-             status == KC_OK && line && rc == 0;
-             line = strtok_r(NULL, "\n", &save))
-            if (strcmp(line, "__main__") != 0 &&
-                !app_provides(c, line, strlen(line)) &&
-                collect_app_entry(c, dir, line) < 0)
+        scan_top_names(m->scan, &tops);
+        for (size_t j = 0; rc == 0 && j < tops.n; j++) {
+            const char *top = tops.v[j];
+            if (strcmp(top, "__main__") != 0 &&
+                !app_provides(c, top, strlen(top)) &&
+                collect_app_entry(c, dir, top) < 0)
                 rc = -1;
-        free(out);
+        }
+        vec_free(&tops, free);
     }
     free(dir);
     return rc;
@@ -507,8 +512,9 @@ static int has_tkinter(const char *dynload)
 int kiln_build(build_options *o)
 {
     double start = now_seconds(), last = start;
-    vec tried = {0}, owned = {0}, jobs = {0}, misses = {0};
+    vec tried = {0}, owned = {0}, jobs = {0}, misses = {0}, work = {0};
     bytecode_cache cache = {0};
+    scan_keys keys = {0};
     collection c = {0};
     target_info t = {0};
     kserver server = {.pid = -1};
@@ -532,6 +538,8 @@ int kiln_build(build_options *o)
         load_config(&server, o, &owned) != 0)
         goto done;
     phase(o, &last, "started the compile server");
+    cache_open(&cache);
+    scan_keys_init(&keys, &cache, t.hexversion, t.scanner);
     if (o->source < 0)
         o->source = 1;
     if (o->optimize < 0)
@@ -567,7 +575,7 @@ int kiln_build(build_options *o)
     for (size_t i = 0; i < o->paths.n; i++)
         if (collect_app_path(&c, o->paths.v[i]) != 0)
             goto done;
-    if (o->script && collect_neighbours(&server, &c, o->script) != 0)
+    if (o->script && collect_neighbours(&server, &keys, &c, o->script) != 0)
         goto done;
     if (collect_dists(&server, &c, &o->packages, &o->site_dirs,
                       o->verbose) != 0)
@@ -578,19 +586,21 @@ int kiln_build(build_options *o)
     collection_resolve(&c);
     collection_drop_builtins(&c, t.builtins);
     phase(o, &last, "collected");
-    if (check_entry(&c, o) != 0 || read_sources(&c, &jobs) != 0)
+    if (check_entry(&c, o) != 0 ||
+        extract_check(&c, &o->extract, &o->no_extract, o->extract_origin) ||
+        read_sources(&c, &jobs) != 0)
         goto done;
     phase(o, &last, "read the sources");
-    cache_open(&cache);
     for (size_t i = 0; i < jobs.n; i++) {
         module_item *m = jobs.v[i];
         if (cache_get(&cache, t.hexversion, o->optimize, m->relpath, m->bytes,
                       m->bytes_len, &m->code, &m->code_len) != 0)
             vec_push(&misses, m);
     }
+    scan_plan(&keys, &jobs, &misses, &work);
     phase(o, &last, "looked up the bytecode cache");
-    if (misses.n && compile_all(launcher, &server, &misses, o->optimize,
-                                start, o->quiet) != 0)
+    if (work.n && compile_all(launcher, &server, &work, o->optimize, start,
+                              o->quiet) != 0)
         goto done;
     if (report_errors(&jobs) != 0)
         goto done;
@@ -601,8 +611,14 @@ int kiln_build(build_options *o)
     }
     if (o->verbose)
         fprintf(stderr, "kiln: %zu of %zu modules compiled, the rest from "
-                        "the cache\n", misses.n, jobs.n);
+                        "the cache\n"
+                        "kiln: %zu modules scanned for imports, the others "
+                        "from the cache\n", misses.n, jobs.n, keys.scanned);
+    scan_save(&keys, &jobs);
     phase(o, &last, "compiled");
+    imports_warn(&c, o->module, t.builtins, t.stdlib, t.dynload, o->verbose);
+    extract_plan(&c, o->module, &o->extract, &o->no_extract, o->verbose);
+    phase(o, &last, "checked the imports");
     if (pack(&c, o, &t, &payload, &payload_len, &n_files) != 0)
         goto done;
     phase(o, &last, "packed");
@@ -624,6 +640,8 @@ done:
     free(launcher);
     vec_free(&jobs, NULL);
     vec_free(&misses, NULL);
+    vec_free(&work, NULL);
+    scan_keys_free(&keys);
     vec_free(&owned, free);
     cache_close(&cache);
     collection_free(&c);

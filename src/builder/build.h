@@ -21,6 +21,8 @@ typedef struct {
     int optimize; /* 0, 1, 2; -1 when not given */
     int quiet;
     int verbose; /* print the time each phase took */
+    vec extract, no_extract; /* char*: top-level packages forced either way */
+    const char *extract_origin; /* where those came from, for messages */
 } build_options;
 
 /* Returns the process exit status. */

@@ -1,7 +1,8 @@
 /*
  * cache.h - the bytecode cache of `kiln build`: compiled code keyed by the
  * target CPython, the optimization level, the packed path and the source,
- * so that a rebuild compiles only what changed.
+ * so that a rebuild compiles only what changed; and import scans (see
+ * imports.h), keyed by the scanner, the module and its source.
  */
 #ifndef KILN_CACHE_H
 #define KILN_CACHE_H
@@ -26,5 +27,15 @@ int cache_get(const bytecode_cache *c, uint32_t hexversion, int optimize,
 void cache_put(const bytecode_cache *c, uint32_t hexversion, int optimize,
                const char *relpath, const uint8_t *source, size_t source_len,
                const uint8_t *code, size_t code_len);
+
+/* A module's import scan: key names the scanner and what besides the module
+   name and source the scan depends on. 0 and *scan (caller frees) on a
+   hit. */
+int cache_get_scan(const bytecode_cache *c, const char *key,
+                   const char *name, const uint8_t *source,
+                   size_t source_len, char **scan);
+void cache_put_scan(const bytecode_cache *c, const char *key,
+                    const char *name, const uint8_t *source,
+                    size_t source_len, const char *scan);
 
 #endif

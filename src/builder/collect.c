@@ -420,6 +420,7 @@ static void module_free(void *p)
     free(m->bytes);
     free(m->code);
     free(m->error);
+    free(m->scan);
     free(m);
 }
 

@@ -30,6 +30,11 @@ typedef struct {
     uint8_t *code;
     size_t code_len;
     char *error;
+    /* Import scans (imports.h), of non-stdlib sources only. */
+    char *scan;      /* the SCAN reply; NULL when not scanned */
+    int want_scan;   /* the compile workers are to scan it */
+    int needs_files; /* line of its first path use of __file__, or 0 */
+    int extract;     /* KP_MOD_EXTRACT: its top-level package goes to disk */
 } module_item;
 
 typedef struct {

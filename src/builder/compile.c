@@ -1,6 +1,7 @@
 /*
  * compile.c - compiles the collected sources through the target's compile
- * servers, one per core, each fed by its own thread from a shared queue.
+ * servers, one per core, each fed by its own thread from a shared queue;
+ * the same servers scan imports (imports.h).
  */
 #include "compile.h"
 
@@ -11,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "imports.h"
 #include "server.h"
 #include "util.h"
 
@@ -47,6 +49,25 @@ static char *compile_error(const module_item *m, char *reply)
                    *text ? "\n    " : "", text);
 }
 
+static int compile_one(kserver *s, module_item *m, int optimize)
+{
+    uint32_t status;
+    uint8_t *out;
+    size_t len;
+
+    if (server_call(s, KC_OP_COMPILE, (uint32_t)optimize, m->relpath,
+                    m->bytes, m->bytes_len, &status, &out, &len))
+        return -1;
+    if (status == KC_OK) {
+        m->code = out;
+        m->code_len = len;
+    } else {
+        m->error = compile_error(m, (char *)out);
+        free(out);
+    }
+    return 0;
+}
+
 static void *worker_main(void *arg)
 {
     worker *w = arg;
@@ -54,25 +75,14 @@ static void *worker_main(void *arg)
     for (;;) {
         size_t i = atomic_fetch_add(w->next, 1);
         module_item *m;
-        uint32_t status;
-        uint8_t *out;
-        size_t len;
 
         if (i >= w->jobs->n)
             break;
         m = w->jobs->v[i];
-        if (server_call(&w->server, KC_OP_COMPILE, (uint32_t)w->optimize,
-                        m->relpath, m->bytes, m->bytes_len, &status, &out,
-                        &len)) {
+        if ((!m->code && compile_one(&w->server, m, w->optimize) != 0) ||
+            (m->want_scan && scan_request(&w->server, m) != 0)) {
             w->broken = 1;
             break;
-        }
-        if (status == KC_OK) {
-            m->code = out;
-            m->code_len = len;
-        } else {
-            m->error = compile_error(m, (char *)out);
-            free(out);
         }
         atomic_fetch_add(w->done, 1);
     }

@@ -1,6 +1,7 @@
 /*
  * inspect.c - `kiln inspect FILE`: prints the target Python, the run mode and
- * every module and file with its kind and sizes, and verifies every
+ * every module and file with its kind, sizes and "(extract)" when its
+ * package is extracted to disk at run time, and verifies every
  * checksum. A damaged or foreign file gets the reason and exit status 1.
  */
 #include "inspect.h"
@@ -85,8 +86,9 @@ int kiln_inspect(const char *path)
     printf("\n%-10s %10s %10s  %s\n", "KIND", "CODE", "SOURCE", "MODULE");
     for (uint32_t i = 0; i < p.module_count; i++) {
         kp_module_at(&p, i, &e);
-        printf("%-10s %10u %10u  %s\n", module_kind(e.flags), e.a.size,
-               e.b.size, e.name);
+        printf("%-10s %10u %10u  %s%s\n", module_kind(e.flags), e.a.size,
+               e.b.size, e.name,
+               (e.flags & KP_MOD_EXTRACT) ? "  (extract)" : "");
         if (e.flags & (KP_MOD_CODE | KP_MOD_EXTENSION))
             bad += verify(&p, path,
                           e.flags & KP_MOD_CODE ? "bytecode" : "extension",

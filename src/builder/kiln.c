@@ -44,9 +44,16 @@ static const char build_usage[] =
     "  --python VERSION   target CPython (default " DEFAULT_PYTHON ")\n"
     "  --config FILE      read [tool.kiln] from FILE (default:\n"
     "                     ./pyproject.toml when it exists)\n"
-    "  -q, --quiet        no progress or summary\n"
-    "  -v, --verbose      print the time each phase takes and the\n"
-    "                     distributions packed\n";
+    "  --extract PKG      give the top-level package PKG real files on disk\n"
+    "                     at run time, for code that reads files beside\n"
+    "                     __file__ (repeatable; kiln detects most cases)\n"
+    "  --no-extract PKG   never extract PKG, even when it seems to need it\n"
+    "  -q, --quiet        no progress or summary (warnings stay)\n"
+    "  -v, --verbose      print the time each phase takes, the distributions\n"
+    "                     packed, every import that resolves to nothing,\n"
+    "                     and what is extracted and why\n";
+
+enum { OPT_EXTRACT = 256, OPT_NO_EXTRACT };
 
 static int cmd_build(int argc, char **argv)
 {
@@ -61,6 +68,8 @@ static int cmd_build(int argc, char **argv)
         {"config", required_argument, NULL, 'c'},
         {"quiet", no_argument, NULL, 'q'},
         {"verbose", no_argument, NULL, 'v'},
+        {"extract", required_argument, NULL, OPT_EXTRACT},
+        {"no-extract", required_argument, NULL, OPT_NO_EXTRACT},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     build_options o = {.python = DEFAULT_PYTHON, .source = -1,
@@ -111,6 +120,12 @@ static int cmd_build(int argc, char **argv)
         case 'v':
             o.verbose = 1;
             break;
+        case OPT_EXTRACT:
+            vec_push(&o.extract, optarg);
+            break;
+        case OPT_NO_EXTRACT:
+            vec_push(&o.no_extract, optarg);
+            break;
         case 'h':
             fputs(build_usage, stdout);
             return 0;
@@ -135,6 +150,8 @@ static int cmd_build(int argc, char **argv)
     vec_free(&o.paths, NULL);
     vec_free(&o.packages, NULL);
     vec_free(&o.site_dirs, NULL);
+    vec_free(&o.extract, NULL);
+    vec_free(&o.no_extract, NULL);
     return rc;
 }
 

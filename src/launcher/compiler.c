@@ -121,29 +121,61 @@ static int do_compile(const char *name, const char *source, int optimize)
 #include "server_scan.py.h"
 #include "server_toml.py.h"
 
-/* Runs a snippet that leaves its answer in `result`; the request's name
-   and data are there as arg_name (str) and arg_data (bytes). */
-static int run_snippet(const char *code, const char *name, const char *data,
-                       size_t len)
+/* A snippet's compiled code, made at its first use. */
+typedef struct {
+    const char *source;
+    PyObject *code;
+} snippet;
+
+static snippet snippets[] = {
+    {server_info_py, NULL},
+    {server_scan_py, NULL},
+    {server_toml_py, NULL},
+};
+
+static PyObject *snippet_code(const char *source)
 {
-    PyObject *globals = PyDict_New(), *res = NULL, *result, *arg;
+    for (size_t i = 0; i < sizeof snippets / sizeof *snippets; i++) {
+        snippet *s = &snippets[i];
+        if (s->source != source)
+            continue;
+        if (!s->code)
+            s->code = Py_CompileString(source, "<kiln compile server>",
+                                       Py_file_input);
+        return s->code;
+    }
+    PyErr_SetString(PyExc_SystemError, "unknown snippet");
+    return NULL;
+}
+
+/* Sets globals[key] = value and drops the reference to value. */
+static int set_arg(PyObject *globals, const char *key, PyObject *value)
+{
+    int rc = value ? PyDict_SetItemString(globals, key, value) : -1;
+    Py_XDECREF(value);
+    return rc;
+}
+
+/* Runs a snippet that leaves its answer in `result`; the request's name,
+   data and arg are there as arg_name (str), arg_data (bytes) and arg_flags
+   (int). */
+static int run_snippet(const char *source, const char *name,
+                       const char *data, size_t len, uint32_t flags)
+{
+    PyObject *globals = PyDict_New(), *code, *res = NULL, *result;
     int rc;
 
     if (!globals)
         return reply_exception();
-    if (PyDict_SetItemString(globals, "__builtins__", PyEval_GetBuiltins()))
+    code = snippet_code(source);
+    if (!code ||
+        PyDict_SetItemString(globals, "__builtins__", PyEval_GetBuiltins()) ||
+        set_arg(globals, "arg_name", PyUnicode_DecodeFSDefault(name)) ||
+        set_arg(globals, "arg_data",
+                PyBytes_FromStringAndSize(data, (Py_ssize_t)len)) ||
+        set_arg(globals, "arg_flags", PyLong_FromUnsignedLong(flags)))
         goto error;
-    arg = PyUnicode_DecodeFSDefault(name);
-    rc = arg ? PyDict_SetItemString(globals, "arg_name", arg) : -1;
-    Py_XDECREF(arg);
-    if (rc < 0)
-        goto error;
-    arg = PyBytes_FromStringAndSize(data, (Py_ssize_t)len);
-    rc = arg ? PyDict_SetItemString(globals, "arg_data", arg) : -1;
-    Py_XDECREF(arg);
-    if (rc < 0)
-        goto error;
-    res = PyRun_String(code, Py_file_input, globals, globals);
+    res = PyEval_EvalCode(code, globals, globals);
     if (!res)
         goto error;
     result = PyDict_GetItemString(globals, "result");
@@ -154,12 +186,15 @@ static int run_snippet(const char *code, const char *name, const char *data,
     rc = reply(KC_OK, PyUnicode_AsUTF8(result),
                strlen(PyUnicode_AsUTF8(result)));
     Py_DECREF(res);
+    PyDict_Clear(globals); /* its functions refer to it: break the cycle */
     Py_DECREF(globals);
     return rc;
 error:
+    rc = reply_exception();
     Py_XDECREF(res);
+    PyDict_Clear(globals);
     Py_DECREF(globals);
-    return reply_exception();
+    return rc;
 }
 
 static int serve(void)
@@ -184,20 +219,21 @@ static int serve(void)
         name[head[2]] = '\0';
         data[head[3]] = '\0';
         switch (head[0]) {
-        case KC_OP_INFO:
-            rc = run_snippet(server_info_py, name, data, head[3]);
+        case KC_OP_INFO: /* the scanner's text keys cached scans */
+            rc = run_snippet(server_info_py, name, server_scan_py,
+                             strlen(server_scan_py), head[1]);
             break;
         case KC_OP_COMPILE:
             rc = do_compile(name, data, (int)head[1]);
             break;
         case KC_OP_TOML:
-            rc = run_snippet(server_toml_py, name, data, head[3]);
+            rc = run_snippet(server_toml_py, name, data, head[3], head[1]);
             break;
         case KC_OP_SCAN:
-            rc = run_snippet(server_scan_py, name, data, head[3]);
+            rc = run_snippet(server_scan_py, name, data, head[3], head[1]);
             break;
         case KC_OP_DISTS:
-            rc = run_snippet(server_dists_py, name, data, head[3]);
+            rc = run_snippet(server_dists_py, name, data, head[3], head[1]);
             break;
         default:
             rc = reply(KC_ERROR, "unknown request", 15);
@@ -236,6 +272,8 @@ int kiln_compile_server(const char *exe)
     if (PyStatus_Exception(status))
         Py_ExitStatusException(status);
     rc = serve();
+    for (size_t i = 0; i < sizeof snippets / sizeof *snippets; i++)
+        Py_CLEAR(snippets[i].code);
     if (Py_FinalizeEx() < 0)
         rc = 2;
     return rc;

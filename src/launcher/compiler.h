@@ -10,7 +10,8 @@ enum {
     KC_OP_INFO = 'I',    /* -> key=value lines about this CPython */
     KC_OP_COMPILE = 'C', /* name=co_filename, arg=optimize, data=source */
     KC_OP_TOML = 'T',    /* name=pyproject.toml -> key=value lines */
-    KC_OP_SCAN = 'S',    /* data=source -> top-level names it imports */
+    KC_OP_SCAN = 'S',    /* name=module, arg=1 for a package, data=source
+                            -> its imports (py/server_scan.py) */
     KC_OP_DISTS = 'D',   /* data=package=/site-packages= lines -> what
                             the distributions own, as lines */
     KC_OK = 0,

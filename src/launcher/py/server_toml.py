@@ -1,12 +1,13 @@
 # server_toml.py - compile-server op TOML: [tool.kiln] of a pyproject.toml
 # (arg_name) as key=value lines, checked here so that kiln's C side reads
 # plain lines only.
-# Snippets run in a fresh namespace with arg_name (str) and arg_data
-# (bytes) and leave their answer, a str, in `result`.
+# Snippets run in a fresh namespace with arg_name (str), arg_data (bytes)
+# and arg_flags (int) and leave their answer, a str, in `result`.
 import tomllib
 known = {'script': str, 'module': str, 'path': list, 'output': str,
          'interpreter': bool, 'source': bool, 'optimize': int,
-         'packages': list, 'site-packages': list}
+         'packages': list, 'site-packages': list,
+         'extract': list, 'no-extract': list}
 words = {str: 'a string', list: 'a list of strings', bool: 'true or '
          'false', int: 'an integer'}
 try:

@@ -1,0 +1,236 @@
+# Imports that resolve to nothing packed get one deduplicated warning;
+# guarded ones, attributes and what resolves (relative imports included)
+# do not. Packages that read files beside __file__ get the extract flag,
+# which --extract, --no-extract and [tool.kiln] force either way.
+. "$(dirname "$0")/lib.sh"
+export KILN_CACHE_DIR="$T/cache"
+mkdir -p "$T/src/mylib/sub" "$T/src/mylib/tests" "$T/src/bar" "$T/src/nspkg" \
+    "$T/src/datapkg" "$T/src/hooked"
+cat >"$T/src/mylib/__init__.py" <<'PY'
+from . import util
+from .util import helper, not_a_module_but_an_attribute
+from .sub import thing
+from .missing_sub import x
+import os.path, json.decoder
+from mylib import VERSION
+import hooked.virtual.deep
+from hooked import virtual_name
+VERSION = "1"
+PY
+cat >"$T/src/mylib/sub/__init__.py" <<'PY'
+thing = 1
+from .. import util
+from ..util import helper
+from ... import beyond
+PY
+cat >"$T/src/mylib/util.py" <<'PY'
+import bar.baz
+import foo
+import sys
+try:
+    import optional_thing
+except ImportError:
+    optional_thing = None
+try:
+    from fast import speedups
+except (ValueError, ModuleNotFoundError):
+    from slow import speedups_fallback
+if sys.platform == "win32":
+    import winreg, win_only_thing
+elif sys.version_info < (3, 8):
+    import old_python_thing
+from typing import TYPE_CHECKING
+if TYPE_CHECKING:
+    import typing_only
+import contextlib
+with contextlib.suppress(ImportError):
+    import suppressed_thing
+HAS_SJ = False
+try:
+    import simplejson
+    HAS_SJ = True
+except ImportError:
+    pass
+if HAS_SJ:
+    from simplejson import decoder
+try:
+    from optional_pkg import feature
+except ImportError:
+    feature = None
+else:
+    import needed_by_feature
+def helper():
+    import lazy_missing
+if __name__ == "__main__":
+    import main_only_missing
+print(repr(__file__))
+PY
+cat >"$T/src/mylib/cli.py" <<'PY'
+import bar.baz, foo
+import test.support
+def windows_only():
+    import msvcrt, winreg
+from nspkg import mod, no_such_mod
+try:
+    import fine
+except KeyError:
+    import not_guarded_by_keyerror
+PY
+touch "$T/src/bar/__init__.py" "$T/src/mylib/tests/__init__.py"
+# A library's tests and the __main__ of a package that the app does not run
+# are not checked.
+cat >"$T/src/mylib/tests/test_util.py" <<'PY'
+import os, pytest
+DATA = os.path.join(os.path.dirname(__file__), "fixtures")
+PY
+echo 'import cli_only_dep' >"$T/src/mylib/__main__.py"
+# An import hook in a package's __init__ makes the names below it its own.
+cat >"$T/src/hooked/__init__.py" <<'PY'
+import sys
+class Finder:
+    def find_spec(self, name, path, target=None):
+        return None
+sys.meta_path.append(Finder())
+PY
+echo 'X = 1' >"$T/src/nspkg/mod.py"
+cat >"$T/src/datapkg/__init__.py" <<'PY'
+import os
+def read():
+    with open(os.path.join(os.path.dirname(__file__), "data.txt")) as f:
+        return f.read()
+PY
+echo 'hello data' >"$T/src/datapkg/data.txt"
+cat >"$T/src/plain.py" <<'PY'
+import os
+NAME = os.path.basename(__file__)
+print("plain", __name__, "imported")
+if __name__ == "__main__":
+    print(open(__file__).read())
+PY
+cat >"$T/app.py" <<'PY'
+import mylib, datapkg, plain
+from . import sibling
+if __name__ == "__main__":
+    import main_block_of_the_script
+PY
+
+run "$KILN" build -q "$T/app.py" --path "$T/src" -o "$T/app"
+expect_eq "status" 0 "$RC"
+expect_eq "warning" "kiln: warning: 11 imports resolve to nothing packed:
+  ...beyond (imported by mylib.sub)
+  .sibling (imported by app.py)
+  bar.baz (imported by mylib.cli, mylib.util)
+  fine (imported by mylib.cli)
+  foo (imported by mylib.cli, mylib.util)
+  lazy_missing (imported by mylib.util)
+  main_block_of_the_script (imported by app.py)
+  mylib.missing_sub (imported by mylib)
+  not_guarded_by_keyerror (imported by mylib.cli)
+  nspkg.no_such_mod (imported by mylib.cli)
+  test (imported by mylib.cli): left out of the packed standard library" \
+    "$(grep -v '^kiln: warning: .* shadows\|^kiln: [^w]' <<<"$ERR")"
+[ "$(grep -c 'resolve to nothing' <<<"$ERR")" = 1 ] || fail "one warning block: $ERR"
+for name in optional_thing speedups winreg win_only_thing old_python_thing \
+    typing_only suppressed_thing main_only_missing not_a_module simplejson \
+    optional_pkg needed_by_feature msvcrt hooked pytest cli_only_dep \
+    mylib.util.helper mylib.VERSION nspkg.mod json os.path; do
+    expect_not_contains "not reported: $name" "  $name " "$ERR"
+done
+
+run "$KILN" build -q -m mylib --path "$T/src" -o "$T/mylib-app"
+expect_contains "the -m package's __main__ is checked" "  cli_only_dep (imported by mylib.__main__)" "$ERR"
+
+# -v names every importer with the line; a cached rebuild scans nothing
+# and warns the same.
+run "$KILN" build -v "$T/app.py" --path "$T/src" -o "$T/app"
+expect_contains "verbose lines" "  bar.baz (imported by mylib.cli:1, mylib.util:1)" "$ERR"
+expect_contains "verbose lines" "  ...beyond (imported by mylib.sub:4)" "$ERR"
+expect_contains "cached scans" "kiln: 0 modules scanned for imports" "$ERR"
+expect_contains "cached warning" "kiln: warning: 11 imports resolve" "$ERR"
+echo 'import bar.qux' >>"$T/src/mylib/cli.py"
+run "$KILN" build -v "$T/app.py" --path "$T/src" -o "$T/app"
+expect_contains "changed module rescanned" "kiln: 1 modules scanned for imports" "$ERR"
+expect_contains "new import" "  bar.qux (imported by mylib.cli:10)" "$ERR"
+
+# Many missing imports: the warning stays short; -v lists all.
+mkdir -p "$T/many"
+for i in $(seq -w 1 30); do echo "import missing_$i"; done >"$T/many/many.py"
+run "$KILN" build -q "$T/many/many.py" -o "$T/many/app"
+expect_contains "count" "kiln: warning: 30 imports resolve to nothing packed:" "$ERR"
+expect_contains "cut" "  ... and 16 more (kiln build -v lists all)" "$ERR"
+[ "$(grep -c '^  missing_' <<<"$ERR")" = 14 ] || fail "14 names shown: $ERR"
+run "$KILN" build -v "$T/many/many.py" -o "$T/many/app"
+[ "$(grep -c '^  missing_' <<<"$ERR")" = 30 ] || fail "-v shows all 30: $ERR"
+expect_contains "last one" "  missing_30 (imported by many.py:30)" "$ERR"
+
+# A clean app gets no warning.
+echo 'import json, os.path, xml.etree.ElementTree; from collections import abc' >"$T/clean.py"
+run "$KILN" build -q "$T/clean.py" -o "$T/clean"
+expect_eq "clean app: no warning" "" "$ERR"
+
+# Extraction: datapkg reads a file beside __file__; plain only names it.
+listing() { "$KILN" inspect "$1" | grep -E '  (datapkg|plain|mylib)([. ]|$)'; }
+run "$KILN" build -v -q "$T/app.py" --path "$T/src" -o "$T/app"
+expect_contains "why" "kiln: extracting datapkg: datapkg line 3 uses __file__ in a path" "$ERR"
+expect_not_contains "plain is not" "extracting plain" "$ERR"
+out=$(listing "$T/app")
+expect_contains "datapkg flagged" "datapkg  (extract)" "$out"
+expect_not_contains "plain not flagged" "plain  (extract)" "$out"
+expect_not_contains "mylib not flagged" "mylib  (extract)" "$out"
+
+# -m runs plain as __main__: its main block's open(__file__) counts there.
+run "$KILN" build -q -v -m plain --path "$T/src" -o "$T/plainapp"
+expect_contains "main block counts in the -m module" "extracting plain: plain line 5" "$ERR"
+
+run "$KILN" build -q "$T/app.py" --path "$T/src" -o "$T/app" \
+    --no-extract datapkg --extract plain --extract mylib
+out=$(listing "$T/app")
+expect_not_contains "--no-extract" "datapkg  (extract)" "$out"
+expect_contains "--extract" "plain  (extract)" "$out"
+expect_contains "--extract: every module" "mylib.util  (extract)" "$out"
+expect_not_contains "stdlib never" "(extract)" "$("$KILN" inspect "$T/app" | grep '  json')"
+
+run "$KILN" build -q "$T/app.py" --path "$T/src" -o "$T/bad" --extract nosuch
+expect_eq "unknown name: status" 1 "$RC"
+expect_contains "unknown name" "--extract nosuch: nothing packed outside the standard library has the top-level name 'nosuch'" "$ERR"
+expect_contains "known names" "packed top-level names:" "$ERR"
+[ -e "$T/bad" ] && fail "output written for an unknown --extract name"
+run "$KILN" build -q "$T/app.py" --path "$T/src" -o "$T/bad" --no-extract json
+expect_eq "stdlib name: status" 1 "$RC"
+expect_contains "stdlib name" "'json' is in the standard library" "$ERR"
+run "$KILN" build -q "$T/app.py" --path "$T/src" -o "$T/bad" --extract plain --no-extract plain
+expect_eq "both: status" 1 "$RC"
+expect_contains "both" "'plain' is given to both --extract and --no-extract" "$ERR"
+
+# [tool.kiln] extract / no-extract; the command line replaces them.
+cat >"$T/pyproject.toml" <<'TOML'
+[tool.kiln]
+script = "app.py"
+path = ["src"]
+extract = ["plain"]
+no-extract = ["datapkg"]
+TOML
+run "$KILN" build -q --config "$T/pyproject.toml" -o "$T/app"
+expect_eq "config: status" 0 "$RC"
+out=$(listing "$T/app")
+expect_contains "config extract" "plain  (extract)" "$out"
+expect_not_contains "config no-extract" "datapkg  (extract)" "$out"
+run "$KILN" build -q --config "$T/pyproject.toml" -o "$T/app" --extract mylib
+out=$(listing "$T/app")
+expect_contains "command line wins" "datapkg  (extract)" "$out"
+expect_not_contains "command line wins" "plain  (extract)" "$out"
+printf '[tool.kiln]\nscript = "app.py"\npath = ["src"]\nextract = ["nope"]\n' >"$T/pyproject.toml"
+run "$KILN" build -q --config "$T/pyproject.toml" -o "$T/bad"
+expect_eq "config unknown: status" 1 "$RC"
+expect_contains "config unknown names the file" "$T/pyproject.toml [tool.kiln] extract: nothing packed" "$ERR"
+printf '[tool.kiln]\nextract = "plain"\n' >"$T/pyproject.toml"
+run "$KILN" build -q --config "$T/pyproject.toml" -o "$T/bad"
+expect_contains "config type" "extract must be a list of strings" "$ERR"
+
+# A flagged app still runs.
+echo 'import plain; print("ran")' >"$T/runs.py"
+build "$T/runs.py" --path "$T/src" --extract plain -o "$T/runs"
+run "$T/runs"
+expect_eq "flagged app runs" "plain plain imported
+ran" "$OUT"
+finish
