@@ -128,6 +128,7 @@ typedef struct {
 } snippet;
 
 static snippet snippets[] = {
+    {server_dists_py, NULL},
     {server_info_py, NULL},
     {server_scan_py, NULL},
     {server_toml_py, NULL},
