@@ -28,7 +28,8 @@ PY
 printf 'a,b\n' >"$T/src/tool/data/table.txt"
 echo 'NAME = "inner"' >"$T/src/nspkg/inner/mod.py"
 echo 'X = 7' >"$T/extra/extramod.py"
-build -m tool --path "$T/src" --path "$T/extra" -o "$T/tool"
+# It reads data beside tool.__file__, which would extract it: kept virtual.
+build -m tool --path "$T/src" --path "$T/extra" --no-extract tool -o "$T/tool"
 run "$T/tool" --flag
 expect_eq "exit status" 0 "$RC"
 expect_eq "output" "version 1.2 42
