@@ -251,4 +251,10 @@ run "$KILN" inspect "$T/usezope"
 echo "$OUT" | grep -qE '^namespace .* zope$' || fail "zope is not a namespace package"
 expect_not_contains "zope/__init__.py" "zope/__init__.py" "$OUT"
 expect_contains "zope.interface egg-info" "zope.interface-5.5.2.egg-info/top_level.txt" "$OUT"
+# A module installed without metadata (as Debian's _cffi_backend): --package
+# falls back to it by its import name.
+echo 'import stray; print(stray.STRAY)' >"$T/usestray.py"
+PYTHONPATH=$S build "$T/usestray.py" --package stray -o "$T/usestray"
+run "$T/usestray"
+expect_eq "module without metadata" "1" "$OUT$ERR"
 finish

@@ -372,6 +372,19 @@ def find_module(folder, rel):
     return rel if os.path.isdir(base) else None
 
 
+def plain_module(name, search):
+    """(folder, rel) of a top-level module or package named name, installed
+    without distribution metadata (Debian's _cffi_backend, say), or None."""
+    if not name.isidentifier():
+        return None
+    for folder in search:
+        rel = find_module(folder, name)
+        if rel and (rel != name or
+                    os.path.isfile(os.path.join(folder, name, '__init__.py'))):
+            return folder, rel
+    return None
+
+
 def walk_files(folder, rel):
     found = []
     for top, dirs, files in os.walk(os.path.join(folder, rel)):
@@ -571,7 +584,7 @@ def main(lines):
     # --package NAME: the distribution and what it requires.
     queue = []
     for spec in specs:
-        m = re.fullmatch(r'\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)'
+        m = re.fullmatch(r'\s*([A-Za-z0-9_](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)'
                          r'\s*(?:\[([^\]]*)\])?\s*', spec)
         if not m:
             raise ValueError(f'--package {spec!r}: not a distribution name; '
@@ -582,6 +595,10 @@ def main(lines):
         name, extras, by, spec = queue.pop(0)
         norm = normalize(name)
         if norm not in index:
+            plain = by is None and plain_module(name, search)
+            if plain:  # a module installed without metadata
+                emit('tree', plain[1], plain[0])
+                continue
             if by is None:
                 raise ValueError(
                     f'no distribution named {norm!r} (--package {spec}) is '
