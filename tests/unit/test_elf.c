@@ -74,7 +74,8 @@ static void sample_start(sample *s)
     wr(h + offsetof(Elf64_Ehdr, e_phentsize), sizeof(Elf64_Phdr), 2);
     wr(h + offsetof(Elf64_Ehdr, e_phnum), 2, 2);
     set_phdr(s->b, 0, PT_LOAD, 0, VADDR, SAMPLE_SIZE);
-    set_phdr(s->b, 1, PT_DYNAMIC, DYN_OFF, VADDR + DYN_OFF, SAMPLE_SIZE - DYN_OFF);
+    set_phdr(s->b, 1, PT_DYNAMIC, DYN_OFF, VADDR + DYN_OFF,
+             SAMPLE_SIZE - DYN_OFF);
     memcpy(s->b + STRTAB_OFF, strings, sizeof strings);
 }
 
@@ -200,7 +201,8 @@ static void test_bit_flips(void)
 {
     static const struct { size_t from, to; } ranges[] = {
         {0, 64}, {PHOFF, PHOFF + 2 * sizeof(Elf64_Phdr)},
-        {STRTAB_OFF, STRTAB_OFF + sizeof strings}, {DYN_OFF, DYN_OFF + 8 * 16}};
+        {STRTAB_OFF, STRTAB_OFF + sizeof strings},
+        {DYN_OFF, DYN_OFF + 8 * 16}};
     sample s, orig;
     elf_deps d;
     char err[ELF_ERRLEN];
