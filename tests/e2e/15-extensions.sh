@@ -37,6 +37,10 @@ library() { # SONAME C-SOURCE OUTPUT GCC-ARGS...
 touch "$T/site/plain/__init__.py"
 echo "plain data" >"$T/site/plain/data.txt"
 extension _speed 7 "" "$T/site/plain/_speed.$EXT"
+# A folder of type stubs by the same name (as cryptography's _rust) does not
+# hide the extension module: python imports the extension.
+mkdir -p "$T/site/plain/_speed"
+touch "$T/site/plain/_speed/__init__.pyi"
 
 # (b) auditwheel's layout: pkg/_core needs pkg.libs/libone-abc.so.1 through
 # its RUNPATH, which needs pkg.libs/libtwo-def.so.1 next to it; pkg/_other
