@@ -496,13 +496,13 @@ static int provided(const elf_deps *libs, size_t n, const char *name)
 
 /* One extension module: its preload list, and the names that neither it
    nor its bundled libraries find among those libraries. */
-static void inspect_module(const kp_pack *p, const kp_entry *e, vec *hosts,
-                           vec *notes)
+static size_t inspect_module(const kp_pack *p, const kp_entry *e,
+                             vec *hosts, vec *notes)
 {
     const char *list = (const char *)kp_blob_bytes(p, &e->b);
     const char *end = list + e->b.size;
     elf_deps ext, *libs = NULL;
-    size_t n = 0;
+    size_t n = 0, missing = 0;
 
     if (e->b.size && kp_blob_verify(p, &e->b) == 0) {
         printf("%s:\n", e->name);
@@ -516,7 +516,8 @@ static void inspect_module(const kp_pack *p, const kp_entry *e, vec *hosts,
                 len = (size_t)(end - s);
             at = kp_find_file(p, s, len);
             printf("  %.*s%s\n", (int)len, s,
-                   at < 0 ? " (missing from the files)" : "");
+                   at < 0 ? " (damaged: not among the files)" : "");
+            missing += at < 0;
             if (at >= 0) {
                 kp_file_at(p, (uint32_t)at, &f);
                 n += read_packed(p, &f.a, f.name, &libs[n], notes);
@@ -533,12 +534,14 @@ static void inspect_module(const kp_pack *p, const kp_entry *e, vec *hosts,
             if (!provided(libs, n, libs[l].needed[i]))
                 add_host(hosts, libs[l].needed[i], e->name);
     free(libs);
+    return missing;
 }
 
-void extlibs_print(const kp_pack *p)
+size_t extlibs_print(const kp_pack *p)
 {
     vec hosts = {0}, notes = {0};
     kp_entry e;
+    size_t missing = 0;
     int header = 0;
 
     for (uint32_t i = 0; i < p->module_count; i++) {
@@ -548,7 +551,7 @@ void extlibs_print(const kp_pack *p)
         if (e.b.size && !header++)
             printf("\nEXTENSION MODULE: THE BUNDLED LIBRARIES IT LOADS FIRST, "
                    "IN ORDER\n");
-        inspect_module(p, &e, &hosts, &notes);
+        missing += inspect_module(p, &e, &hosts, &notes);
     }
     if (hosts.n) {
         qsort(hosts.v, hosts.n, sizeof *hosts.v, host_cmp);
@@ -570,4 +573,5 @@ void extlibs_print(const kp_pack *p)
         printf("note: %s\n", (char *)notes.v[i]);
     vec_free(&hosts, host_free);
     vec_free(&notes, free);
+    return missing;
 }

@@ -22,7 +22,8 @@ int extlibs_bundle(collection *c, int verbose);
 /* For `kiln inspect`: prints each extension module's preload list, then
    the host libraries the extension modules need (the DT_NEEDED names that
    no bundled library provides), one line each, with the modules that need
-   them and whether glibc provides them. */
-void extlibs_print(const kp_pack *p);
+   them and whether glibc provides them. Returns the number of listed
+   libraries that are not packed (damage). */
+size_t extlibs_print(const kp_pack *p);
 
 #endif

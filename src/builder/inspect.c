@@ -108,7 +108,7 @@ int kiln_inspect(const char *path)
         printf("%-10s %10u  %s\n", "file", e.a.size, e.name);
         bad += verify(&p, path, "contents", e.name, &e.a);
     }
-    extlibs_print(&p);
+    bad += extlibs_print(&p);
     printf("\n%u modules, %u files; bytecode %zu, sources %zu, extensions "
            "%zu bytes\n", p.module_count, p.file_count, code, source, ext);
     munmap(map, map_len);

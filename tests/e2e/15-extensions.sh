@@ -102,6 +102,21 @@ libone" "$OUT"
 echo "$OUT" | grep -qE '^extension +[0-9]+ +0  pkg\._core$' ||
     fail "pkg._core's library list is not shown as its source"
 
+# A payload whose preload list names a library that is not packed (made
+# with the test tool repack, which drops one file): inspect reports the
+# damage, the launcher an ImportError naming both.
+"$BUILD/repack" "$T/app" "$T/nolib" \
+    "$($PY -c 'import importlib.util as u; print(int.from_bytes(u.MAGIC_NUMBER, "little"))')" \
+    "$($PY -c 'import sys; print(sys.hexversion)')" \
+    pkg.libs/libone-abc.so.1 || fail "repack"
+run "$KILN" inspect "$T/nolib"
+expect_eq "inspect of a missing library: status" 1 "$RC"
+expect_contains "inspect of a missing library" \
+    "  pkg.libs/libone-abc.so.1 (damaged: not among the files)" "$OUT"
+run "$T/nolib"
+expect_eq "missing library: exit" 1 "$RC"
+expect_contains "missing library: module and path" "cannot load extension module 'pkg._core': its library pkg.libs/libone-abc.so.1 is not packed in $T/nolib; rebuild the executable" "$ERR"
+
 # A library that the package does not bundle stays the host's: listed by
 # inspect, found through the host's search path at run time, and named in
 # the error when the host lacks it.
