@@ -415,9 +415,28 @@ static int preload_libraries(PyObject *fullname, const kp_entry *e)
     return 0;
 }
 
+/* Is value the ImportError that CPython raises when dlopen() of fdpath
+   fails, or when the library has no PyInit function? Those name the file
+   as their path; errors raised by the module's own initialization (a
+   ModuleNotFoundError of an import it makes, say) must pass unchanged. */
+static int is_load_error(PyObject *value, const char *fdpath)
+{
+    PyObject *path;
+    int match;
+
+    if (!value || !Py_IS_TYPE(value, (PyTypeObject *)PyExc_ImportError))
+        return 0;
+    path = PyObject_GetAttrString(value, "path");
+    match = path && PyUnicode_Check(path) &&
+            PyUnicode_CompareWithASCIIString(path, fdpath) == 0;
+    Py_XDECREF(path);
+    PyErr_Clear();
+    return match;
+}
+
 /* Replaces the ImportError of a failed dlopen() with one that names the
    module and its virtual path, and keeps dlerror()'s text without the
-   meaningless /proc/self/fd/N. */
+   meaningless /proc/self/fd/N. Other errors are left as they are. */
 static void explain_load_error(PyObject *fullname, const kp_entry *e,
                                const char *fdpath)
 {
@@ -426,7 +445,11 @@ static void explain_load_error(PyObject *fullname, const kp_entry *e,
 
     PyErr_Fetch(&type, &value, &tb);
     PyErr_NormalizeException(&type, &value, &tb);
-    text = value ? PyObject_Str(value) : NULL;
+    if (!is_load_error(value, fdpath)) {
+        PyErr_Restore(type, value, tb);
+        return;
+    }
+    text = PyObject_Str(value);
     why = text ? PyUnicode_AsUTF8(text) : NULL;
     path = why ? module_origin(e) : NULL;
     if (!path)
@@ -464,8 +487,6 @@ static PyObject *load_extension(PyObject *self, PyObject *fullname,
                     fdpath, sizeof fdpath);
     if (fd < 0)
         return NULL;
-    /* The fd stays open: glibc matches dlopen() names, and a reused fd
-       number would hand back a library loaded earlier. */
     origin = PyUnicode_FromString(fdpath);
     kwargs = origin ? Py_BuildValue("{s:O}", "origin", origin) : NULL;
     if (!kwargs)
@@ -474,10 +495,13 @@ static PyObject *load_extension(PyObject *self, PyObject *fullname,
                                    (PyObject *[]){fullname, self}, 2, kwargs);
     if (!spec)
         goto error;
+    /* From here the fd stays open, even on failure: glibc matches dlopen()
+       names, and a reused fd number would hand back the library loaded
+       through it (which stays loaded when its PyInit fails). */
+    fd = -1;
     module = PyObject_CallOneArg(kst.create_dynamic, spec);
     if (!module) {
-        if (PyErr_ExceptionMatches(PyExc_ImportError))
-            explain_load_error(fullname, e, fdpath);
+        explain_load_error(fullname, e, fdpath);
         goto error;
     }
     if (PyModule_Check(module)) {
@@ -498,7 +522,8 @@ error:
     Py_XDECREF(spec);
     Py_XDECREF(kwargs);
     Py_XDECREF(origin);
-    close(fd);
+    if (fd >= 0)
+        close(fd);
     return NULL;
 }
 

@@ -158,8 +158,28 @@ library libbroken-1.so.1 'int kiln_gone(void); int broken(void) { return kiln_go
     "$T/site/bad.libs/libbroken-1.so.1"
 extension _usesbroken "broken()" "int broken(void);" \
     "$T/site/bad/_usesbroken.$EXT" -L"$T/site/bad.libs" -l:libbroken-1.so.1
+# An extension whose initialization fails to import a module: the
+# ModuleNotFoundError passes unchanged, as under python3.
+cat >"$T/c/_needsmod.c" <<'C'
+#include <Python.h>
+static struct PyModuleDef def = {PyModuleDef_HEAD_INIT, "_needsmod", NULL, -1, NULL};
+PyMODINIT_FUNC PyInit__needsmod(void)
+{
+    PyObject *m = PyImport_ImportModule("kiln_no_such_module");
+    if (!m)
+        return NULL;
+    Py_DECREF(m);
+    return PyModule_Create(&def);
+}
+C
+gcc -shared -fPIC -I$INC -o "$T/site/bad/_needsmod.$EXT" "$T/c/_needsmod.c" ||
+    fail "cannot build the fixture _needsmod"
 cat >"$T/bad.py" <<'PY'
 import sys
+try:
+    import bad._needsmod
+except ModuleNotFoundError as e:
+    print("needsmod:", e.name)
 try:
     import bad._undef
 except ImportError as e:
@@ -177,6 +197,7 @@ expect_contains "build: not an ELF" "cannot read the libraries extension module 
 expect_contains "build: no soname" "libnosoname.so.1, which bad._nosoname needs as libnosoname.so.1, is not packed: its DT_SONAME is absent" "$BUILD_ERR"
 run "$T/bad"
 expect_eq "bad: exit" 1 "$RC"
+expect_contains "error of the module's own import" "needsmod: kiln_no_such_module" "$OUT"
 expect_contains "undefined symbol: module and dlerror" "undef: kiln: cannot load extension module 'bad._undef' ($T/bad/bad/_undef.$EXT): undefined symbol: kiln_missing bad._undef" "$OUT"
 expect_contains "bundled library fails: module, library and dlerror" "broken: kiln: cannot load extension module 'bad._usesbroken': its bundled library bad.libs/libbroken-1.so.1 fails to load: undefined symbol: kiln_gone" "$OUT"
 expect_contains "not an ELF: module and dlerror" "cannot load extension module 'bad._junk' ($T/bad/bad/_junk.$EXT): invalid ELF header" "$ERR"
