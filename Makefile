@@ -28,8 +28,11 @@ LAUNCHER_SRC := src/launcher/main.c src/launcher/importer.c src/launcher/compile
 BUILDER_SRC  := src/builder/kiln.c src/builder/build.c src/builder/collect.c \
                 src/builder/server.c src/builder/inspect.c src/builder/util.c \
                 src/builder/cache.c src/builder/compile.c src/builder/dist.c \
-                src/builder/imports.c
-INCLUDES     := -Isrc/format -Isrc/common -Isrc/launcher -Isrc/builder
+                src/builder/imports.c src/builder/extlibs.c \
+                src/common/elf.c
+# -iquote: "elf.h" is kiln's, <elf.h> the system's.
+INCLUDES     := -iquote src/format -iquote src/common -iquote src/launcher \
+                -iquote src/builder
 HEADERS      := $(wildcard src/*/*.h)
 
 LAUNCHER := kiln-launcher-$(PY_VERSION)

@@ -19,6 +19,7 @@
 #include "collect.h"
 #include "compile.h"
 #include "dist.h"
+#include "extlibs.h"
 #include "fdio.h"
 #include "imports.h"
 #include "kpack.h"
@@ -302,7 +303,9 @@ static int pack(const collection *c, const build_options *o,
         uint32_t flags = m->flags | (m->extract ? KP_MOD_EXTRACT : 0);
 
         if (m->flags & KP_MOD_EXTENSION) {
-            if (kp_writer_add_data(w, m->bytes, m->bytes_len, &a))
+            if (kp_writer_add_data(w, m->bytes, m->bytes_len, &a) ||
+                (m->preload && kp_writer_add_data(w, m->preload,
+                                                  strlen(m->preload), &b)))
                 goto oom;
             files[nf++] = (packed_file){m->relpath, a};
         } else if (m->disk) {
@@ -591,6 +594,9 @@ int kiln_build(build_options *o)
         read_sources(&c, &jobs) != 0)
         goto done;
     phase(o, &last, "read the sources");
+    if (extlibs_bundle(&c, o->verbose) != 0)
+        goto done;
+    phase(o, &last, "found bundled libraries");
     for (size_t i = 0; i < jobs.n; i++) {
         module_item *m = jobs.v[i];
         if (cache_get(&cache, t.hexversion, o->optimize, m->relpath, m->bytes,

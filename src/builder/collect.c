@@ -72,7 +72,8 @@ static int list_dir(const char *path, vec *names)
         if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
             vec_push(names, xstrdup(de->d_name));
     closedir(d);
-    qsort(names->v, names->n, sizeof *names->v, name_cmp);
+    if (names->n) /* an empty folder has no array at all */
+        qsort(names->v, names->n, sizeof *names->v, name_cmp);
     return 0;
 }
 
@@ -421,6 +422,7 @@ static void module_free(void *p)
     free(m->code);
     free(m->error);
     free(m->scan);
+    free(m->preload);
     free(m);
 }
 
@@ -601,4 +603,10 @@ module_item *collection_find(const collection *c, const char *name)
             return m;
     }
     return NULL;
+}
+
+void collection_add_file(collection *c, int from, const char *relpath,
+                         const char *disk)
+{
+    add_file(c, from, relpath, disk);
 }

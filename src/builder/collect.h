@@ -35,6 +35,7 @@ typedef struct {
     int want_scan;   /* the compile workers are to scan it */
     int needs_files; /* line of its first path use of __file__, or 0 */
     int extract;     /* KP_MOD_EXTRACT: its top-level package goes to disk */
+    char *preload; /* extension: libraries to load first, '\n'-joined */
 } module_item;
 
 typedef struct {
@@ -78,6 +79,9 @@ void collection_resolve(collection *c);
    names), which the target could never import; warns about app ones. */
 void collection_drop_builtins(collection *c, const char *builtins);
 module_item *collection_find(const collection *c, const char *name);
+/* Adds a file to pack (a bundled shared library, say). */
+void collection_add_file(collection *c, int from, const char *relpath,
+                         const char *disk);
 void collection_free(collection *c);
 
 #endif

@@ -13,6 +13,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "extlibs.h"
 #include "kpack.h"
 #include "util.h"
 
@@ -87,17 +88,19 @@ int kiln_inspect(const char *path)
     for (uint32_t i = 0; i < p.module_count; i++) {
         kp_module_at(&p, i, &e);
         printf("%-10s %10u %10u  %s%s\n", module_kind(e.flags), e.a.size,
-               e.b.size, e.name,
+               (e.flags & KP_MOD_SOURCE) ? e.b.size : 0, e.name,
                (e.flags & KP_MOD_EXTRACT) ? "  (extract)" : "");
         if (e.flags & (KP_MOD_CODE | KP_MOD_EXTENSION))
             bad += verify(&p, path,
                           e.flags & KP_MOD_CODE ? "bytecode" : "extension",
                           e.name, &e.a);
-        if (e.flags & KP_MOD_SOURCE)
-            bad += verify(&p, path, "source", e.name, &e.b);
+        if (e.flags & (KP_MOD_SOURCE | KP_MOD_EXTENSION))
+            bad += verify(&p, path,
+                          e.flags & KP_MOD_SOURCE ? "source" : "library list",
+                          e.name, &e.b);
         code += (e.flags & KP_MOD_CODE) ? e.a.size : 0;
         ext += (e.flags & KP_MOD_EXTENSION) ? e.a.size : 0;
-        source += e.b.size;
+        source += (e.flags & KP_MOD_SOURCE) ? e.b.size : 0;
     }
     printf("\n%-10s %10s  %s\n", "KIND", "SIZE", "FILE");
     for (uint32_t i = 0; i < p.file_count; i++) {
@@ -105,6 +108,7 @@ int kiln_inspect(const char *path)
         printf("%-10s %10u  %s\n", "file", e.a.size, e.name);
         bad += verify(&p, path, "contents", e.name, &e.a);
     }
+    bad += extlibs_print(&p);
     printf("\n%u modules, %u files; bytecode %zu, sources %zu, extensions "
            "%zu bytes\n", p.module_count, p.file_count, code, source, ext);
     munmap(map, map_len);

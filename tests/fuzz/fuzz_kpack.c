@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "require.h"
+
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
@@ -24,16 +26,6 @@ enum {
     H_INDEX_CHECK = 96
 };
 enum { T_CHECK = 28 }; /* trailer checksum offset */
-
-/* An invariant of an accepted payload does not hold: a reader bug. */
-#define REQUIRE(c)                                                           \
-    do {                                                                     \
-        if (!(c)) {                                                          \
-            fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__,      \
-                    __LINE__, #c);                                           \
-            abort();                                                         \
-        }                                                                    \
-    } while (0)
 
 static volatile uint32_t sink;
 

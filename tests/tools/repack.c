@@ -1,8 +1,10 @@
 /*
  * repack.c - test tool: copies a kiln executable, rebuilding its payload
  * with another target CPython (magic and version), so that the tests can
- * check that a launcher refuses a payload packed for another Python.
- *   repack IN OUT MAGIC PY_VERSION_HEX
+ * check that a launcher refuses a payload packed for another Python, and
+ * optionally without one packed file, so that they can check what refers
+ * to it.
+ *   repack IN OUT MAGIC PY_VERSION_HEX [DROP_FILE]
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -31,8 +33,9 @@ int main(int argc, char **argv)
     FILE *in, *out;
     long head;
 
-    if (argc != 5) {
-        fprintf(stderr, "usage: repack IN OUT MAGIC PY_VERSION_HEX\n");
+    if (argc != 5 && argc != 6) {
+        fprintf(stderr, "usage: repack IN OUT MAGIC PY_VERSION_HEX "
+                        "[DROP_FILE]\n");
         return 2;
     }
     int fd = open(argv[1], O_RDONLY);
@@ -55,6 +58,8 @@ int main(int argc, char **argv)
     for (uint32_t i = 0; i < p.file_count; i++) {
         kp_blob a;
         kp_file_at(&p, i, &e);
+        if (argc == 6 && strcmp(e.name, argv[5]) == 0)
+            continue;
         if (copy_entry(w, &p, &e.a, &a) || kp_writer_add_file(w, e.name, a))
             return 1;
     }

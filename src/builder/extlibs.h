@@ -1,0 +1,29 @@
+/*
+ * extlibs.h - the shared libraries that packed extension modules bring
+ * along: finds each extension's bundled DT_NEEDED libraries, packs them as
+ * files and records the extension's preload list.
+ */
+#ifndef KILN_EXTLIBS_H
+#define KILN_EXTLIBS_H
+
+#include "collect.h"
+#include "kpack.h"
+
+/* For every extension module in c that is not the stdlib's (whose images
+   are in m->bytes), finds the libraries it needs, directly or through one
+   another, that its package bundles: in the extension's own folder, in its
+   DT_RUNPATH/DT_RPATH entries under $ORIGIN, and in the *.libs folders
+   beside its top-level package. Adds them to c->files unless packed
+   already, and sets m->preload to their packed paths, dependencies first,
+   joined by '\n'. Libraries found nowhere in the package stay the host's.
+   With verbose, prints each preload list. 0, or -1 after an error. */
+int extlibs_bundle(collection *c, int verbose);
+
+/* For `kiln inspect`: prints each extension module's preload list, then
+   the host libraries the extension modules need (the DT_NEEDED names that
+   no bundled library provides), one line each, with the modules that need
+   them and whether glibc provides them. Returns the number of listed
+   libraries that are not packed (damage). */
+size_t extlibs_print(const kp_pack *p);
+
+#endif
