@@ -32,7 +32,7 @@ static struct {
     PyObject *cached_suffix; /* ".cpython-311.pyc", or NULL */
     PyObject *frozen;        /* set: names with a frozen code object */
     PyObject *get_frozen_object;
-    PyObject *lazycache; /* linecache.lazycache, once linecache is loaded */
+    PyObject *updatecache; /* linecache's own, once linecache is loaded */
     long optimize; /* sys.flags.optimize of this process */
 } kst;
 
@@ -149,10 +149,17 @@ static PyObject *load_code(PyObject *fullname, const kp_entry *e)
        keeps its "<frozen name>" file name, as under python3. */
     if (!stale) {
         int frozen = PySet_Contains(kst.frozen, fullname);
-        if (frozen != 0)
-            return frozen < 0 ? NULL
-                              : PyObject_CallOneArg(kst.get_frozen_object,
-                                                    fullname);
+        if (frozen < 0)
+            return NULL;
+        code = frozen ? PyObject_CallOneArg(kst.get_frozen_object, fullname)
+                      : NULL;
+        if (code)
+            return code;
+        /* Frozen modules turned off since start-up (test.support's
+           import_fresh_module() does): the packed bytecode then. */
+        if (frozen && !PyErr_ExceptionMatches(PyExc_ImportError))
+            return NULL;
+        PyErr_Clear();
     }
     path = module_origin(e);
     if (!path)
@@ -445,36 +452,88 @@ static PyObject *Importer_create_module(PyObject *self, PyObject *spec)
     return res;
 }
 
-/* linecache reads a file's lines from disk, or through the module globals
-   it is handed; warnings hand it none. So that warnings show source lines
-   too, packed modules are registered with linecache.lazycache(): all of
-   them when linecache is imported, each one after that as it loads. */
-static void register_lines(PyObject *lazycache, PyObject *module)
-{
-    PyObject *dict = PyModule_GetDict(module), *file, *res;
+static const char *packed_path(PyObject *path, Py_ssize_t *len);
 
-    file = dict ? PyDict_GetItemString(dict, "__file__") : NULL;
-    if (!file || PyDict_GetItemString(dict, "__loader__") != kst.importer)
-        return;
-    res = PyObject_CallFunctionObjArgs(lazycache, file, dict, NULL);
-    Py_XDECREF(res);
+/* The name of the packed module whose source file is path (a path inside
+   the executable), or NULL. */
+static PyObject *module_of_path(PyObject *path)
+{
+    Py_ssize_t len;
+    const char *rel = packed_path(path, &len);
+    PyObject *name = NULL;
+    kp_entry e;
+
+    if (!rel || len <= 3 || memcmp(rel + len - 3, ".py", 3) != 0)
+        goto not_found;
+    /* pkg/mod.py is pkg.mod and pkg/__init__.py is pkg; an app's script
+       is __main__ whatever its file's name. */
+    for (int i = 0; i < 2 && !name; i++) {
+        Py_ssize_t n = len - 3;
+        if (i == 0 && n >= 9 && memcmp(rel + n - 9, "/__init__", 9) == 0)
+            n -= 9;
+        name = i == 0 ? PyUnicode_DecodeUTF8(rel, n, "surrogateescape")
+                      : PyUnicode_FromString("__main__");
+        if (name && i == 0)
+            Py_SETREF(name, PyObject_CallMethod(name, "replace", "ss", "/",
+                                                "."));
+        if (!name || lookup(name, &e) != 1 || !(e.flags & KP_MOD_SOURCE) ||
+            e.path_len != (uint32_t)len || memcmp(e.path, rel, len) != 0)
+            Py_CLEAR(name);
+    }
+not_found:
+    PyErr_Clear();
+    return name;
 }
 
-static void note_lines(PyObject *fullname, PyObject *module)
+/* linecache reads a file's lines from disk, or through the module globals
+   it is handed; warnings, tracemalloc and linecache.getline(path) hand it
+   none. So linecache.updatecache is wrapped when linecache loads: for a
+   packed module's path and no globals, it is handed the module's name and
+   loader, and asks the loader for the source as for a zipimported file. */
+static PyObject *kiln_updatecache(PyObject *mod, PyObject *args,
+                                  PyObject *kwds)
 {
-    PyObject *modules, *values;
+    static char *kwlist[] = {"filename", "module_globals", NULL};
+    PyObject *filename, *globals = Py_None, *name = NULL, *res;
 
-    if (kst.lazycache) {
-        register_lines(kst.lazycache, module);
-    } else if (PyUnicode_CompareWithASCIIString(fullname, "linecache") == 0) {
-        kst.lazycache = PyObject_GetAttrString(module, "lazycache");
-        modules = PySys_GetObject("modules");
-        values = kst.lazycache && modules ? PyDict_Values(modules) : NULL;
-        for (Py_ssize_t i = 0; values && i < PyList_GET_SIZE(values); i++)
-            if (PyModule_Check(PyList_GET_ITEM(values, i)))
-                register_lines(kst.lazycache, PyList_GET_ITEM(values, i));
-        Py_XDECREF(values);
+    (void)mod;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|O:updatecache", kwlist,
+                                     &filename, &globals))
+        return NULL;
+    if (globals == Py_None && PyUnicode_Check(filename))
+        name = module_of_path(filename);
+    if (name) {
+        globals = Py_BuildValue("{s:O,s:O}", "__name__", name, "__loader__",
+                                kst.importer);
+        Py_DECREF(name);
+        if (!globals)
+            return NULL;
+    } else {
+        Py_INCREF(globals);
     }
+    res = PyObject_CallFunctionObjArgs(kst.updatecache, filename, globals,
+                                       NULL);
+    Py_DECREF(globals);
+    return res;
+}
+
+static PyMethodDef updatecache_def = {
+    "updatecache", (PyCFunction)(void (*)(void))kiln_updatecache,
+    METH_VARARGS | METH_KEYWORDS,
+    "linecache.updatecache, which finds the sources of packed modules."};
+
+static void wrap_updatecache(PyObject *fullname, PyObject *linecache)
+{
+    PyObject *hook;
+
+    if (kst.updatecache ||
+        PyUnicode_CompareWithASCIIString(fullname, "linecache") != 0)
+        return;
+    kst.updatecache = PyObject_GetAttrString(linecache, "updatecache");
+    hook = kst.updatecache ? PyCFunction_New(&updatecache_def, NULL) : NULL;
+    if (!hook || PyObject_SetAttrString(linecache, "updatecache", hook) < 0)
+        Py_CLEAR(kst.updatecache);
+    Py_XDECREF(hook);
     PyErr_Clear(); /* source lines are a nicety: never fail an import */
 }
 
@@ -505,8 +564,8 @@ static PyObject *Importer_exec_module(PyObject *self, PyObject *module)
     }
     res = exec_code(code, PyModule_GetDict(module));
     Py_XSETREF(res, res ? Py_NewRef(Py_None) : NULL);
-    if (res && (e.flags & KP_MOD_SOURCE))
-        note_lines(fullname, module);
+    if (res)
+        wrap_updatecache(fullname, module);
 done:
     Py_XDECREF(code);
     Py_XDECREF(fullname);
@@ -664,24 +723,58 @@ static PyTypeObject ImporterType = {
 
 /* ---- module _kiln ----------------------------------------------------- */
 
+/* Set by CPython when a KeyboardInterrupt ends the main program: then
+   Py_RunMain() exits by SIGINT. Any exec() of a string clears it (3.11's
+   run_eval_code_obj()), and importing traceback runs some. */
+#if PY_VERSION_HEX < 0x030C0000
+extern int _Py_UnhandledKeyboardInterrupt;
+static int *unhandled_sigint = &_Py_UnhandledKeyboardInterrupt;
+#else
+static int *unhandled_sigint = NULL;
+#endif
+
+/* The limit argument of traceback.print_exception() that matches what the
+   C printer makes of sys.tracebacklimit: the last N entries, none when N
+   <= 0, all when it is unset or not an int. */
+static PyObject *traceback_limit(void)
+{
+    PyObject *limit = PySys_GetObject("tracebacklimit"); /* borrowed */
+    int overflow;
+    long n;
+
+    if (!limit || !PyLong_Check(limit))
+        Py_RETURN_NONE;
+    n = PyLong_AsLongAndOverflow(limit, &overflow);
+    if (n == -1 && PyErr_Occurred())
+        return NULL;
+    if (overflow > 0)
+        Py_RETURN_NONE;
+    return PyLong_FromLong(overflow < 0 || n <= 0 ? 0 : -n);
+}
+
 /* sys.excepthook: the C traceback printer reads sources from disk, so
    tracebacks go through the traceback module, which asks the loader. */
 static PyObject *kiln_excepthook(PyObject *mod, PyObject *const *args,
                                  Py_ssize_t nargs)
 {
-    PyObject *traceback, *res = NULL, *fallback;
+    PyObject *traceback, *limit, *res = NULL, *fallback;
+    int sigint;
 
     (void)mod;
     if (nargs != 3) {
         PyErr_SetString(PyExc_TypeError, "excepthook takes 3 arguments");
         return NULL;
     }
+    sigint = unhandled_sigint ? *unhandled_sigint : 0;
     traceback = PyImport_ImportModule("traceback");
-    if (traceback) {
-        res = PyObject_CallMethod(traceback, "print_exception", "OOO",
-                                  args[0], args[1], args[2]);
-        Py_DECREF(traceback);
-    }
+    limit = traceback ? traceback_limit() : NULL;
+    if (limit)
+        res = PyObject_CallMethod(traceback, "print_exception", "OOOO",
+                                  args[0], args[1], args[2], limit);
+    Py_XDECREF(limit);
+    Py_XDECREF(traceback);
+    if (unhandled_sigint)
+        *unhandled_sigint = sigint;
     if (res)
         return res;
     PyErr_Clear();
@@ -801,7 +894,8 @@ static PyObject *usable_frozen_names(void)
 
 int kiln_importer_install(const kp_pack *pack, const char *exe)
 {
-    PyObject *module = NULL, *meta_path, *flags, *opt;
+    PyObject *module = NULL, *meta_path, *flags, *opt, *frozen_importer;
+    Py_ssize_t at;
 
     kst.pack = pack;
     kst.exe = PyUnicode_DecodeFSDefault(exe);
@@ -833,10 +927,22 @@ int kiln_importer_install(const kp_pack *pack, const char *exe)
         PyErr_SetString(PyExc_RuntimeError, "sys.meta_path is not a list");
         goto error;
     }
-    /* First: kiln never packs a module named like a built-in one and uses
-       the frozen code objects itself, so the order only saves the built-in
-       and frozen finders' Python calls. */
-    if (PyList_Insert(meta_path, 0, kst.importer) < 0)
+    /* In an app, first: kiln never packs a module named like a built-in
+       one and uses the frozen code objects itself, so the order only saves
+       the built-in and frozen finders' Python calls. In an interpreter,
+       after them, as python3's path finder: frozen modules then have the
+       FrozenImporter spec that importlib._bootstrap._setup() expects of
+       every module _imp.is_frozen() names (import_fresh_module("importlib"),
+       say). */
+    at = 0;
+    if ((pack->flags & KP_RUN_MASK) == KP_RUN_INTERPRETER) {
+        frozen_importer = import_attr("_frozen_importlib", "FrozenImporter");
+        if (!frozen_importer)
+            goto error;
+        at = meta_path_index(meta_path, frozen_importer) + 1;
+        Py_DECREF(frozen_importer);
+    }
+    if (PyList_Insert(meta_path, at, kst.importer) < 0)
         goto error;
     if (set_cached_suffix() < 0)
         goto error;
