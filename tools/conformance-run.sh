@@ -1,21 +1,19 @@
 #!/bin/bash
 # conformance-run.sh KIND PYTHON OUTDIR [REGRTEST ARGS...] - runs CPython's
-# regression tests (Debian's libpython3.11-testsuite) with PYTHON, where
-# KIND says how:
-#   python3  python3.11 -I -S -m test: the suite is in its stdlib folder.
-#   kiln     a kiln interpreter, whose stdlib is in memory: only the `test`
-#            package is read from disk, from OUTDIR/root, a folder that holds
-#            nothing but a `test` symlink, so that it shadows nothing. The
-#            flags are -E -s -S, which is -I -S without -P (-I = -E -s -P):
-#            `-m test` then finds `test` in the current folder, OUTDIR/root,
-#            and so do regrtest's -j workers, which inherit the flags and
-#            the folder. PYTHONPATH=OUTDIR/root lets child processes that
-#            honour the environment import `test` too, as python3.11's find
-#            it in their stdlib folder.
-# Both run in a clean environment. Writes OUTDIR/regrtest.log (regrtest's
-# output), OUTDIR/junit.xml (test case results), OUTDIR/sys.txt (sys.path,
-# where json and test came from) and OUTDIR/wall (seconds). Exits with
-# regrtest's status, or 2 when it cannot start.
+# regression tests (Debian's libpython3.11-testsuite) with PYTHON, both
+# kinds the same way: `PYTHON -I -S -m test ARGS` in a clean environment,
+# from an empty folder (OUTDIR/cwd). Where `test` comes from, by KIND:
+#   python3  /usr/bin/python3.11: its stdlib folder, /usr/lib/python3.11.
+#   kiln     a kiln interpreter, whose stdlib is in memory: the folder it
+#            searches after it, PYTHON's folder/lib/python3.11, which must
+#            hold nothing but a `test` symlink to the suite (made if
+#            missing), so that only `test` is read from disk. Child
+#            processes, -I or not, find it there too, as python3.11's find
+#            their stdlib folder.
+# Writes OUTDIR/regrtest.log (regrtest's output), OUTDIR/junit.xml (test
+# case results), OUTDIR/sys.txt (sys.path, where json and test came from)
+# and OUTDIR/wall (seconds). Exits with regrtest's status, or 2 when it
+# cannot start.
 set -u
 if [ $# -lt 3 ] || { [ "$1" != python3 ] && [ "$1" != kiln ]; }; then
     echo "usage: $0 python3|kiln PYTHON OUTDIR [REGRTEST ARGS...]" >&2
@@ -33,19 +31,23 @@ TESTS=${TESTS:-/usr/lib/python3.11/test}
 case "$py" in /*) ;; */*) py=$(pwd)/$py ;; esac
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
-rm -rf "$out/root" "$out/tmp" "$out/junit.xml"
-mkdir -p "$out/root" "$out/tmp"
-clean_env=(env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-           HOME="$HOME" LANG=C.UTF-8)
+rm -rf "$out/cwd" "$out/tmp" "$out/junit.xml"
+mkdir -p "$out/cwd" "$out/tmp"
 if [ "$kind" = kiln ]; then
-    ln -s "$TESTS" "$out/root/test"
-    clean_env+=(PYTHONPATH="$out/root")
-    flags=(-E -s -S)
-else
-    flags=(-I -S)
+    disk=$(dirname "$py")/lib/python3.11
+    mkdir -p "$disk"
+    [ -e "$disk/test" ] || ln -s "$TESTS" "$disk/test"
+    extra=$(ls -A "$disk" | grep -vx test)
+    if [ -n "$extra" ] || [ ! "$disk/test" -ef "$TESTS" ]; then
+        echo "conformance: $disk must hold only a test symlink to $TESTS," \
+             "so that the kiln run reads nothing else from disk" >&2
+        exit 2
+    fi
 fi
 in_root() {
-    (cd "$out/root" && "${clean_env[@]}" "$py" "${flags[@]}" "$@")
+    (cd "$out/cwd" &&
+     env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+         HOME="$HOME" LANG=C.UTF-8 "$py" -I -S "$@")
 }
 # Where things come from: the report shows it, and the kiln run must not
 # read the stdlib from the disk.

@@ -17,6 +17,7 @@
 #include <sys/auxv.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <wchar.h>
 
 #include "compiler.h"
 #include "importer.h"
@@ -207,6 +208,22 @@ static PyStatus add_pythonpath(PyConfig *config)
     return status;
 }
 
+/* After the packed stdlib, interpreter mode searches <prefix>/lib/python3.X
+   (prefix: the executable's folder), sysconfig's stdlib folder, for what
+   kiln does not pack: CPython's test package, say. As python3's stdlib
+   folder, it stays on sys.path under -I and -E, so that child processes
+   started with them import the same. */
+static PyStatus add_disk_stdlib(PyConfig *config)
+{
+    wchar_t dir[PATH_MAX];
+    int n = swprintf(dir, PATH_MAX, L"%ls/lib/python%d.%d", config->prefix,
+                     PY_MAJOR(PY_VERSION_HEX), PY_MINOR(PY_VERSION_HEX));
+
+    if (n < 0 || n >= PATH_MAX)
+        return PyStatus_Ok(); /* a path too long to exist */
+    return PyWideStringList_Append(&config->module_search_paths, dir);
+}
+
 static int exit_by_sigint(void)
 {
     signal(SIGINT, SIG_DFL);
@@ -267,6 +284,9 @@ static int run(const kp_pack *pack, const char *exe, int argc, char **argv)
             status = PyWideStringList_Append(&config.module_search_paths,
                                              exe_w);
         PyMem_RawFree(exe_w);
+        if (PyStatus_Exception(status))
+            goto fail;
+        status = add_disk_stdlib(&config);
         if (PyStatus_Exception(status))
             goto fail;
     }

@@ -1,0 +1,18 @@
+# Interpreter mode searches <its folder>/lib/python3.11 after the packed
+# stdlib, as python3 its stdlib folder: what kiln does not pack (CPython's
+# test package, say) imports from there, also under -I and in child
+# processes started with -I; the packed stdlib still wins.
+. "$(dirname "$0")/lib.sh"
+mkdir -p "$T/k/lib/python3.11/extra"
+build --interpreter -o "$T/k/py"
+py="$T/k/py"
+echo 'WHERE = "disk stdlib folder"' >"$T/k/lib/python3.11/extra/__init__.py"
+echo 'raise SystemExit("the disk json must not load")' >"$T/k/lib/python3.11/json.py"
+run "$py" -I -c 'import sys, extra, json; print(extra.WHERE, sys.path[-1], json.__file__ == sys.executable + "/json/__init__.py")'
+expect_eq "-I import" "disk stdlib folder $T/k/lib/python3.11 True" "$OUT"
+run "$py" -I -S -c 'import subprocess, sys; print(subprocess.run([sys.executable, "-I", "-c", "import extra; print(extra.WHERE)"], capture_output=True, text=True).stdout.strip())'
+expect_eq "-I child import" "disk stdlib folder" "$OUT"
+# sysconfig names that folder as the stdlib, as python3's names its own.
+run "$py" -I -c 'import sysconfig; print(sysconfig.get_path("stdlib"))'
+expect_eq "sysconfig stdlib" "$T/k/lib/python3.11" "$OUT"
+finish
