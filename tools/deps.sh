@@ -5,7 +5,7 @@
 # As root it installs what is missing; otherwise it prints the apt-get line.
 set -eu
 build="gcc make libc6-dev python3.11 libpython3.11-dev libxxhash-dev zlib1g-dev libexpat1-dev hyperfine"
-check="$build clang libclang-rt-14-dev strace util-linux valgrind"
+check="$build clang libclang-rt-14-dev strace util-linux valgrind libpython3.11-testsuite"
 case "${1:-build}" in
     build) want=$build ;;
     check) want=$check ;;
