@@ -170,14 +170,14 @@ def main():
       "with `-m test -j2`:\n")
     w("- **python3**: `/usr/bin/python3.11 -I -S -m test`, the suite from "
       "its stdlib folder;")
-    w("- **kiln**: a kiln interpreter (`kiln build --interpreter "
-      "--stdlib-tests`) whose stdlib, its inner test packages "
-      "(ctypes.test, unittest.test, ...) and extension modules come from "
-      "memory; only the `test` package is read from disk, from a folder "
-      "that holds nothing else. It runs with `-E -s -S` (that is `-I -S` "
-      "without `-P`, so that `-m test` and regrtest's workers find `test` "
-      "in the current folder) and `PYTHONPATH` set to that folder for "
-      "child processes.\n")
+    w("- **kiln**: `/path/to/python3.11 -I -S -m test`, a kiln interpreter "
+      "(`kiln build --interpreter`) whose stdlib and extension modules come "
+      "from memory. Only the suite is read from disk: its `lib/python3.11` "
+      "folder, which a kiln interpreter searches after its packed stdlib "
+      "(as python3 its stdlib folder, also under -I), holds nothing but "
+      "symlinks to the suite's folders: `test`, and the test packages "
+      "inside stdlib packages (`ctypes/test`, `unittest/test`, ...), which "
+      "join their packed package's `__path__`.\n")
     w("Both in a clean environment, with regrtest's default resources "
       "(network, cpu, largefile and the like denied).\n")
     w("Where things came from:\n")

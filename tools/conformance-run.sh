@@ -2,14 +2,15 @@
 # conformance-run.sh KIND PYTHON OUTDIR [REGRTEST ARGS...] - runs CPython's
 # regression tests (Debian's libpython3.11-testsuite) with PYTHON, both
 # kinds the same way: `PYTHON -I -S -m test ARGS` in a clean environment,
-# from an empty folder (OUTDIR/cwd). Where `test` comes from, by KIND:
+# from an empty folder (OUTDIR/cwd). Where the suite comes from, by KIND:
 #   python3  /usr/bin/python3.11: its stdlib folder, /usr/lib/python3.11.
-#   kiln     a kiln interpreter, whose stdlib is in memory: the folder it
-#            searches after it, PYTHON's folder/lib/python3.11, which must
-#            hold nothing but a `test` symlink to the suite (made if
-#            missing), so that only `test` is read from disk. Child
-#            processes, -I or not, find it there too, as python3.11's find
-#            their stdlib folder.
+#   kiln     a kiln interpreter, whose stdlib is in memory: the disk folder
+#            it searches after it, PYTHON's folder/lib/python3.11, made to
+#            hold nothing but symlinks to the suite's folders: test, and
+#            the test packages inside stdlib packages (ctypes/test, ...),
+#            which join their packed package's __path__. So only the suite
+#            is read from disk; child processes, -I or not, find it there
+#            too, as python3.11's find their stdlib folder.
 # Writes OUTDIR/regrtest.log (regrtest's output), OUTDIR/junit.xml (test
 # case results), OUTDIR/sys.txt (sys.path, where json and test came from)
 # and OUTDIR/wall (seconds). Exits 0 when regrtest ran to its summary,
@@ -33,16 +34,25 @@ mkdir -p "$out"
 out=$(cd "$out" && pwd)
 rm -rf "$out/cwd" "$out/tmp" "$out/junit.xml"
 mkdir -p "$out/cwd" "$out/tmp"
+# The suite's folders in Debian's libpython3.11-testsuite.
+SUITE="test ctypes/test distutils/tests idlelib/idle_test lib2to3/tests
+       tkinter/test unittest/test"
+stdlib=$(dirname "$TESTS")
 if [ "$kind" = kiln ]; then
     disk=$(dirname "$py")/lib/python3.11
-    mkdir -p "$disk"
-    [ -e "$disk/test" ] || ln -s "$TESTS" "$disk/test"
-    extra=$(ls -A "$disk" | grep -vx test)
-    if [ -n "$extra" ] || [ ! "$disk/test" -ef "$TESTS" ]; then
-        echo "conformance: $disk must hold only a test symlink to $TESTS," \
-             "so that the kiln run reads nothing else from disk" >&2
-        exit 1
+    if [ -d "$disk" ]; then # an earlier run's symlinks, or refuse
+        if [ -n "$(find "$disk" -mindepth 1 ! -type d ! -type l)" ]; then
+            echo "conformance: $disk holds files; it must hold only the" \
+                 "suite's symlinks, so that the stdlib comes from memory" >&2
+            exit 1
+        fi
+        find "$disk" -type l -delete && find "$disk" -depth -type d -empty -delete
     fi
+    for d in $SUITE; do
+        [ -d "$stdlib/$d" ] || continue
+        mkdir -p "$disk/$(dirname "$d")"
+        ln -s "$stdlib/$d" "$disk/$d"
+    done
 fi
 in_root() {
     (cd "$out/cwd" &&

@@ -15,7 +15,6 @@ typedef struct {
     const char *config; /* pyproject.toml to read, NULL for ./pyproject.toml */
     const char *python; /* target version, "3.11" */
     int interpreter;
-    int stdlib_tests; /* pack ctypes.test and the like (for CPython's suite) */
     int source;   /* keep sources (default 1); -1 when not given */
     int optimize; /* 0, 1, 2; -1 when not given */
     int quiet;

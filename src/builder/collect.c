@@ -24,7 +24,6 @@ typedef struct {
     collection *c;
     int from;
     int tk;           /* stdlib: is _tkinter available? */
-    int tests;        /* stdlib: pack ctypes.test and the like? */
     const char *only; /* if set, the one top-level entry to walk */
 } walker;
 
@@ -114,7 +113,7 @@ static int skip_dir(const walker *w, const char *disk, const char *name,
     if (name[0] == '.' || in_list(name, everywhere))
         return 1;
     if (w->from == FROM_STDLIB) {
-        if (in_list(name, stdlib_tests) && !(w->tests && where != IN_ROOT))
+        if (in_list(name, stdlib_tests))
             return 1;
         if (where == IN_ROOT &&
             (in_list(name, stdlib_root) ||
@@ -246,9 +245,9 @@ static int walk(walker *w, const char *disk, const char *rel,
 }
 
 static int walk_root(collection *c, const char *dir, int from, int tk,
-                     int tests, const char *only)
+                     const char *only)
 {
-    walker w = {c, from, tk, tests, only};
+    walker w = {c, from, tk, only};
     struct stat st;
 
     if (stat(dir, &st) != 0)
@@ -261,7 +260,7 @@ static int walk_root(collection *c, const char *dir, int from, int tk,
 
 int collect_app_path(collection *c, const char *dir)
 {
-    return walk_root(c, dir, FROM_APP, 1, 0, NULL);
+    return walk_root(c, dir, FROM_APP, 1, NULL);
 }
 
 int collect_app_entry(collection *c, const char *dir, const char *top)
@@ -293,14 +292,14 @@ int collect_app_entry(collection *c, const char *dir, const char *top)
     if (!entry && is_dir)
         entry = top;
     if (entry)
-        rc = walk_root(c, dir, FROM_APP, 1, 0, entry);
+        rc = walk_root(c, dir, FROM_APP, 1, entry);
     free(candidate);
     return entry ? (rc == 0 ? 1 : -1) : 0;
 }
 
-int collect_stdlib(collection *c, const char *dir, int tk, int tests)
+int collect_stdlib(collection *c, const char *dir, int tk)
 {
-    return walk_root(c, dir, FROM_STDLIB, tk, tests, NULL);
+    return walk_root(c, dir, FROM_STDLIB, tk, NULL);
 }
 
 int collect_script(collection *c, const char *script)

@@ -33,9 +33,6 @@ static const char build_usage[] =
     "  --path DIR         pack what is importable in DIR (repeatable)\n"
     "  -o, --output FILE  the executable to write\n"
     "  --no-source        leave out sources (tracebacks show no lines)\n"
-    "  --stdlib-tests     pack the stdlib's inner test packages too\n"
-    "                     (ctypes.test, unittest.test, ...), to run\n"
-    "                     CPython's test suite; never the test package\n"
     "  -O, -OO            optimization level of the bytecode\n"
     "  --python VERSION   target CPython (default " DEFAULT_PYTHON ")\n"
     "  --config FILE      read [tool.kiln] from FILE (default:\n"
@@ -50,7 +47,6 @@ static int cmd_build(int argc, char **argv)
         {"output", required_argument, NULL, 'o'},
         {"interpreter", no_argument, NULL, 'i'},
         {"no-source", no_argument, NULL, 'n'},
-        {"stdlib-tests", no_argument, NULL, 't'},
         {"python", required_argument, NULL, 'y'},
         {"config", required_argument, NULL, 'c'},
         {"quiet", no_argument, NULL, 'q'},
@@ -86,9 +82,6 @@ static int cmd_build(int argc, char **argv)
             break;
         case 'n':
             o.source = 0;
-            break;
-        case 't':
-            o.stdlib_tests = 1;
             break;
         case 'y':
             o.python = optarg;

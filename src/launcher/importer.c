@@ -13,8 +13,10 @@
 #include <marshal.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "importer.h"
@@ -34,6 +36,7 @@ static struct {
     PyObject *get_frozen_object;
     PyObject *updatecache; /* linecache's own, once linecache is loaded */
     long optimize; /* sys.flags.optimize of this process */
+    char *disk_stdlib; /* interpreter mode: kiln_disk_stdlib(), else NULL */
 } kst;
 
 static PyTypeObject ImporterType;
@@ -88,8 +91,8 @@ static PyObject *module_origin(const kp_entry *e)
     return virtual_path(e->path, e->path_len);
 }
 
-/* The directory a package's submodules live in. */
-static PyObject *package_dir(const kp_entry *e)
+/* Length of the packed path of the folder a package's submodules live in. */
+static Py_ssize_t package_dir_len(const kp_entry *e)
 {
     Py_ssize_t len = e->path_len;
     if (!(e->flags & KP_MOD_NAMESPACE)) {
@@ -98,7 +101,46 @@ static PyObject *package_dir(const kp_entry *e)
         if (len > 0)
             len--;
     }
-    return virtual_path(e->path, len);
+    return len;
+}
+
+static PyObject *package_dir(const kp_entry *e)
+{
+    return virtual_path(e->path, package_dir_len(e));
+}
+
+int kiln_disk_stdlib(const char *exe, char *buf, size_t size)
+{
+    const char *slash = strrchr(exe, '/');
+    int dir = slash ? (int)(slash - exe) : 0;
+    int n = snprintf(buf, size, "%.*s/lib/python%d.%d", dir, exe,
+                     PY_MAJOR_VERSION, PY_MINOR_VERSION);
+    return n < 0 || (size_t)n >= size ? -1 : 0;
+}
+
+/* Interpreter mode: the package's folder in the disk stdlib folder, if
+   there is one, joins its __path__ after the packed one, so that what kiln
+   leaves out of a package (ctypes.test, say) imports from there. */
+static int add_disk_location(const kp_entry *e, PyObject *locations)
+{
+    char path[PATH_MAX];
+    struct stat st;
+    PyObject *dir;
+    int n, rc;
+
+    if (!kst.disk_stdlib)
+        return 0;
+    n = snprintf(path, sizeof path, "%s/%.*s", kst.disk_stdlib,
+                 (int)package_dir_len(e), e->path);
+    if (n < 0 || (size_t)n >= sizeof path || stat(path, &st) != 0 ||
+        !S_ISDIR(st.st_mode))
+        return 0;
+    dir = PyUnicode_DecodeFSDefault(path);
+    if (!dir)
+        return -1;
+    rc = PyList_Append(locations, dir);
+    Py_DECREF(dir);
+    return rc;
 }
 
 /* Bytes of a blob after checking them; NULL with ImportError if damaged. */
@@ -316,7 +358,8 @@ static PyObject *make_spec(PyObject *self, PyObject *fullname,
         if (!locations)
             goto error;
         PyList_SET_ITEM(locations, 0, Py_NewRef(dir));
-        if (PyObject_SetAttrString(spec, "submodule_search_locations",
+        if (add_disk_location(e, locations) < 0 ||
+            PyObject_SetAttrString(spec, "submodule_search_locations",
                                    locations) < 0)
             goto error;
     }
@@ -936,6 +979,9 @@ int kiln_importer_install(const kp_pack *pack, const char *exe)
        say). */
     at = 0;
     if ((pack->flags & KP_RUN_MASK) == KP_RUN_INTERPRETER) {
+        char disk[PATH_MAX];
+        if (kiln_disk_stdlib(exe, disk, sizeof disk) == 0)
+            kst.disk_stdlib = strdup(disk);
         frozen_importer = import_attr("_frozen_importlib", "FrozenImporter");
         if (!frozen_importer)
             goto error;

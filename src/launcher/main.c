@@ -17,7 +17,6 @@
 #include <sys/auxv.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <wchar.h>
 
 #include "compiler.h"
 #include "importer.h"
@@ -210,18 +209,22 @@ static PyStatus add_pythonpath(PyConfig *config)
 
 /* After the packed stdlib, interpreter mode searches <prefix>/lib/python3.X
    (prefix: the executable's folder), sysconfig's stdlib folder, for what
-   kiln does not pack: CPython's test package, say. As python3's stdlib
+   kiln does not pack: CPython's test suite, say. As python3's stdlib
    folder, it stays on sys.path under -I and -E, so that child processes
    started with them import the same. */
-static PyStatus add_disk_stdlib(PyConfig *config)
+static PyStatus add_disk_stdlib(PyConfig *config, const char *exe)
 {
-    wchar_t dir[PATH_MAX];
-    int n = swprintf(dir, PATH_MAX, L"%ls/lib/python%d.%d", config->prefix,
-                     PY_MAJOR(PY_VERSION_HEX), PY_MINOR(PY_VERSION_HEX));
+    char dir[PATH_MAX];
+    wchar_t *dir_w = NULL;
+    PyStatus status;
 
-    if (n < 0 || n >= PATH_MAX)
+    if (kiln_disk_stdlib(exe, dir, sizeof dir) != 0)
         return PyStatus_Ok(); /* a path too long to exist */
-    return PyWideStringList_Append(&config->module_search_paths, dir);
+    status = PyConfig_SetBytesString(config, &dir_w, dir);
+    if (!PyStatus_Exception(status))
+        status = PyWideStringList_Append(&config->module_search_paths, dir_w);
+    PyMem_RawFree(dir_w);
+    return status;
 }
 
 static int exit_by_sigint(void)
@@ -286,7 +289,7 @@ static int run(const kp_pack *pack, const char *exe, int argc, char **argv)
         PyMem_RawFree(exe_w);
         if (PyStatus_Exception(status))
             goto fail;
-        status = add_disk_stdlib(&config);
+        status = add_disk_stdlib(&config, exe);
         if (PyStatus_Exception(status))
             goto fail;
     }
