@@ -37,6 +37,7 @@ static struct {
     PyObject *updatecache; /* linecache's own, once linecache is loaded */
     long optimize; /* sys.flags.optimize of this process */
     char *disk_stdlib; /* interpreter mode: kiln_disk_stdlib(), else NULL */
+    PyObject *c_excepthook; /* CPython's own sys.__excepthook__ */
 } kst;
 
 static PyTypeObject ImporterType;
@@ -821,7 +822,7 @@ static PyObject *kiln_excepthook(PyObject *mod, PyObject *const *args,
     if (res)
         return res;
     PyErr_Clear();
-    fallback = PySys_GetObject("__excepthook__");
+    fallback = kst.c_excepthook;
     if (!fallback)
         Py_RETURN_NONE;
     return PyObject_Vectorcall(fallback, args, 3, NULL);
@@ -1108,10 +1109,17 @@ int kiln_importer_finish(int hermetic)
         return -1;
     if ((hermetic ? drop_path_finder() : become_path_entry()) < 0)
         return -1;
+    /* kiln's hook is the default one, sys.__excepthook__ too: code.py and
+       others print tracebacks themselves only when sys.excepthook is
+       sys.__excepthook__. */
+    kst.c_excepthook = PySys_GetObject("__excepthook__");
+    Py_XINCREF(kst.c_excepthook);
     hook = import_attr("_kiln", "excepthook");
     if (!hook)
         return -1;
     rc = PySys_SetObject("excepthook", hook);
+    if (rc == 0)
+        rc = PySys_SetObject("__excepthook__", hook);
     Py_DECREF(hook);
     return rc;
 }
