@@ -796,6 +796,90 @@ static PyObject *traceback_limit(void)
     return PyLong_FromLong(overflow < 0 || n <= 0 ? 0 : -n);
 }
 
+/* 3.11's C printer adds ". Did you mean: 'x'?" to NameErrors and
+   AttributeErrors (Python/suggestions.c); the traceback module does not. */
+extern PyObject *_Py_Offer_Suggestions(PyObject *exception);
+
+/* Adds those suggestions to te, a traceback.TracebackException of exc, and
+   to the ones chained to it (seen: a set of the ids already done). */
+static int add_suggestions(PyObject *te, PyObject *exc, PyObject *seen)
+{
+    static const char *const chained[] = {"__cause__", "__context__",
+                                          "exceptions"};
+    PyObject *key, *suggestion, *str = NULL, *te_sub = NULL, *exc_sub = NULL;
+    int found, rc = -1;
+
+    if (!te || te == Py_None || !PyExceptionInstance_Check(exc))
+        return 0;
+    key = PyLong_FromVoidPtr(te);
+    found = key ? PySet_Contains(seen, key) : -1;
+    if (found == 0)
+        found = PySet_Add(seen, key);
+    Py_XDECREF(key);
+    if (found != 0)
+        return found < 0 ? -1 : 0;
+    suggestion = _Py_Offer_Suggestions(exc);
+    if (suggestion) {
+        str = PyObject_GetAttrString(te, "_str");
+        Py_XSETREF(str, str ? PyUnicode_FromFormat("%S. Did you mean: '%S'?",
+                                                   str, suggestion)
+                            : NULL);
+        Py_DECREF(suggestion);
+        if (!str || PyObject_SetAttrString(te, "_str", str) < 0)
+            goto done;
+    }
+    PyErr_Clear(); /* no suggestion, or none could be made */
+    for (size_t i = 0; i < sizeof chained / sizeof *chained; i++) {
+        te_sub = PyObject_GetAttrString(te, chained[i]);
+        exc_sub = PyObject_GetAttrString(exc, chained[i]);
+        PyErr_Clear(); /* exceptions: only groups have it */
+        if (i < 2) {
+            if (add_suggestions(te_sub, exc_sub, seen) < 0)
+                goto done;
+        } else if (te_sub && exc_sub && PyList_Check(te_sub) &&
+                   PyTuple_Check(exc_sub)) {
+            for (Py_ssize_t j = 0; j < PyList_GET_SIZE(te_sub) &&
+                                   j < PyTuple_GET_SIZE(exc_sub); j++)
+                if (add_suggestions(PyList_GET_ITEM(te_sub, j),
+                                    PyTuple_GET_ITEM(exc_sub, j), seen) < 0)
+                    goto done;
+        }
+        Py_CLEAR(te_sub);
+        Py_CLEAR(exc_sub);
+    }
+    rc = 0;
+done:
+    Py_XDECREF(str);
+    Py_XDECREF(te_sub);
+    Py_XDECREF(exc_sub);
+    return rc;
+}
+
+/* traceback.print_exception(type(value), value, tb, limit), with the C
+   printer's suggestions. */
+static PyObject *print_exception(PyObject *traceback, PyObject *value,
+                                 PyObject *tb, PyObject *limit)
+{
+    PyObject *cls, *kwargs, *te = NULL, *seen = NULL, *res = NULL;
+
+    cls = PyObject_GetAttrString(traceback, "TracebackException");
+    kwargs = cls ? Py_BuildValue("{s:O,s:O}", "limit", limit, "compact",
+                                 Py_True)
+                 : NULL;
+    if (kwargs)
+        te = PyObject_VectorcallDict(
+            cls, (PyObject *[]){(PyObject *)Py_TYPE(value), value, tb}, 3,
+            kwargs);
+    seen = te ? PySet_New(NULL) : NULL;
+    if (seen && add_suggestions(te, value, seen) == 0)
+        res = PyObject_CallMethod(te, "print", NULL);
+    Py_XDECREF(cls);
+    Py_XDECREF(kwargs);
+    Py_XDECREF(te);
+    Py_XDECREF(seen);
+    return res;
+}
+
 /* sys.excepthook: the C traceback printer reads sources from disk, so
    tracebacks go through the traceback module, which asks the loader. */
 static PyObject *kiln_excepthook(PyObject *mod, PyObject *const *args,
@@ -813,8 +897,7 @@ static PyObject *kiln_excepthook(PyObject *mod, PyObject *const *args,
     traceback = PyImport_ImportModule("traceback");
     limit = traceback ? traceback_limit() : NULL;
     if (limit)
-        res = PyObject_CallMethod(traceback, "print_exception", "OOOO",
-                                  args[0], args[1], args[2], limit);
+        res = print_exception(traceback, args[1], args[2], limit);
     Py_XDECREF(limit);
     Py_XDECREF(traceback);
     if (unhandled_sigint)
