@@ -38,6 +38,10 @@ static struct {
     long optimize; /* sys.flags.optimize of this process */
     char *disk_stdlib; /* interpreter mode: kiln_disk_stdlib(), else NULL */
     PyObject *c_excepthook; /* CPython's own sys.__excepthook__ */
+    PyInterpreterState *main_interp;
+    PyObject *path_hook; /* _kiln.path_hook, in interpreter mode */
+    struct loaded_ext { char *name; int fd; } *exts; /* memfds, by module */
+    size_t n_exts;
 } kst;
 
 static PyTypeObject ImporterType;
@@ -255,14 +259,24 @@ static PyObject *load_extension(PyObject *self, PyObject *fullname,
                                 const kp_entry *e)
 {
     const uint8_t *image = checked_blob(fullname, &e->a, "extension module");
+    const char *name = PyUnicode_AsUTF8(fullname);
     PyObject *spec = NULL, *module = NULL, *origin = NULL, *kwargs = NULL;
+    struct loaded_ext *exts;
     char fdpath[64];
     size_t done = 0;
     int fd;
 
-    if (!image)
+    if (!image || !name)
         return NULL;
-    fd = memfd_create(PyUnicode_AsUTF8(fullname), MFD_CLOEXEC);
+    /* A module loaded before (by another interpreter, say) is loaded again
+       from the same memfd, so that dlopen() hands back the same library,
+       with its static state, as for a .so file under python3. */
+    for (size_t i = 0; i < kst.n_exts; i++)
+        if (strcmp(kst.exts[i].name, name) == 0) {
+            fd = kst.exts[i].fd;
+            goto loaded;
+        }
+    fd = memfd_create(name, MFD_CLOEXEC);
     if (fd < 0)
         return PyErr_Format(PyExc_ImportError, "kiln: cannot load extension "
                             "module %R: memfd_create: %s", fullname,
@@ -280,6 +294,15 @@ static PyObject *load_extension(PyObject *self, PyObject *fullname,
         }
         done += (size_t)n;
     }
+    exts = realloc(kst.exts, (kst.n_exts + 1) * sizeof *exts);
+    if (!exts || !(exts[kst.n_exts].name = strdup(name))) {
+        kst.exts = exts ? exts : kst.exts;
+        close(fd);
+        return PyErr_NoMemory();
+    }
+    kst.exts = exts;
+    exts[kst.n_exts++].fd = fd;
+loaded:
     /* The fd stays open: glibc matches dlopen() names, and a reused fd
        number would hand back a library loaded earlier. */
     snprintf(fdpath, sizeof fdpath, "/proc/self/fd/%d", fd);
@@ -324,11 +347,10 @@ static PyObject *load_extension(PyObject *self, PyObject *fullname,
     Py_DECREF(origin);
     return module;
 
-error:
+error: /* the memfd stays registered, for the next attempt */
     Py_XDECREF(spec);
     Py_XDECREF(kwargs);
     Py_XDECREF(origin);
-    close(fd);
     return NULL;
 }
 
@@ -1183,6 +1205,29 @@ static int become_path_entry(void)
     return rc;
 }
 
+/* Audit hook, process-wide: a subinterpreter starts with importlib's own
+   finders only, so the first import it makes (during its set-up, before
+   it needs the stdlib) puts kiln's importer in place there too, as in the
+   main interpreter. */
+static int kiln_audit(const char *event, PyObject *args, void *data)
+{
+    PyObject *list, *entry = kst.path_hook ? kst.path_hook : kst.importer;
+    int has;
+
+    (void)args;
+    (void)data;
+    if (strcmp(event, "import") != 0 ||
+        PyInterpreterState_Get() == kst.main_interp)
+        return 0;
+    list = PySys_GetObject(kst.path_hook ? "path_hooks" : "meta_path");
+    if (!list || !PyList_Check(list))
+        return 0;
+    has = PySequence_Contains(list, entry);
+    if (has != 0)
+        return has < 0 ? -1 : 0;
+    return PyList_Insert(list, 0, entry);
+}
+
 int kiln_importer_finish(int hermetic)
 {
     PyObject *hook;
@@ -1191,6 +1236,11 @@ int kiln_importer_finish(int hermetic)
     if (fix_frozen_files() < 0)
         return -1;
     if ((hermetic ? drop_path_finder() : become_path_entry()) < 0)
+        return -1;
+    kst.main_interp = PyInterpreterState_Get();
+    if (!hermetic && !(kst.path_hook = import_attr("_kiln", "path_hook")))
+        return -1;
+    if (PySys_AddAuditHook(kiln_audit, NULL) < 0)
         return -1;
     /* kiln's hook is the default one, sys.__excepthook__ too: code.py and
        others print tracebacks themselves only when sys.excepthook is
