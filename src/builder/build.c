@@ -563,7 +563,8 @@ int kiln_build(build_options *o)
             goto done;
     if (o->script && collect_neighbours(&server, &c, o->script) != 0)
         goto done;
-    if (collect_stdlib(&c, t.stdlib, has_tkinter(t.dynload)) != 0 ||
+    if (collect_stdlib(&c, t.stdlib, has_tkinter(t.dynload),
+                       o->interpreter) != 0 ||
         collect_dynload(&c, t.dynload, o->interpreter) != 0)
         goto done;
     collection_resolve(&c);

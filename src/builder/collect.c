@@ -24,6 +24,7 @@ typedef struct {
     collection *c;
     int from;
     int tk;           /* stdlib: is _tkinter available? */
+    int interpreter;  /* stdlib: for a python3 command line (keeps ensurepip) */
     const char *only; /* if set, the one top-level entry to walk */
 } walker;
 
@@ -115,6 +116,9 @@ static int skip_dir(const walker *w, const char *disk, const char *name,
     if (w->from == FROM_STDLIB) {
         if (in_list(name, stdlib_tests))
             return 1;
+        if (where == IN_ROOT && w->interpreter &&
+            strcmp(name, "ensurepip") == 0)
+            return 0; /* python -m venv runs it */
         if (where == IN_ROOT &&
             (in_list(name, stdlib_root) ||
              (!w->tk && strcmp(name, "tkinter") == 0)))
@@ -245,9 +249,9 @@ static int walk(walker *w, const char *disk, const char *rel,
 }
 
 static int walk_root(collection *c, const char *dir, int from, int tk,
-                     const char *only)
+                     int interpreter, const char *only)
 {
-    walker w = {c, from, tk, only};
+    walker w = {c, from, tk, interpreter, only};
     struct stat st;
 
     if (stat(dir, &st) != 0)
@@ -260,7 +264,7 @@ static int walk_root(collection *c, const char *dir, int from, int tk,
 
 int collect_app_path(collection *c, const char *dir)
 {
-    return walk_root(c, dir, FROM_APP, 1, NULL);
+    return walk_root(c, dir, FROM_APP, 1, 0, NULL);
 }
 
 int collect_app_entry(collection *c, const char *dir, const char *top)
@@ -292,14 +296,14 @@ int collect_app_entry(collection *c, const char *dir, const char *top)
     if (!entry && is_dir)
         entry = top;
     if (entry)
-        rc = walk_root(c, dir, FROM_APP, 1, entry);
+        rc = walk_root(c, dir, FROM_APP, 1, 0, entry);
     free(candidate);
     return entry ? (rc == 0 ? 1 : -1) : 0;
 }
 
-int collect_stdlib(collection *c, const char *dir, int tk)
+int collect_stdlib(collection *c, const char *dir, int tk, int interpreter)
 {
-    return walk_root(c, dir, FROM_STDLIB, tk, NULL);
+    return walk_root(c, dir, FROM_STDLIB, tk, interpreter, NULL);
 }
 
 int collect_script(collection *c, const char *script)
