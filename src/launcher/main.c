@@ -241,7 +241,7 @@ static int run(const kp_pack *pack, const char *exe, int argc, char **argv)
     PyStatus status;
     wchar_t *exe_w = NULL;
     char *invoked;
-    int rc, interrupted;
+    int rc, interrupted, warn_default_encoding;
 
     if (kiln_importer_register() != 0)
         return fatal("cannot register the _kiln module");
@@ -293,10 +293,17 @@ static int run(const kp_pack *pack, const char *exe, int argc, char **argv)
         if (PyStatus_Exception(status))
             goto fail;
     }
+    warn_default_encoding = config.warn_default_encoding;
     status = Py_InitializeFromConfig(&config);
     if (PyStatus_Exception(status))
         goto fail;
     PyConfig_Clear(&config);
+    /* CPython 3.11 reads the config again in Py_InitializeFromConfig(), and
+       after PyConfig_Read() has parsed argv, that drops -X
+       warn_default_encoding: set it back before sys.flags is made. */
+    if (warn_default_encoding)
+        ((PyConfig *)_PyInterpreterState_GetConfig(PyInterpreterState_Get()))
+            ->warn_default_encoding = 1;
 
     if (kiln_importer_install(pack, exe) < 0) {
         PyErr_Print();
