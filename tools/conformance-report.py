@@ -83,13 +83,18 @@ def read_run(folder):
             wall = int(f.read().strip())
     except (OSError, ValueError):
         pass
+    try:
+        with open(os.path.join(folder, "commit")) as f:
+            commit = f.read().strip()
+    except OSError:
+        commit = ""
     sysinfo = ""
     try:
         with open(os.path.join(folder, "sys.txt"), encoding="utf-8") as f:
             sysinfo = f.read().strip()
     except OSError:
         pass
-    return outcomes, cases, wall, sysinfo
+    return outcomes, cases, wall, sysinfo, commit
 
 
 def read_diffs(path):
@@ -131,8 +136,8 @@ def main():
     ap.add_argument("diffs")
     args = ap.parse_args()
 
-    py3, py3_cases, py3_wall, py3_sys = read_run(args.py3)
-    kiln, kiln_cases, kiln_wall, kiln_sys = read_run(args.kiln)
+    py3, py3_cases, py3_wall, py3_sys, _ = read_run(args.py3)
+    kiln, kiln_cases, kiln_wall, kiln_sys, commit = read_run(args.kiln)
     diffs, fixed = read_diffs(args.diffs)
     modules = sorted(set(py3) | set(kiln))
     if not modules:
@@ -179,7 +184,10 @@ def main():
       "inside stdlib packages (`ctypes/test`, `unittest/test`, ...), which "
       "join their packed package's `__path__`.\n")
     w("Both in a clean environment, with regrtest's default resources "
-      "(network, cpu, largefile and the like denied).\n")
+      "(network, cpu, largefile and the like denied), `--timeout 1200`.\n")
+    if commit:
+        w(f"The kiln interpreter was built from commit `{commit}`; fixes made "
+          f"after it show as \"fixed after this run\" below.\n")
     w("Where things came from:\n")
     w("```\n# python3\n" + py3_sys + "\n# kiln\n" + kiln_sys + "\n```\n")
     w("## Totals\n")

@@ -36,6 +36,8 @@ for who in python3 kiln; do
     fi
     if [ "$who" = kiln ]; then py=$out/kiln/python3.11; else py=$PY; fi
     echo "conformance: CPython's tests ($kind) with $who: $py"
+    mkdir -p "$out/$who-run"
+    [ "$who" = kiln ] && git -C "$here" describe --always --dirty >"$out/$who-run/commit" 2>/dev/null
     "$here/tools/conformance-run.sh" "$who" "$py" "$out/$who-run" "${args[@]}" || exit 1
     echo "conformance: $who done in $(cat "$out/$who-run/wall") s"
 done
