@@ -201,6 +201,8 @@ def main():
             w(f"| {outcome} | {count_a[outcome]} | {count_b[outcome]} |")
     w(f"| **modules** | {len(modules)} | {len(modules)} |")
     w(f"| wall time (-j2) | {duration(py3_wall)} | {duration(kiln_wall)} |\n")
+    w("Wall times include the modules that ran until regrtest's timeout "
+      "(crash and timeout rows), which dominate when one hangs.\n")
     n_expected = sum(1 for n in differing if diffs.get(n, ("",))[0] == "expected")
     n_bug = sum(1 for n in differing if diffs.get(n, ("",))[0] == "kiln-bug")
     n_flaky = sum(1 for n in differing if diffs.get(n, ("",))[0] == "flaky")
