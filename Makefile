@@ -2,7 +2,10 @@
 #   make                      kiln and the launcher for CPython $(PY_VERSION)
 #   make install PREFIX=DIR   DIR/bin/kiln and DIR/lib/kiln/kiln-launcher-*
 #   make demo                 build, pack examples/hello, run it, time it
-#   make check                unit tests, fuzzing, end-to-end tests (+ASan)
+#   make check                unit tests, fuzzing, end-to-end tests (+ASan),
+#                             a quick subset of CPython's test suite
+#   make conformance          CPython's whole test suite with a kiln
+#                             interpreter and python3.11: docs/conformance.md
 #   make bench                startup and build benchmarks against python3
 
 PY_VERSION ?= 3.11
@@ -44,7 +47,8 @@ EMBED_H  := $(patsubst src/launcher/py/%,$(BUILD)/gen/%.h,$(EMBED_PY))
 LAUNCHER_DEPS := $(LAUNCHER_SRC) $(FORMAT_SRC) $(COMMON_SRC) $(HEADERS) $(TARGET_H) $(EMBED_H)
 LAUNCHER_INCLUDES := $(INCLUDES) -I$(BUILD)/py$(PY_VERSION) -I$(BUILD)/gen -I$(PY_INCLUDE)
 
-.PHONY: all install demo check bench deps check-deps unit-test fuzz e2e san optimized clean
+.PHONY: all install demo check bench deps check-deps unit-test fuzz e2e san optimized clean \
+        conformance conformance-quick
 all: $(BUILD)/kiln $(BUILD)/$(LAUNCHER)
 
 # The target's bytecode magic, and its prefix: the compile server finds the
@@ -102,6 +106,18 @@ check: check-deps all san $(BUILD)/repack
 	$(MAKE) unit-test
 	$(MAKE) fuzz
 	tests/e2e/run.sh $(BUILD)
+	$(MAKE) conformance-quick
+
+# CPython's own test suite (Debian's libpython3.11-testsuite), run by a kiln
+# interpreter and by python3.11 -I -S. conformance: every module, -j2,
+# writes docs/conformance.md (ONLY=kiln reruns kiln alone); conformance-quick:
+# tests/conformance/quick.txt, fails on a difference not expected in
+# tests/conformance/differences.txt.
+conformance: all
+	tools/conformance.sh $(BUILD) full
+
+conformance-quick: all
+	tools/conformance.sh $(BUILD) quick
 
 bench: deps all $(BUILD)/python-static-$(PY_VERSION)
 	@bench/bench.sh $(BUILD)

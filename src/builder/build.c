@@ -583,7 +583,8 @@ int kiln_build(build_options *o)
     if (collect_dists(&server, &c, &o->packages, &o->site_dirs,
                       o->verbose) != 0)
         goto done;
-    if (collect_stdlib(&c, t.stdlib, has_tkinter(t.dynload)) != 0 ||
+    if (collect_stdlib(&c, t.stdlib, has_tkinter(t.dynload),
+                       o->interpreter) != 0 ||
         collect_dynload(&c, t.dynload, o->interpreter) != 0)
         goto done;
     collection_resolve(&c);

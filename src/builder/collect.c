@@ -24,6 +24,7 @@ typedef struct {
     collection *c;
     int from;
     int tk;           /* stdlib: is _tkinter available? */
+    int interpreter;  /* stdlib: for a python3 command line (keeps ensurepip) */
     const char *only; /* if set, the one top-level entry to walk */
 } walker;
 
@@ -116,6 +117,9 @@ static int skip_dir(const walker *w, const char *disk, const char *name,
     if (w->from == FROM_STDLIB) {
         if (in_list(name, stdlib_tests))
             return 1;
+        if (where == IN_ROOT && w->interpreter &&
+            strcmp(name, "ensurepip") == 0)
+            return 0; /* python -m venv runs it */
         if (where == IN_ROOT &&
             (in_list(name, stdlib_root) ||
              (!w->tk && strcmp(name, "tkinter") == 0)))
@@ -274,9 +278,9 @@ static int walk(walker *w, const char *disk, const char *rel,
 }
 
 static int walk_root(collection *c, const char *dir, int from, int tk,
-                     const char *only)
+                     int interpreter, const char *only)
 {
-    walker w = {c, from, tk, only};
+    walker w = {c, from, tk, interpreter, only};
     struct stat st;
 
     if (stat(dir, &st) != 0)
@@ -289,7 +293,7 @@ static int walk_root(collection *c, const char *dir, int from, int tk,
 
 int collect_app_path(collection *c, const char *dir)
 {
-    return walk_root(c, dir, FROM_APP, 1, NULL);
+    return walk_root(c, dir, FROM_APP, 1, 0, NULL);
 }
 
 int collect_app_entry(collection *c, const char *dir, const char *top)
@@ -314,7 +318,7 @@ int collect_app_entry(collection *c, const char *dir, const char *top)
     if (!entry && is_dir)
         entry = top;
     if (entry)
-        rc = walk_root(c, dir, FROM_APP, 1, entry);
+        rc = walk_root(c, dir, FROM_APP, 1, 0, entry);
     free(candidate);
     return entry ? (rc == 0 ? 1 : -1) : 0;
 }
@@ -340,7 +344,7 @@ int collect_site_entry(collection *c, const char *dir, const char *relpath,
     char *from = *parent ? xprintf("%s/%s", dir, parent) : xstrdup(dir);
     char *init = xprintf("%s/__init__.py", relpath);
     char *init_disk = xprintf("%s/%s", dir, init);
-    walker w = {c, FROM_SITE, 1, slash ? slash + 1 : relpath};
+    walker w = {c, FROM_SITE, 1, 0, slash ? slash + 1 : relpath};
     struct stat st;
     int rc = 0;
 
@@ -367,9 +371,9 @@ int collect_site_entry(collection *c, const char *dir, const char *relpath,
     return rc;
 }
 
-int collect_stdlib(collection *c, const char *dir, int tk)
+int collect_stdlib(collection *c, const char *dir, int tk, int interpreter)
 {
-    return walk_root(c, dir, FROM_STDLIB, tk, NULL);
+    return walk_root(c, dir, FROM_STDLIB, tk, interpreter, NULL);
 }
 
 int collect_script(collection *c, const char *script)

@@ -67,9 +67,10 @@ int collect_site_entry(collection *c, const char *dir, const char *relpath,
                        int kind);
 /* Adds the script as module __main__; relpath is its base name. */
 int collect_script(collection *c, const char *script);
-/* The stdlib under dir, minus tests, idlelib, ensurepip, site-packages and,
-   when tk is 0, tkinter and turtle. */
-int collect_stdlib(collection *c, const char *dir, int tk);
+/* The stdlib under dir, minus tests, idlelib, ensurepip (kept for an
+   interpreter: python -m venv runs it), site-packages and, when tk is 0,
+   tkinter and turtle. */
+int collect_stdlib(collection *c, const char *dir, int tk, int interpreter);
 /* Extension modules in lib-dynload; test-only ones only if with_tests. */
 int collect_dynload(collection *c, const char *dir, int with_tests);
 /* Drops stdlib modules and files whose top-level name the app provides,

@@ -18,8 +18,10 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "extract.h"
@@ -40,10 +42,16 @@ static struct {
     PyObject *cached_suffix; /* ".cpython-311.pyc", or NULL */
     PyObject *frozen;        /* set: names with a frozen code object */
     PyObject *get_frozen_object;
-    PyObject *lazycache; /* linecache.lazycache, once linecache is loaded */
     PyObject *extracted; /* dict: top-level name -> folder it is extracted in */
     PyObject *support;   /* the kiln_support module, once loaded */
+    PyObject *updatecache; /* linecache's own, once linecache is loaded */
     long optimize; /* sys.flags.optimize of this process */
+    char *disk_stdlib; /* interpreter mode: kiln_disk_stdlib(), else NULL */
+    PyObject *c_excepthook; /* CPython's own sys.__excepthook__ */
+    PyInterpreterState *main_interp;
+    PyObject *path_hook; /* _kiln.path_hook, in interpreter mode */
+    struct loaded_ext { char *name; int fd; } *exts; /* memfds, by module */
+    size_t n_exts;
 } kst;
 
 static PyTypeObject ImporterType, PathEntryType;
@@ -183,6 +191,40 @@ static PyObject *package_dir(const kp_entry *e)
     return entry_path(e, package_dir_len(e));
 }
 
+int kiln_disk_stdlib(const char *exe, char *buf, size_t size)
+{
+    const char *slash = strrchr(exe, '/');
+    int dir = slash ? (int)(slash - exe) : 0;
+    int n = snprintf(buf, size, "%.*s/lib/python%d.%d", dir, exe,
+                     PY_MAJOR_VERSION, PY_MINOR_VERSION);
+    return n < 0 || (size_t)n >= size ? -1 : 0;
+}
+
+/* Interpreter mode: the package's folder in the disk stdlib folder, if
+   there is one, joins its __path__ after the packed one, so that what kiln
+   leaves out of a package (ctypes.test, say) imports from there. */
+static int add_disk_location(const kp_entry *e, PyObject *locations)
+{
+    char path[PATH_MAX];
+    struct stat st;
+    PyObject *dir;
+    int n, rc;
+
+    if (!kst.disk_stdlib)
+        return 0;
+    n = snprintf(path, sizeof path, "%s/%.*s", kst.disk_stdlib,
+                 (int)package_dir_len(e), e->path);
+    if (n < 0 || (size_t)n >= sizeof path || stat(path, &st) != 0 ||
+        !S_ISDIR(st.st_mode))
+        return 0;
+    dir = PyUnicode_DecodeFSDefault(path);
+    if (!dir)
+        return -1;
+    rc = PyList_Append(locations, dir);
+    Py_DECREF(dir);
+    return rc;
+}
+
 /* Bytes of a blob after checking them; NULL with ImportError if damaged. */
 static const uint8_t *checked_blob(PyObject *fullname, const kp_blob *blob,
                                    const char *what)
@@ -231,10 +273,17 @@ static PyObject *load_code(PyObject *fullname, const kp_entry *e)
        keeps its "<frozen name>" file name, as under python3. */
     if (!stale) {
         int frozen = PySet_Contains(kst.frozen, fullname);
-        if (frozen != 0)
-            return frozen < 0 ? NULL
-                              : PyObject_CallOneArg(kst.get_frozen_object,
-                                                    fullname);
+        if (frozen < 0)
+            return NULL;
+        code = frozen ? PyObject_CallOneArg(kst.get_frozen_object, fullname)
+                      : NULL;
+        if (code)
+            return code;
+        /* Frozen modules turned off since start-up (test.support's
+           import_fresh_module() does): the packed bytecode then. */
+        if (frozen && !PyErr_ExceptionMatches(PyExc_ImportError))
+            return NULL;
+        PyErr_Clear();
     }
     path = module_origin(e);
     if (!path)
@@ -477,16 +526,38 @@ static PyObject *load_extension(PyObject *self, PyObject *fullname,
                                 const kp_entry *e)
 {
     const uint8_t *image = checked_blob(fullname, &e->a, "extension module");
+    const char *name = PyUnicode_AsUTF8(fullname);
     PyObject *spec = NULL, *module = NULL, *origin = NULL, *kwargs = NULL;
+    struct loaded_ext *exts;
     char fdpath[64];
     int fd;
 
-    if (!image || preload_libraries(fullname, e) < 0)
+    if (!image || !name || preload_libraries(fullname, e) < 0)
         return NULL;
-    fd = memfd_with(fullname, PyUnicode_AsUTF8(fullname), image, e->a.size,
-                    fdpath, sizeof fdpath);
+    /* A module loaded before (by another interpreter, say) is loaded again
+       from the same memfd, so that dlopen() hands back the same library,
+       with its static state, as for a .so file under python3. */
+    for (size_t i = 0; i < kst.n_exts; i++)
+        if (strcmp(kst.exts[i].name, name) == 0) {
+            fd = kst.exts[i].fd;
+            snprintf(fdpath, sizeof fdpath, "/proc/self/fd/%d", fd);
+            goto loaded;
+        }
+    fd = memfd_with(fullname, name, image, e->a.size, fdpath, sizeof fdpath);
     if (fd < 0)
         return NULL;
+    exts = realloc(kst.exts, (kst.n_exts + 1) * sizeof *exts);
+    if (!exts || !(exts[kst.n_exts].name = strdup(name))) {
+        kst.exts = exts ? exts : kst.exts;
+        close(fd);
+        return PyErr_NoMemory();
+    }
+    kst.exts = exts;
+    exts[kst.n_exts++].fd = fd;
+loaded:
+    /* The fd stays open, even on failure: glibc matches dlopen() names, and
+       a reused fd number would hand back the library loaded through it
+       (which stays loaded when its PyInit fails). */
     origin = PyUnicode_FromString(fdpath);
     kwargs = origin ? Py_BuildValue("{s:O}", "origin", origin) : NULL;
     if (!kwargs)
@@ -495,10 +566,6 @@ static PyObject *load_extension(PyObject *self, PyObject *fullname,
                                    (PyObject *[]){fullname, self}, 2, kwargs);
     if (!spec)
         goto error;
-    /* From here the fd stays open, even on failure: glibc matches dlopen()
-       names, and a reused fd number would hand back the library loaded
-       through it (which stays loaded when its PyInit fails). */
-    fd = -1;
     module = PyObject_CallOneArg(kst.create_dynamic, spec);
     if (!module) {
         explain_load_error(fullname, e, fdpath);
@@ -518,12 +585,10 @@ static PyObject *load_extension(PyObject *self, PyObject *fullname,
     Py_DECREF(origin);
     return module;
 
-error:
+error: /* the memfd stays registered, for the next attempt */
     Py_XDECREF(spec);
     Py_XDECREF(kwargs);
     Py_XDECREF(origin);
-    if (fd >= 0)
-        close(fd);
     return NULL;
 }
 
@@ -554,7 +619,8 @@ static PyObject *make_spec(PyObject *self, PyObject *fullname,
         if (!locations)
             goto error;
         PyList_SET_ITEM(locations, 0, Py_NewRef(dir));
-        if (PyObject_SetAttrString(spec, "submodule_search_locations",
+        if (add_disk_location(e, locations) < 0 ||
+            PyObject_SetAttrString(spec, "submodule_search_locations",
                                    locations) < 0)
             goto error;
     }
@@ -688,36 +754,88 @@ static PyObject *Importer_create_module(PyObject *self, PyObject *spec)
     return res;
 }
 
-/* linecache reads a file's lines from disk, or through the module globals
-   it is handed; warnings hand it none. So that warnings show source lines
-   too, packed modules are registered with linecache.lazycache(): all of
-   them when linecache is imported, each one after that as it loads. */
-static void register_lines(PyObject *lazycache, PyObject *module)
-{
-    PyObject *dict = PyModule_GetDict(module), *file, *res;
+static const char *packed_path(PyObject *path, Py_ssize_t *len);
 
-    file = dict ? PyDict_GetItemString(dict, "__file__") : NULL;
-    if (!file || PyDict_GetItemString(dict, "__loader__") != kst.importer)
-        return;
-    res = PyObject_CallFunctionObjArgs(lazycache, file, dict, NULL);
-    Py_XDECREF(res);
+/* The name of the packed module whose source file is path (a path inside
+   the executable), or NULL. */
+static PyObject *module_of_path(PyObject *path)
+{
+    Py_ssize_t len;
+    const char *rel = packed_path(path, &len);
+    PyObject *name = NULL;
+    kp_entry e;
+
+    if (!rel || len <= 3 || memcmp(rel + len - 3, ".py", 3) != 0)
+        goto not_found;
+    /* pkg/mod.py is pkg.mod and pkg/__init__.py is pkg; an app's script
+       is __main__ whatever its file's name. */
+    for (int i = 0; i < 2 && !name; i++) {
+        Py_ssize_t n = len - 3;
+        if (i == 0 && n >= 9 && memcmp(rel + n - 9, "/__init__", 9) == 0)
+            n -= 9;
+        name = i == 0 ? PyUnicode_DecodeUTF8(rel, n, "surrogateescape")
+                      : PyUnicode_FromString("__main__");
+        if (name && i == 0)
+            Py_SETREF(name, PyObject_CallMethod(name, "replace", "ss", "/",
+                                                "."));
+        if (!name || lookup(name, &e) != 1 || !(e.flags & KP_MOD_SOURCE) ||
+            e.path_len != (uint32_t)len || memcmp(e.path, rel, len) != 0)
+            Py_CLEAR(name);
+    }
+not_found:
+    PyErr_Clear();
+    return name;
 }
 
-static void note_lines(PyObject *fullname, PyObject *module)
+/* linecache reads a file's lines from disk, or through the module globals
+   it is handed; warnings, tracemalloc and linecache.getline(path) hand it
+   none. So linecache.updatecache is wrapped when linecache loads: for a
+   packed module's path and no globals, it is handed the module's name and
+   loader, and asks the loader for the source as for a zipimported file. */
+static PyObject *kiln_updatecache(PyObject *mod, PyObject *args,
+                                  PyObject *kwds)
 {
-    PyObject *modules, *values;
+    static char *kwlist[] = {"filename", "module_globals", NULL};
+    PyObject *filename, *globals = Py_None, *name = NULL, *res;
 
-    if (kst.lazycache) {
-        register_lines(kst.lazycache, module);
-    } else if (PyUnicode_CompareWithASCIIString(fullname, "linecache") == 0) {
-        kst.lazycache = PyObject_GetAttrString(module, "lazycache");
-        modules = PySys_GetObject("modules");
-        values = kst.lazycache && modules ? PyDict_Values(modules) : NULL;
-        for (Py_ssize_t i = 0; values && i < PyList_GET_SIZE(values); i++)
-            if (PyModule_Check(PyList_GET_ITEM(values, i)))
-                register_lines(kst.lazycache, PyList_GET_ITEM(values, i));
-        Py_XDECREF(values);
+    (void)mod;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|O:updatecache", kwlist,
+                                     &filename, &globals))
+        return NULL;
+    if (globals == Py_None && PyUnicode_Check(filename))
+        name = module_of_path(filename);
+    if (name) {
+        globals = Py_BuildValue("{s:O,s:O}", "__name__", name, "__loader__",
+                                kst.importer);
+        Py_DECREF(name);
+        if (!globals)
+            return NULL;
+    } else {
+        Py_INCREF(globals);
     }
+    res = PyObject_CallFunctionObjArgs(kst.updatecache, filename, globals,
+                                       NULL);
+    Py_DECREF(globals);
+    return res;
+}
+
+static PyMethodDef updatecache_def = {
+    "updatecache", (PyCFunction)(void (*)(void))kiln_updatecache,
+    METH_VARARGS | METH_KEYWORDS,
+    "linecache.updatecache, which finds the sources of packed modules."};
+
+static void wrap_updatecache(PyObject *fullname, PyObject *linecache)
+{
+    PyObject *hook;
+
+    if (kst.updatecache ||
+        PyUnicode_CompareWithASCIIString(fullname, "linecache") != 0)
+        return;
+    kst.updatecache = PyObject_GetAttrString(linecache, "updatecache");
+    hook = kst.updatecache ? PyCFunction_New(&updatecache_def, NULL) : NULL;
+    if (!hook || PyObject_SetAttrString(linecache, "updatecache", hook) < 0)
+        Py_CLEAR(kst.updatecache);
+    Py_XDECREF(hook);
     PyErr_Clear(); /* source lines are a nicety: never fail an import */
 }
 
@@ -748,8 +866,8 @@ static PyObject *Importer_exec_module(PyObject *self, PyObject *module)
     }
     res = exec_code(code, PyModule_GetDict(module));
     Py_XSETREF(res, res ? Py_NewRef(Py_None) : NULL);
-    if (res && (e.flags & KP_MOD_SOURCE))
-        note_lines(fullname, module);
+    if (res)
+        wrap_updatecache(fullname, module);
 done:
     Py_XDECREF(code);
     Py_XDECREF(fullname);
@@ -1303,28 +1421,145 @@ static PyTypeObject PathEntryType = {
 
 /* ---- module _kiln ----------------------------------------------------- */
 
+/* Set by CPython when a KeyboardInterrupt ends the main program: then
+   Py_RunMain() exits by SIGINT. Any exec() of a string clears it (3.11's
+   run_eval_code_obj()), and importing traceback runs some. */
+#if PY_VERSION_HEX < 0x030C0000
+extern int _Py_UnhandledKeyboardInterrupt;
+static int *unhandled_sigint = &_Py_UnhandledKeyboardInterrupt;
+#else
+static int *unhandled_sigint = NULL;
+#endif
+
+/* The limit argument of traceback.print_exception() that matches what the
+   C printer makes of sys.tracebacklimit: the last N entries, none when N
+   <= 0, all when it is unset or not an int. */
+static PyObject *traceback_limit(void)
+{
+    PyObject *limit = PySys_GetObject("tracebacklimit"); /* borrowed */
+    int overflow;
+    long n;
+
+    if (!limit || !PyLong_Check(limit))
+        Py_RETURN_NONE;
+    n = PyLong_AsLongAndOverflow(limit, &overflow);
+    if (n == -1 && PyErr_Occurred())
+        return NULL;
+    if (overflow > 0)
+        Py_RETURN_NONE;
+    return PyLong_FromLong(overflow < 0 || n <= 0 ? 0 : -n);
+}
+
+/* 3.11's C printer adds ". Did you mean: 'x'?" to NameErrors and
+   AttributeErrors (Python/suggestions.c); the traceback module does not. */
+extern PyObject *_Py_Offer_Suggestions(PyObject *exception);
+
+/* Adds those suggestions to te, a traceback.TracebackException of exc, and
+   to the ones chained to it (seen: a set of the ids already done). */
+static int add_suggestions(PyObject *te, PyObject *exc, PyObject *seen)
+{
+    static const char *const chained[] = {"__cause__", "__context__",
+                                          "exceptions"};
+    PyObject *key, *suggestion, *str = NULL, *te_sub = NULL, *exc_sub = NULL;
+    int found, rc = -1;
+
+    if (!te || te == Py_None || !PyExceptionInstance_Check(exc))
+        return 0;
+    key = PyLong_FromVoidPtr(te);
+    found = key ? PySet_Contains(seen, key) : -1;
+    if (found == 0)
+        found = PySet_Add(seen, key);
+    Py_XDECREF(key);
+    if (found != 0)
+        return found < 0 ? -1 : 0;
+    suggestion = _Py_Offer_Suggestions(exc);
+    if (suggestion) {
+        str = PyObject_GetAttrString(te, "_str");
+        Py_XSETREF(str, str ? PyUnicode_FromFormat("%S. Did you mean: '%S'?",
+                                                   str, suggestion)
+                            : NULL);
+        Py_DECREF(suggestion);
+        if (!str || PyObject_SetAttrString(te, "_str", str) < 0)
+            goto done;
+    }
+    PyErr_Clear(); /* no suggestion, or none could be made */
+    for (size_t i = 0; i < sizeof chained / sizeof *chained; i++) {
+        te_sub = PyObject_GetAttrString(te, chained[i]);
+        exc_sub = PyObject_GetAttrString(exc, chained[i]);
+        PyErr_Clear(); /* exceptions: only groups have it */
+        if (i < 2) {
+            if (add_suggestions(te_sub, exc_sub, seen) < 0)
+                goto done;
+        } else if (te_sub && exc_sub && PyList_Check(te_sub) &&
+                   PyTuple_Check(exc_sub)) {
+            for (Py_ssize_t j = 0; j < PyList_GET_SIZE(te_sub) &&
+                                   j < PyTuple_GET_SIZE(exc_sub); j++)
+                if (add_suggestions(PyList_GET_ITEM(te_sub, j),
+                                    PyTuple_GET_ITEM(exc_sub, j), seen) < 0)
+                    goto done;
+        }
+        Py_CLEAR(te_sub);
+        Py_CLEAR(exc_sub);
+    }
+    rc = 0;
+done:
+    Py_XDECREF(str);
+    Py_XDECREF(te_sub);
+    Py_XDECREF(exc_sub);
+    return rc;
+}
+
+/* traceback.print_exception(type(value), value, tb, limit), with the C
+   printer's suggestions. */
+static PyObject *print_exception(PyObject *traceback, PyObject *value,
+                                 PyObject *tb, PyObject *limit)
+{
+    PyObject *cls, *kwargs, *te = NULL, *seen = NULL, *res = NULL;
+
+    cls = PyObject_GetAttrString(traceback, "TracebackException");
+    kwargs = cls ? Py_BuildValue("{s:O,s:O}", "limit", limit, "compact",
+                                 Py_True)
+                 : NULL;
+    if (kwargs)
+        te = PyObject_VectorcallDict(
+            cls, (PyObject *[]){(PyObject *)Py_TYPE(value), value, tb}, 3,
+            kwargs);
+    seen = te ? PySet_New(NULL) : NULL;
+    if (seen && add_suggestions(te, value, seen) == 0)
+        res = PyObject_CallMethod(te, "print", NULL);
+    Py_XDECREF(cls);
+    Py_XDECREF(kwargs);
+    Py_XDECREF(te);
+    Py_XDECREF(seen);
+    return res;
+}
+
 /* sys.excepthook: the C traceback printer reads sources from disk, so
    tracebacks go through the traceback module, which asks the loader. */
 static PyObject *kiln_excepthook(PyObject *mod, PyObject *const *args,
                                  Py_ssize_t nargs)
 {
-    PyObject *traceback, *res = NULL, *fallback;
+    PyObject *traceback, *limit, *res = NULL, *fallback;
+    int sigint;
 
     (void)mod;
     if (nargs != 3) {
         PyErr_SetString(PyExc_TypeError, "excepthook takes 3 arguments");
         return NULL;
     }
+    sigint = unhandled_sigint ? *unhandled_sigint : 0;
     traceback = PyImport_ImportModule("traceback");
-    if (traceback) {
-        res = PyObject_CallMethod(traceback, "print_exception", "OOO",
-                                  args[0], args[1], args[2]);
-        Py_DECREF(traceback);
-    }
+    limit = traceback ? traceback_limit() : NULL;
+    if (limit)
+        res = print_exception(traceback, args[1], args[2], limit);
+    Py_XDECREF(limit);
+    Py_XDECREF(traceback);
+    if (unhandled_sigint)
+        *unhandled_sigint = sigint;
     if (res)
         return res;
     PyErr_Clear();
-    fallback = PySys_GetObject("__excepthook__");
+    fallback = kst.c_excepthook;
     if (!fallback)
         Py_RETURN_NONE;
     return PyObject_Vectorcall(fallback, args, 3, NULL);
@@ -1467,7 +1702,8 @@ static PyObject *usable_frozen_names(void)
 
 int kiln_importer_install(const kp_pack *pack, const char *exe)
 {
-    PyObject *module = NULL, *meta_path, *flags, *opt;
+    PyObject *module = NULL, *meta_path, *flags, *opt, *frozen_importer;
+    Py_ssize_t at;
 
     kst.pack = pack;
     kst.exe = PyUnicode_DecodeFSDefault(exe);
@@ -1501,10 +1737,25 @@ int kiln_importer_install(const kp_pack *pack, const char *exe)
         PyErr_SetString(PyExc_RuntimeError, "sys.meta_path is not a list");
         goto error;
     }
-    /* First: kiln never packs a module named like a built-in one and uses
-       the frozen code objects itself, so the order only saves the built-in
-       and frozen finders' Python calls. */
-    if (PyList_Insert(meta_path, 0, kst.importer) < 0)
+    /* In an app, first: kiln never packs a module named like a built-in
+       one and uses the frozen code objects itself, so the order only saves
+       the built-in and frozen finders' Python calls. In an interpreter,
+       after them, as python3's path finder: frozen modules then have the
+       FrozenImporter spec that importlib._bootstrap._setup() expects of
+       every module _imp.is_frozen() names (import_fresh_module("importlib"),
+       say). */
+    at = 0;
+    if ((pack->flags & KP_RUN_MASK) == KP_RUN_INTERPRETER) {
+        char disk[PATH_MAX];
+        if (kiln_disk_stdlib(exe, disk, sizeof disk) == 0)
+            kst.disk_stdlib = strdup(disk);
+        frozen_importer = import_attr("_frozen_importlib", "FrozenImporter");
+        if (!frozen_importer)
+            goto error;
+        at = meta_path_index(meta_path, frozen_importer) + 1;
+        Py_DECREF(frozen_importer);
+    }
+    if (PyList_Insert(meta_path, at, kst.importer) < 0)
         goto error;
     if (set_cached_suffix() < 0)
         goto error;
@@ -1617,6 +1868,29 @@ static int add_path_hook(int hermetic)
     return rc;
 }
 
+/* Audit hook, process-wide: a subinterpreter starts with importlib's own
+   finders only, so the first import it makes (during its set-up, before
+   it needs the stdlib) puts kiln's importer in place there too, as in the
+   main interpreter. */
+static int kiln_audit(const char *event, PyObject *args, void *data)
+{
+    PyObject *list, *entry = kst.path_hook ? kst.path_hook : kst.importer;
+    int has;
+
+    (void)args;
+    (void)data;
+    if (strcmp(event, "import") != 0 ||
+        PyInterpreterState_Get() == kst.main_interp)
+        return 0;
+    list = PySys_GetObject(kst.path_hook ? "path_hooks" : "meta_path");
+    if (!list || !PyList_Check(list))
+        return 0;
+    has = PySequence_Contains(list, entry);
+    if (has != 0)
+        return has < 0 ? -1 : 0;
+    return PyList_Insert(list, 0, entry);
+}
+
 int kiln_importer_finish(int hermetic)
 {
     PyObject *hook;
@@ -1626,10 +1900,22 @@ int kiln_importer_finish(int hermetic)
         return -1;
     if ((hermetic && drop_path_finder() < 0) || add_path_hook(hermetic) < 0)
         return -1;
+    kst.main_interp = PyInterpreterState_Get();
+    if (!hermetic && !(kst.path_hook = import_attr("_kiln", "path_hook")))
+        return -1;
+    if (PySys_AddAuditHook(kiln_audit, NULL) < 0)
+        return -1;
+    /* kiln's hook is the default one, sys.__excepthook__ too: code.py and
+       others print tracebacks themselves only when sys.excepthook is
+       sys.__excepthook__. */
+    kst.c_excepthook = PySys_GetObject("__excepthook__");
+    Py_XINCREF(kst.c_excepthook);
     hook = import_attr("_kiln", "excepthook");
     if (!hook)
         return -1;
     rc = PySys_SetObject("excepthook", hook);
+    if (rc == 0)
+        rc = PySys_SetObject("__excepthook__", hook);
     Py_DECREF(hook);
     return rc;
 }

@@ -209,6 +209,26 @@ static PyStatus add_pythonpath(PyConfig *config)
     return status;
 }
 
+/* After the packed stdlib, interpreter mode searches <prefix>/lib/python3.X
+   (prefix: the executable's folder), sysconfig's stdlib folder, for what
+   kiln does not pack: CPython's test suite, say. As python3's stdlib
+   folder, it stays on sys.path under -I and -E, so that child processes
+   started with them import the same. */
+static PyStatus add_disk_stdlib(PyConfig *config, const char *exe)
+{
+    char dir[PATH_MAX];
+    wchar_t *dir_w = NULL;
+    PyStatus status;
+
+    if (kiln_disk_stdlib(exe, dir, sizeof dir) != 0)
+        return PyStatus_Ok(); /* a path too long to exist */
+    status = PyConfig_SetBytesString(config, &dir_w, dir);
+    if (!PyStatus_Exception(status))
+        status = PyWideStringList_Append(&config->module_search_paths, dir_w);
+    PyMem_RawFree(dir_w);
+    return status;
+}
+
 static int exit_by_sigint(void)
 {
     signal(SIGINT, SIG_DFL);
@@ -225,7 +245,7 @@ static int run(const kp_pack *pack, const char *exe, int argc, char **argv)
     PyStatus status;
     wchar_t *exe_w = NULL;
     char *invoked;
-    int rc, interrupted;
+    int rc, interrupted, warn_default_encoding;
 
     if (kiln_importer_register() != 0)
         return fatal("cannot register the _kiln module");
@@ -278,10 +298,22 @@ static int run(const kp_pack *pack, const char *exe, int argc, char **argv)
     PyMem_RawFree(exe_w);
     if (PyStatus_Exception(status))
         goto fail;
+    if (interpreter) {
+        status = add_disk_stdlib(&config, exe);
+        if (PyStatus_Exception(status))
+            goto fail;
+    }
+    warn_default_encoding = config.warn_default_encoding;
     status = Py_InitializeFromConfig(&config);
     if (PyStatus_Exception(status))
         goto fail;
     PyConfig_Clear(&config);
+    /* CPython 3.11 reads the config again in Py_InitializeFromConfig(), and
+       after PyConfig_Read() has parsed argv, that drops -X
+       warn_default_encoding: set it back before sys.flags is made. */
+    if (warn_default_encoding)
+        ((PyConfig *)_PyInterpreterState_GetConfig(PyInterpreterState_Get()))
+            ->warn_default_encoding = 1;
 
     if (kiln_importer_install(pack, exe) < 0) {
         PyErr_Print();

@@ -45,9 +45,10 @@ expect_eq "script path" "neighbour ['1', '2'] True" "$OUT"
 
 # sys.path order decides, as under python3: the script's folder shadows the
 # stdlib; under -I (no script folder on sys.path) the packed stdlib wins.
+# The packed stdlib comes last but for the disk stdlib folder (e2e 24).
 mkdir -p "$T/shadow"
 echo 'X = "mine"' >"$T/shadow/random.py"
-echo 'import random, sys; print(random.X, sys.path[-1] == sys.executable)' >"$T/shadow/main.py"
+echo 'import random, sys; print(random.X, sys.path[-2:] == [sys.executable, sys.prefix + "/lib/python3.11"])' >"$T/shadow/main.py"
 run "$py" "$T/shadow/main.py"
 expect_eq "script folder shadows the stdlib" "mine True" "$OUT"
 run "$py" -I -c 'import random, sys; print(random.__file__ == sys.executable + "/random.py")'

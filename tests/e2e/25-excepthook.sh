@@ -1,0 +1,39 @@
+# kiln's traceback printer is the default sys.excepthook, so it is
+# sys.__excepthook__ too: code.InteractiveConsole (and others) then print
+# tracebacks themselves, without their own frames, as under python3. It
+# adds "Did you mean" suggestions to NameErrors and AttributeErrors, as the
+# C printer does, also in chained exceptions and exception groups.
+. "$(dirname "$0")/lib.sh"
+build --interpreter -o "$T/py"
+code='import code, sys
+print(sys.excepthook is sys.__excepthook__)
+console = code.InteractiveConsole()
+console.push("raise ValueError from AttributeError")
+console.push("sys.__excepthook__(KeyError, KeyError(1), None)")'
+run "$PY" -c "$code"
+want_out=$OUT want_err=$ERR
+run "$T/py" -c "$code"
+expect_eq "hook is __excepthook__" "$want_out" "$OUT"
+expect_eq "InteractiveConsole traceback" "$want_err" "$ERR"
+expect_not_contains "no code.py frame" "code.py" "$ERR"
+code='class A:
+    blech = 1
+def f():
+    blech = 2
+    try:
+        A().bluch
+    except AttributeError:
+        print(blechx)
+if "group" in sys.argv:
+    raise ExceptionGroup("g", [AttributeError("x", name="bluch", obj=A())])
+f()'
+for arg in chain group; do
+    run "$PY" -c "import sys
+$code" $arg
+    want_err=$ERR
+    run "$T/py" -c "import sys
+$code" $arg
+    expect_eq "suggestions: $arg" "$want_err" "$ERR"
+    expect_contains "a suggestion: $arg" "Did you mean: 'blech'?" "$ERR"
+done
+finish

@@ -1,0 +1,22 @@
+# Subinterpreters import the packed stdlib too (they start with importlib's
+# own finders only), in interpreter mode and in an app; an extension
+# module imported by several interpreters is one library, as a .so file
+# is under python3, so that their shared state (channels) is shared.
+. "$(dirname "$0")/lib.sh"
+build --interpreter -o "$T/py"
+code='import _xxsubinterpreters as interpreters
+cid = interpreters.channel_create()
+sub = interpreters.create()
+interpreters.run_string(sub, "import json, sys, _xxsubinterpreters as i; assert json.__file__.startswith(sys.executable); i.channel_send(%d, json.dumps(0).encode())" % cid)
+print(interpreters.channel_recv(cid).decode())
+interpreters.run_string(sub, "import _xxsubinterpreters as i; i.channel_send(%d, b\"from the subinterpreter\")" % cid)
+print(interpreters.channel_recv(cid).decode())'
+run "$T/py" -c "$code"
+expect_eq "interpreter: subinterpreters" "0
+from the subinterpreter" "$OUT"
+echo "$code" >"$T/app.py"
+build "$T/app.py" -o "$T/app"
+run "$T/app"
+expect_eq "app: subinterpreters" "0
+from the subinterpreter" "$OUT"
+finish
