@@ -50,7 +50,17 @@ if [ "$kind" = kiln ]; then
     fi
     for d in $SUITE; do
         [ -d "$stdlib/$d" ] || continue
-        mkdir -p "$disk/$(dirname "$d")"
+        pkg=$(dirname "$d")
+        # A package kiln leaves out (idlelib; tkinter without _tkinter) is
+        # found on disk whole, as python3 finds it: a folder holding only
+        # its tests would import as a namespace package instead.
+        if [ "$pkg" != . ] && ! "$py" -I -S -c "import sys, importlib.util as u
+s = u.find_spec('$pkg')
+sys.exit(0 if s and (s.origin or '').startswith(sys.executable + '/') else 1)"; then
+            ln -s "$stdlib/$pkg" "$disk/$pkg"
+            continue
+        fi
+        mkdir -p "$disk/$pkg"
         ln -s "$stdlib/$d" "$disk/$d"
     done
 fi
