@@ -1062,6 +1062,7 @@ static PyObject *Importer_find_distributions(PyObject *self, PyObject *args,
     return res;
 }
 
+/* invalidate_caches() of the importer and of path entries. */
 static PyObject *Importer_invalidate_caches(PyObject *self,
                                             PyObject *Py_UNUSED(ignored))
 {
@@ -1373,13 +1374,6 @@ error:
     return NULL;
 }
 
-static PyObject *PathEntry_invalidate_caches(PyObject *self,
-                                             PyObject *Py_UNUSED(ignored))
-{
-    (void)self;
-    Py_RETURN_NONE;
-}
-
 static PyObject *PathEntry_repr(PyObject *self)
 {
     return PyUnicode_FromFormat("<kiln path entry %R>",
@@ -1399,7 +1393,7 @@ static PyMethodDef PathEntry_methods[] = {
      "Find the spec of a module packed right in this folder."},
     {"iter_modules", PathEntry_iter_modules, METH_VARARGS,
      "The modules packed right in this folder, for pkgutil."},
-    {"invalidate_caches", PathEntry_invalidate_caches, METH_NOARGS,
+    {"invalidate_caches", Importer_invalidate_caches, METH_NOARGS,
      "Nothing to invalidate: the payload never changes."},
     {NULL, NULL, 0, NULL}};
 
