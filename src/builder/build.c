@@ -324,13 +324,14 @@ static int pack(const collection *c, const build_options *o,
     }
     for (size_t i = 0; i < c->files.n; i++) {
         file_item *f = c->files.v[i];
-        uint8_t *bytes;
+        uint8_t *bytes = NULL;
         size_t blen;
         kp_blob blob;
 
-        if (read_file(f->disk, &bytes, &blen) != 0)
+        if (f->disk && read_file(f->disk, &bytes, &blen) != 0)
             goto done;
-        rc = kp_writer_add_data(w, bytes, blen, &blob);
+        rc = f->disk ? kp_writer_add_data(w, bytes, blen, &blob)
+                     : kp_writer_add_data(w, f->bytes, f->len, &blob);
         free(bytes);
         if (rc)
             goto oom;
@@ -359,6 +360,51 @@ oom:
 done:
     free(files);
     kp_writer_free(w);
+    return rc;
+}
+
+/* ---- lib2to3's grammars ------------------------------------------------ */
+
+/* lib2to3 loads a pickled grammar when Grammar.txt is not a file on disk,
+   as inside the executable; Debian ships no pickles, so the target Python
+   makes them. */
+static int add_lib2to3_grammars(kserver *s, collection *c, const char *stdlib)
+{
+    char *dir = xprintf("%s/lib2to3", stdlib), *line, *save = NULL;
+    uint32_t status;
+    uint8_t *out;
+    size_t len;
+    int rc = 0;
+
+    if (!collection_find(c, "lib2to3.pgen2.driver")) {
+        free(dir);
+        return 0;
+    }
+    if (server_call(s, KC_OP_GRAMMAR, 0, dir, "", 0, &status, &out, &len)) {
+        free(dir);
+        return -1;
+    }
+    if (status != KC_OK)
+        rc = error("cannot make lib2to3's grammars from %s: %s", dir,
+                   (char *)out);
+    for (line = strtok_r((char *)out, "\n", &save); rc == 0 && line;
+         line = strtok_r(NULL, "\n", &save)) {
+        char *eq = strchr(line, '='), *relpath;
+        size_t n = eq ? strlen(eq + 1) / 2 : 0;
+        uint8_t *bytes = xmalloc(n ? n : 1);
+        for (size_t i = 0; i < n; i++)
+            sscanf(eq + 1 + 2 * i, "%2hhx", &bytes[i]);
+        if (!eq) {
+            free(bytes);
+            continue;
+        }
+        *eq = '\0';
+        relpath = xprintf("lib2to3/%s", line);
+        collection_add_made(c, relpath, bytes, n);
+        free(relpath);
+    }
+    free(out);
+    free(dir);
     return rc;
 }
 
@@ -586,6 +632,8 @@ int kiln_build(build_options *o)
     if (collect_stdlib(&c, t.stdlib, has_tkinter(t.dynload),
                        o->interpreter) != 0 ||
         collect_dynload(&c, t.dynload, o->interpreter) != 0)
+        goto done;
+    if (add_lib2to3_grammars(&server, &c, t.stdlib) != 0)
         goto done;
     collection_resolve(&c);
     collection_drop_builtins(&c, t.builtins);

@@ -50,9 +50,7 @@ static void add_file(collection *c, int from, const char *relpath,
                      const char *disk)
 {
     file_item *f = xmalloc(sizeof *f);
-    f->from = from;
-    f->relpath = xstrdup(relpath);
-    f->disk = xstrdup(disk);
+    *f = (file_item){xstrdup(relpath), xstrdup(disk), NULL, 0, from};
     vec_push(&c->files, f);
 }
 
@@ -430,11 +428,20 @@ static void module_free(void *p)
     free(m);
 }
 
+void collection_add_made(collection *c, const char *relpath, uint8_t *bytes,
+                         size_t len)
+{
+    file_item *f = xmalloc(sizeof *f);
+    *f = (file_item){xstrdup(relpath), NULL, bytes, len, FROM_STDLIB};
+    vec_push(&c->files, f);
+}
+
 static void file_free(void *p)
 {
     file_item *f = p;
     free(f->relpath);
     free(f->disk);
+    free(f->bytes);
     free(f);
 }
 

@@ -40,7 +40,9 @@ typedef struct {
 
 typedef struct {
     char *relpath;
-    char *disk;
+    char *disk;     /* NULL for a file made by the build: */
+    uint8_t *bytes; /* its contents */
+    size_t len;
     int from;
 } file_item;
 
@@ -80,6 +82,9 @@ void collection_resolve(collection *c);
    names), which the target could never import; warns about app ones. */
 void collection_drop_builtins(collection *c, const char *builtins);
 module_item *collection_find(const collection *c, const char *name);
+/* Adds a stdlib file made by the build; takes bytes. */
+void collection_add_made(collection *c, const char *relpath, uint8_t *bytes,
+                         size_t len);
 /* Adds a file to pack (a bundled shared library, say). */
 void collection_add_file(collection *c, int from, const char *relpath,
                          const char *disk);

@@ -117,6 +117,7 @@ static int do_compile(const char *name, const char *source, int optimize)
 
 /* The snippets, from src/launcher/py/server_*.py. */
 #include "server_dists.py.h"
+#include "server_grammar.py.h"
 #include "server_info.py.h"
 #include "server_scan.py.h"
 #include "server_toml.py.h"
@@ -129,6 +130,7 @@ typedef struct {
 
 static snippet snippets[] = {
     {server_dists_py, NULL},
+    {server_grammar_py, NULL},
     {server_info_py, NULL},
     {server_scan_py, NULL},
     {server_toml_py, NULL},
@@ -232,6 +234,9 @@ static int serve(void)
             break;
         case KC_OP_SCAN:
             rc = run_snippet(server_scan_py, name, data, head[3], head[1]);
+            break;
+        case KC_OP_GRAMMAR:
+            rc = run_snippet(server_grammar_py, name, data, head[3], head[1]);
             break;
         case KC_OP_DISTS:
             rc = run_snippet(server_dists_py, name, data, head[3], head[1]);

@@ -12,6 +12,7 @@ enum {
     KC_OP_TOML = 'T',    /* name=pyproject.toml -> key=value lines */
     KC_OP_SCAN = 'S',    /* name=module, arg=1 for a package, data=source
                             -> its imports (py/server_scan.py) */
+    KC_OP_GRAMMAR = 'G', /* name=lib2to3 folder -> NAME=HEX pickled grammars */
     KC_OP_DISTS = 'D',   /* data=package=/site-packages= lines -> what
                             the distributions own, as lines */
     KC_OK = 0,
