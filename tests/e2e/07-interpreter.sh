@@ -2,15 +2,6 @@
 . "$(dirname "$0")/lib.sh"
 build --interpreter -o "$T/py"
 py="$T/py"
-same() { # same DESCRIPTION ARGS...: kiln interpreter and python3.11 agree
-    local what=$1
-    shift
-    run "$py" "$@"
-    local out=$OUT rc=$RC
-    run "$PY" "$@"
-    expect_eq "$what: status" "$RC" "$rc"
-    expect_eq "$what: output" "$OUT" "$out"
-}
 same "-c and argv" -c 'import sys; print(sys.argv)' a b
 same "-m json.tool" -m json.tool --help
 same "-V" -V

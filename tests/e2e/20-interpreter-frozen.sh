@@ -6,15 +6,6 @@
 . "$(dirname "$0")/lib.sh"
 build --interpreter -o "$T/py"
 py="$T/py"
-same() { # same DESCRIPTION ARGS...: kiln interpreter and python3.11 agree
-    local what=$1
-    shift
-    run "$py" "$@"
-    local out=$OUT rc=$RC
-    run "$PY" "$@"
-    expect_eq "$what: status" "$RC" "$rc"
-    expect_eq "$what: output" "$OUT" "$out"
-}
 same "frozen loader" -S -c 'import os, codecs; print(os.__spec__.loader.__name__, codecs.__spec__.origin)'
 same "fresh importlib" -S -c '
 import sys

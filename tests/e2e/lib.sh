@@ -52,6 +52,17 @@ build() {
     fi
 }
 
+# same DESCRIPTION ARGS...: the kiln interpreter $py and python3.11 agree
+same() {
+    local what=$1
+    shift
+    run "$py" "$@"
+    local out=$OUT rc=$RC
+    run "$PY" "$@"
+    expect_eq "$what: status" "$RC" "$rc"
+    expect_eq "$what: output" "$OUT" "$out"
+}
+
 finish() {
     if [ "$FAILS" -ne 0 ]; then
         echo "  $(basename "$0"): $FAILS check(s) failed" >&2
