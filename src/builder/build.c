@@ -29,6 +29,7 @@
 
 typedef struct {
     char *version, *stdlib, *dynload, *ext_suffix, *builtins, *scanner;
+    char *frozen; /* frozen modules, importable without being packed */
     uint32_t hexversion, magic;
 } target_info;
 
@@ -95,6 +96,7 @@ static int query_target(kserver *s, target_info *t)
     t->dynload = info_string((char *)out, "dynload");
     t->ext_suffix = info_string((char *)out, "ext_suffix");
     t->builtins = info_string((char *)out, "builtins");
+    t->frozen = info_string((char *)out, "frozen");
     t->scanner = info_string((char *)out, "scanner");
     magic = info_string((char *)out, "magic");
     t->hexversion = (uint32_t)strtoul(
@@ -124,6 +126,7 @@ static void target_free(target_info *t)
     free(t->dynload);
     free(t->ext_suffix);
     free(t->builtins);
+    free(t->frozen);
     free(t->scanner);
 }
 
@@ -671,7 +674,13 @@ int kiln_build(build_options *o)
                         "from the cache\n", misses.n, jobs.n, keys.scanned);
     scan_save(&keys, &jobs);
     phase(o, &last, "compiled");
-    imports_warn(&c, o->module, t.builtins, t.stdlib, t.dynload, o->verbose);
+    {
+        char *importable = xprintf("%s,%s", t.builtins,
+                                   t.frozen ? t.frozen : "");
+        imports_warn(&c, o->module, importable, t.stdlib, t.dynload,
+                     o->verbose);
+        free(importable);
+    }
     extract_plan(&c, o->module, &o->extract, &o->no_extract, o->verbose);
     phase(o, &last, "checked the imports");
     if (pack(&c, o, &t, &payload, &payload_len, &n_files) != 0)

@@ -38,13 +38,14 @@ void scan_plan(scan_keys *k, const vec *sources, const vec *misses,
 void scan_save(const scan_keys *k, const vec *sources);
 
 /* Prints one warning block for the unguarded imports of non-stdlib
-   modules that resolve neither to a packed module nor to a built-in one
-   (comma-separated names); stdlib and dynload say which of them kiln left
+   modules that resolve neither to a packed module nor to one the target
+   always has (importable: its built-in and frozen modules, comma-separated
+   names); stdlib and dynload say which of them kiln left
    out of the stdlib. main is what -m runs, else NULL: what a module does
    under `if __name__ == "__main__"` counts only in the script and main.
    verbose lists them all, with lines. */
 void imports_warn(const collection *c, const char *main,
-                  const char *builtins, const char *stdlib,
+                  const char *importable, const char *stdlib,
                   const char *dynload, int verbose);
 /* Checks the names forced either way (--extract, --no-extract): each must
    be the top-level name of a packed module from outside the stdlib, and

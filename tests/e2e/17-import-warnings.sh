@@ -233,4 +233,8 @@ build "$T/runs.py" --path "$T/src" --extract plain -o "$T/runs"
 run "$T/runs"
 expect_eq "flagged app runs" "plain plain imported
 ran" "$OUT"
+# Frozen modules (importlib's own) are always there: no warning.
+echo 'import _frozen_importlib, _frozen_importlib_external' >"$T/frozen.py"
+run "$KILN" build -q "$T/frozen.py" -o "$T/frozen"
+expect_not_contains "frozen modules resolve" "resolve to nothing" "$ERR"
 finish
