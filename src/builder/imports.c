@@ -644,6 +644,28 @@ int extract_check(const collection *c, const vec *force, const vec *never,
     return rc ? -1 : 0;
 }
 
+/* Standard-library packages that read their own data files through
+   __file__: venv copies its activate scripts from venv/scripts. The stdlib
+   is not scanned (tests and __main__ code would flag much of it), so they
+   are named here. */
+static const char *const stdlib_reads_files[] = {"venv"};
+
+static void extract_stdlib(collection *c, int verbose)
+{
+    for (size_t i = 0; i < sizeof stdlib_reads_files / sizeof *stdlib_reads_files; i++) {
+        const char *top = stdlib_reads_files[i];
+        int packed = 0;
+        for (size_t j = 0; j < c->modules.n; j++) {
+            module_item *m = c->modules.v[j];
+            if (m->from == FROM_STDLIB && has_top(m, top, strlen(top)))
+                packed = m->extract = 1;
+        }
+        if (verbose && packed)
+            fprintf(stderr, "kiln: extracting %s: the standard library's %s "
+                            "reads its data files from disk\n", top, top);
+    }
+}
+
 void extract_plan(collection *c, const char *main, const vec *force,
                   const vec *never, int verbose)
 {
@@ -687,4 +709,5 @@ void extract_plan(collection *c, const char *main, const vec *force,
         }
     }
     free_tops(tops, n);
+    extract_stdlib(c, verbose);
 }

@@ -191,15 +191,6 @@ static PyObject *package_dir(const kp_entry *e)
     return entry_path(e, package_dir_len(e));
 }
 
-int kiln_disk_stdlib(const char *exe, char *buf, size_t size)
-{
-    const char *slash = strrchr(exe, '/');
-    int dir = slash ? (int)(slash - exe) : 0;
-    int n = snprintf(buf, size, "%.*s/lib/python%d.%d", dir, exe,
-                     PY_MAJOR_VERSION, PY_MINOR_VERSION);
-    return n < 0 || (size_t)n >= size ? -1 : 0;
-}
-
 /* Interpreter mode: the package's folder in the disk stdlib folder, if
    there is one, joins its __path__ after the packed one, so that what kiln
    leaves out of a package (ctypes.test, say) imports from there. */
@@ -1694,7 +1685,8 @@ static PyObject *usable_frozen_names(void)
     return names;
 }
 
-int kiln_importer_install(const kp_pack *pack, const char *exe)
+int kiln_importer_install(const kp_pack *pack, const char *exe,
+                          const char *disk_stdlib)
 {
     PyObject *module = NULL, *meta_path, *flags, *opt, *frozen_importer;
     Py_ssize_t at;
@@ -1740,9 +1732,7 @@ int kiln_importer_install(const kp_pack *pack, const char *exe)
        say). */
     at = 0;
     if ((pack->flags & KP_RUN_MASK) == KP_RUN_INTERPRETER) {
-        char disk[PATH_MAX];
-        if (kiln_disk_stdlib(exe, disk, sizeof disk) == 0)
-            kst.disk_stdlib = strdup(disk);
+        kst.disk_stdlib = disk_stdlib ? strdup(disk_stdlib) : NULL;
         frozen_importer = import_attr("_frozen_importlib", "FrozenImporter");
         if (!frozen_importer)
             goto error;

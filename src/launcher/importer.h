@@ -7,15 +7,14 @@
 
 #include "kpack.h"
 
-/* Interpreter mode's stdlib folder on disk, for what kiln does not pack:
-   <the executable's folder>/lib/pythonX.Y. 0, or -1 if it does not fit. */
-int kiln_disk_stdlib(const char *exe, char *buf, size_t size);
 /* Before Py_InitializeFromConfig: registers the built-in module _kiln. */
 int kiln_importer_register(void);
 /* After core initialization: puts the importer on sys.meta_path (in
    interpreter mode after the built-in and frozen importers). exe is the
-   executable's absolute path. */
-int kiln_importer_install(const kp_pack *pack, const char *exe);
+   executable's absolute path; disk_stdlib, in interpreter mode, the stdlib
+   folder on disk whose package folders join packed packages' __path__. */
+int kiln_importer_install(const kp_pack *pack, const char *exe,
+                          const char *disk_stdlib);
 /* After main initialization: in a hermetic app, drops the filesystem
    finder; in interpreter mode, moves the importer from sys.meta_path to a
    path hook for the sys.path entry <exe>; always installs the traceback

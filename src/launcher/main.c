@@ -23,6 +23,7 @@
 #include "kpack.h"
 #include "mpchild.h"
 #include "opencode.h"
+#include "paths.h"
 #include "target.h" /* KILN_PY_MAGIC, generated at build time */
 
 #define PY_MAJOR(hex) (((hex) >> 24) & 0xff)
@@ -96,97 +97,34 @@ static int check_target(const kp_pack *pack, const char *exe)
                  PY_MINOR(PY_VERSION_HEX), KILN_PY_MAGIC & 0xffff);
 }
 
-static PyStatus set_paths(PyConfig *config, const char *exe)
+/* sys.prefix and friends: the prefix kiln_prefix() gives, for the stdlib
+   lives "inside" the executable, so frozen modules get __file__ under it
+   too. */
+static PyStatus set_paths(PyConfig *config, const char *exe,
+                          const char *prefix, const char *base_executable)
 {
-    char dir[PATH_MAX];
-    char *slash;
     PyStatus status;
+    struct {
+        wchar_t **field;
+        const char *value;
+    } paths[] = {
+        {&config->executable, exe},
+        {&config->base_executable, base_executable},
+        {&config->stdlib_dir, exe},
+        {&config->prefix, prefix},
+        {&config->base_prefix, prefix},
+        {&config->exec_prefix, prefix},
+        {&config->base_exec_prefix, prefix},
+    };
 
-    snprintf(dir, sizeof dir, "%s", exe);
-    slash = strrchr(dir, '/');
-    if (slash && slash != dir)
-        *slash = '\0';
-    /* sys.prefix is the executable's folder; the stdlib lives "inside" the
-       executable, so frozen modules get __file__ under it too. */
-    wchar_t **strings[] = {&config->executable, &config->base_executable,
-                           &config->stdlib_dir};
-    for (size_t i = 0; i < sizeof strings / sizeof *strings; i++) {
-        status = PyConfig_SetBytesString(config, strings[i], exe);
-        if (PyStatus_Exception(status))
-            return status;
-    }
-    wchar_t **dirs[] = {&config->prefix, &config->base_prefix,
-                        &config->exec_prefix, &config->base_exec_prefix};
-    for (size_t i = 0; i < sizeof dirs / sizeof *dirs; i++) {
-        status = PyConfig_SetBytesString(config, dirs[i], dir);
+    for (size_t i = 0; i < sizeof paths / sizeof *paths; i++) {
+        status = PyConfig_SetBytesString(config, paths[i].field,
+                                         paths[i].value);
         if (PyStatus_Exception(status))
             return status;
     }
     config->module_search_paths_set = 1;
     return PyStatus_Ok();
-}
-
-/* Lexical normalization of an absolute path, as os.path.normpath: drops
-   "." and empty parts and folds "..", in place. */
-static void normalize_path(char *path)
-{
-    char *out = path, *in = path;
-
-    while (*in) {
-        size_t len;
-        while (*in == '/')
-            in++;
-        len = strcspn(in, "/");
-        if (len == 0)
-            break;
-        if (len == 1 && in[0] == '.') {
-            /* skip */
-        } else if (len == 2 && in[0] == '.' && in[1] == '.') {
-            while (out > path && *--out != '/')
-                ;
-        } else {
-            *out++ = '/';
-            memmove(out, in, len);
-            out += len;
-        }
-        in += len;
-    }
-    if (out == path)
-        *out++ = '/';
-    *out = '\0';
-}
-
-/* sys.executable as python3 computes it: argv[0] made absolute, or found on
-   PATH, without resolving symlinks, so that a venv's bin/python keeps its
-   own path and site.py finds the venv's pyvenv.cfg. NULL if not found. */
-static char *invoked_path(const char *argv0)
-{
-    char buf[PATH_MAX], cwd[PATH_MAX];
-    const char *path = getenv("PATH");
-
-    if (!argv0 || !*argv0)
-        return NULL;
-    buf[0] = '\0';
-    if (argv0[0] == '/') {
-        snprintf(buf, sizeof buf, "%s", argv0);
-    } else if (strchr(argv0, '/')) {
-        if (!getcwd(cwd, sizeof cwd) ||
-            snprintf(buf, sizeof buf, "%s/%s", cwd, argv0) >= (int)sizeof buf)
-            return NULL;
-    } else {
-        while (path && *path && !buf[0]) {
-            size_t len = strcspn(path, ":");
-            if (len == 0 || snprintf(buf, sizeof buf, "%.*s/%s", (int)len,
-                                     path, argv0) >= (int)sizeof buf ||
-                access(buf, X_OK) != 0)
-                buf[0] = '\0';
-            path += len + (path[len] == ':');
-        }
-    }
-    if (buf[0] != '/')
-        return NULL; /* not found, or found through a relative PATH entry */
-    normalize_path(buf);
-    return strdup(buf);
 }
 
 /* PYTHONPATH entries, honoured in interpreter mode as python3 does. */
@@ -209,23 +147,15 @@ static PyStatus add_pythonpath(PyConfig *config)
     return status;
 }
 
-/* After the packed stdlib, interpreter mode searches <prefix>/lib/python3.X
-   (prefix: the executable's folder), sysconfig's stdlib folder, for what
-   kiln does not pack: CPython's test suite, say. As python3's stdlib
-   folder, it stays on sys.path under -I and -E, so that child processes
-   started with them import the same. */
-static PyStatus add_disk_stdlib(PyConfig *config, const char *exe)
+static PyStatus append_search_path(PyConfig *config, const char *path)
 {
-    char dir[PATH_MAX];
-    wchar_t *dir_w = NULL;
-    PyStatus status;
+    wchar_t *path_w = NULL;
+    PyStatus status = PyConfig_SetBytesString(config, &path_w, path);
 
-    if (kiln_disk_stdlib(exe, dir, sizeof dir) != 0)
-        return PyStatus_Ok(); /* a path too long to exist */
-    status = PyConfig_SetBytesString(config, &dir_w, dir);
     if (!PyStatus_Exception(status))
-        status = PyWideStringList_Append(&config->module_search_paths, dir_w);
-    PyMem_RawFree(dir_w);
+        status = PyWideStringList_Append(&config->module_search_paths,
+                                         path_w);
+    PyMem_RawFree(path_w);
     return status;
 }
 
@@ -243,8 +173,8 @@ static int run(const kp_pack *pack, const char *exe, int argc, char **argv)
     int code_at = interpreter ? 0 : kiln_mp_child_code_at(argc, argv);
     PyConfig config;
     PyStatus status;
-    wchar_t *exe_w = NULL;
-    char *invoked;
+    char *invoked, prefix[PATH_MAX], base_executable[PATH_MAX];
+    char disk_stdlib[PATH_MAX] = "";
     int rc, interrupted, warn_default_encoding;
 
     if (kiln_importer_register() != 0)
@@ -270,39 +200,39 @@ static int run(const kp_pack *pack, const char *exe, int argc, char **argv)
                      : PyConfig_SetBytesArgv(&config, argc, argv);
     if (PyStatus_Exception(status))
         goto fail;
-    status = set_paths(&config, exe);
-    if (PyStatus_Exception(status))
-        goto fail;
-    if (interpreter) {
+    invoked = interpreter ? kiln_invoked_path(argc > 0 ? argv[0] : NULL)
+                          : NULL;
+    if (kiln_prefix(exe, invoked, prefix, base_executable) != 0) {
+        free(invoked);
+        return fatal("%s: the path of its folder is too long", exe);
+    }
+    status = set_paths(&config, exe, prefix, base_executable);
+    if (!PyStatus_Exception(status) && interpreter) {
         status = PyConfig_Read(&config);
-        if (PyStatus_Exception(status))
-            goto fail;
-        status = add_pythonpath(&config);
-        if (PyStatus_Exception(status))
-            goto fail;
-        invoked = invoked_path(argc > 0 ? argv[0] : NULL);
-        if (invoked) {
+        if (!PyStatus_Exception(status))
+            status = add_pythonpath(&config);
+        if (!PyStatus_Exception(status) && invoked)
             status = PyConfig_SetBytesString(&config, &config.executable,
                                              invoked);
-            free(invoked);
-            if (PyStatus_Exception(status))
-                goto fail;
-        }
     }
+    free(invoked);
     /* The packed modules' place on sys.path, as /usr/lib/python3.X's (an
        app imports through the meta-path importer; the entry serves pkgutil
        and importlib.metadata). */
-    status = PyConfig_SetBytesString(&config, &exe_w, exe);
     if (!PyStatus_Exception(status))
-        status = PyWideStringList_Append(&config.module_search_paths, exe_w);
-    PyMem_RawFree(exe_w);
+        status = append_search_path(&config, exe);
+    /* After the packed stdlib, interpreter mode searches <prefix>/lib/
+       python3.X, sysconfig's stdlib folder, for what kiln does not pack:
+       CPython's test suite, say. As python3's stdlib folder, it stays on
+       sys.path under -I and -E, so that child processes started with them
+       import the same. */
+    if (interpreter && kiln_disk_stdlib(prefix, disk_stdlib,
+                                        sizeof disk_stdlib) != 0)
+        disk_stdlib[0] = '\0'; /* a path too long to exist */
+    if (!PyStatus_Exception(status) && disk_stdlib[0])
+        status = append_search_path(&config, disk_stdlib);
     if (PyStatus_Exception(status))
         goto fail;
-    if (interpreter) {
-        status = add_disk_stdlib(&config, exe);
-        if (PyStatus_Exception(status))
-            goto fail;
-    }
     warn_default_encoding = config.warn_default_encoding;
     status = Py_InitializeFromConfig(&config);
     if (PyStatus_Exception(status))
@@ -315,7 +245,7 @@ static int run(const kp_pack *pack, const char *exe, int argc, char **argv)
         ((PyConfig *)_PyInterpreterState_GetConfig(PyInterpreterState_Get()))
             ->warn_default_encoding = 1;
 
-    if (kiln_importer_install(pack, exe) < 0) {
+    if (kiln_importer_install(pack, exe, disk_stdlib[0] ? disk_stdlib : NULL) < 0) {
         PyErr_Print();
         return fatal("%s: cannot install the importer", exe);
     }

@@ -1,0 +1,34 @@
+# A venv made by a kiln interpreter behaves as one made by python3.11:
+# sys.base_prefix is the interpreter's folder (from pyvenv.cfg's home, for
+# a venv of copies too), sys.prefix the venv once site.py has run, and the
+# activate scripts exist (venv copies them from its own folder, so kiln
+# extracts it). CPython's test_venv found the copies and the scripts.
+. "$(dirname "$0")/lib.sh"
+mkdir "$T/base"
+build --interpreter -o "$T/base/py"
+show='import sys; print(sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix, sys._base_executable)'
+for kind in symlinks copies; do
+    v=$T/venv-$kind
+    run "$T/base/py" -m venv "--$kind" --without-pip "$v"
+    expect_eq "$kind: venv made" "0" "$RC$ERR"
+    run "$v/bin/python" -c "$show"
+    expect_eq "$kind: prefixes" "$v $T/base $v $T/base $T/base/py" "$OUT$ERR"
+    run "$v/bin/python" -S -c "$show"
+    expect_eq "$kind: prefixes without site" \
+        "$T/base $T/base $T/base $T/base $T/base/py" "$OUT$ERR"
+    run "$v/bin/python" -c 'import sys, sysconfig; print(sysconfig.get_default_scheme(), sysconfig.get_path("purelib") in sys.path)'
+    expect_eq "$kind: the venv scheme" "venv True" "$OUT$ERR"
+    printf 'set -euo pipefail\nsource %q\npython -c "import sys; print(sys.prefix)"\ndeactivate\n' \
+        "$v/bin/activate" >"$T/activate.sh"
+    run bash "$T/activate.sh"
+    expect_eq "$kind: bash activate" "$v" "$OUT$ERR"
+    # A venv of a venv still leads to the interpreter.
+    run "$v/bin/python" -m venv --without-pip "$v/inner"
+    run "$v/inner/bin/python" -S -c 'import sys; print(sys.base_prefix)'
+    expect_eq "$kind: venv of a venv" "$T/base" "$OUT$ERR"
+done
+# Moved away, a copy without its pyvenv.cfg is its own interpreter again.
+cp "$T/venv-copies/bin/python" "$T/lone"
+run "$T/lone" -c 'import sys; print(sys.base_prefix)'
+expect_eq "a copy outside a venv" "$T" "$OUT$ERR"
+finish
