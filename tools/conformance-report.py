@@ -127,11 +127,24 @@ def md(text):
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+def read_ignored(path):
+    """The (pattern, why) lines of tests/conformance/ignore.txt."""
+    ignored = []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            if line.strip() and not line.startswith("#"):
+                pattern, _, why = line.rstrip("\n").partition("\t")
+                ignored.append((pattern, why))
+    return ignored
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--check", action="store_true",
                     help="only check: exit 1 on an unexplained difference")
     ap.add_argument("--out", default="docs/conformance.md")
+    ap.add_argument("--ignored", help="tests/conformance/ignore.txt: test "
+                    "cases left out of both runs, listed in the report")
     ap.add_argument("py3")
     ap.add_argument("kiln")
     ap.add_argument("diffs")
@@ -186,6 +199,13 @@ def main():
       "join their packed package's `__path__`.\n")
     w("Both in a clean environment, with regrtest's default resources "
       "(network, cpu, largefile and the like denied), `--timeout 1200`.\n")
+    ignored = read_ignored(args.ignored) if args.ignored else []
+    if ignored:
+        w("Test cases left out of both runs (`--ignore`, from "
+          "tests/conformance/ignore.txt), for what the machine decides:\n")
+        for pattern, why in ignored:
+            w(f"- `{pattern}`: {md(why)}")
+        w("")
     if commit:
         w(f"The kiln interpreter was built from commit `{commit}`; fixes made "
           f"after it show as \"fixed after this run\" below.\n")
