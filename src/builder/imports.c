@@ -619,8 +619,9 @@ static int check_names(const collection *c, top_package *tops, size_t n,
             error("%s: '%s' is given to both --extract and --no-extract",
                   where, name);
         } else if (stdlib_top(c, name)) {
-            error("%s: '%s' is in the standard library, which is never "
-                  "extracted", where, name);
+            error("%s: '%s' is in the standard library, which is not "
+                  "extracted on request (kiln extracts the part that needs "
+                  "files, venv, by itself)", where, name);
         } else {
             error("%s: nothing packed outside the standard library has the "
                   "top-level name '%s'", where, name);

@@ -372,6 +372,15 @@ int kp_trailer_read(const uint8_t in[KP_TRAILER_SIZE], uint64_t file_size,
     return 0;
 }
 
+int kp_fd_has_trailer(int fd)
+{
+    struct stat st;
+    char magic[8];
+    return fstat(fd, &st) == 0 && st.st_size >= KP_TRAILER_SIZE &&
+           pread(fd, magic, 8, st.st_size - KP_TRAILER_SIZE) == 8 &&
+           memcmp(magic, KP_TRAILER_MAGIC, 8) == 0;
+}
+
 int kp_map_file(int fd, const char *what, kp_pack *pack, void **map,
                 size_t *map_len, char *err, size_t errlen)
 {

@@ -90,6 +90,9 @@ void kp_trailer_write(uint8_t out[KP_TRAILER_SIZE], uint64_t payload_offset,
 int kp_trailer_read(const uint8_t in[KP_TRAILER_SIZE], uint64_t file_size,
                     uint64_t *payload_offset, uint64_t *payload_size,
                     char *err, size_t errlen);
+/* 1 when the file ends with a trailer's magic: a kiln executable with a
+   payload (the payload itself is not checked). */
+int kp_fd_has_trailer(int fd);
 /* Finds and maps the payload of an executable; 0 or -1 with err. */
 int kp_map_file(int fd, const char *what, kp_pack *pack, void **map,
                 size_t *map_len, char *err, size_t errlen);

@@ -2,8 +2,8 @@
  * extract.c - the extract-once cache (see extract.h).
  *
  * The folder for a package is named by a hash of its packed paths and
- * blob checks, so a new build gets a new folder and an unchanged one reuses
- * it. Files are written to a temporary folder with a stamp file last, and
+ * blob checks (and the layout's version: how files are written), so a new
+ * build gets a new folder and an unchanged one reuses it. Files are written to a temporary folder with a stamp file last, and
  * the folder is renamed into place: a crash half-way leaves no folder that
  * passes for complete. Folders another user can write are never trusted.
  */
@@ -17,6 +17,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+/* Changes when extracted files are written differently (2: modes 0644
+   and 0755, not 0600 and 0700), so that older folders are not reused. */
+#define EXTRACT_LAYOUT "kiln-extract-2"
 
 #define XXH_INLINE_ALL
 #include <xxhash.h>
@@ -107,7 +111,10 @@ static int write_file(const kp_pack *pack, const kp_entry *e, void *arg)
     writer *w = arg;
     const uint8_t *bytes = kp_blob_bytes(pack, &e->a);
     char *path = xasprintf("%s/%s", w->root, e->path);
-    mode_t mode = 0600;
+    /* The modes of an installed package: code that copies a file keeps
+       its mode (venv's activate scripts). The cache folder, 0700, keeps
+       them private. */
+    mode_t mode = 0644;
     int fd = -1, rc = -1;
 
     if (!path) {
@@ -123,7 +130,7 @@ static int write_file(const kp_pack *pack, const kp_entry *e, void *arg)
     /* Programs and libraries keep a mode that lets them run. */
     if (e->a.size >= 4 && (memcmp(bytes, "\177ELF", 4) == 0 ||
                            memcmp(bytes, "#!", 2) == 0))
-        mode = 0700;
+        mode = 0755;
     if (make_parents(path) != 0 ||
         (fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)) < 0 ||
         fd_write_full(fd, bytes, e->a.size) != 0) {
@@ -240,6 +247,7 @@ char *kiln_extract(const kp_pack *pack, const char *top, char **warning,
         return NULL;
     }
     XXH3_64bits_reset(&st);
+    XXH3_64bits_update(&st, EXTRACT_LAYOUT, sizeof EXTRACT_LAYOUT);
     each_file(pack, top, hash_file, &st);
     snprintf(name, sizeof name, "%s-%016llx", top,
              (unsigned long long)XXH3_64bits_digest(&st));

@@ -52,15 +52,6 @@ static uint64_t elf_image_size(int fd)
     return eh.e_shoff + (uint64_t)eh.e_shnum * eh.e_shentsize;
 }
 
-static int has_trailer_magic(int fd)
-{
-    struct stat st;
-    char magic[8];
-    return fstat(fd, &st) == 0 && st.st_size >= KP_TRAILER_SIZE &&
-           pread(fd, magic, 8, st.st_size - KP_TRAILER_SIZE) == 8 &&
-           memcmp(magic, KP_TRAILER_MAGIC, 8) == 0;
-}
-
 static int bare_launcher(int fd, const char *exe, int argc, char **argv)
 {
     struct stat st;
@@ -202,7 +193,8 @@ static int run(const kp_pack *pack, const char *exe, int argc, char **argv)
         goto fail;
     invoked = interpreter ? kiln_invoked_path(argc > 0 ? argv[0] : NULL)
                           : NULL;
-    if (kiln_prefix(exe, invoked, prefix, base_executable) != 0) {
+    if (kiln_prefix(exe, interpreter ? (invoked ? invoked : exe) : NULL,
+                    prefix, base_executable) != 0) {
         free(invoked);
         return fatal("%s: the path of its folder is too long", exe);
     }
@@ -308,7 +300,7 @@ int main(int argc, char **argv)
         fd = open(exe, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return fatal("cannot open %s: %s", exe, strerror(errno));
-    if (!has_trailer_magic(fd)) {
+    if (!kp_fd_has_trailer(fd)) {
         int rc = bare_launcher(fd, exe, argc, argv);
         close(fd);
         return rc;

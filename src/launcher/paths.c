@@ -2,8 +2,9 @@
  * paths.c - where a kiln interpreter says it is, as python3's getpath
  * computes it: sys.executable from argv[0], and the installation prefix,
  * which is the real executable's folder, or in a venv the folder of the
- * interpreter named by pyvenv.cfg.
+ * kiln interpreter its pyvenv.cfg leads to.
  */
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 
 #include <patchlevel.h> /* PY_MAJOR_VERSION, PY_MINOR_VERSION */
 
+#include "kpack.h"
 #include "paths.h"
 
 /* Lexical normalization of an absolute path, as os.path.normpath: drops
@@ -90,7 +92,8 @@ static int dir_of(const char *path, char *buf, size_t size)
 }
 
 /* The value of key in a pyvenv.cfg line ("key = value"), matched as
-   getpath.py does: key case-insensitively, both sides stripped. */
+   getpath.py does: key case-insensitively, both sides stripped. 0 when the
+   line is another key's, or the value does not fit. */
 static int cfg_value(const char *line, const char *key, char *buf,
                      size_t size)
 {
@@ -113,36 +116,49 @@ static int cfg_value(const char *line, const char *key, char *buf,
     while (end > eq && (end[-1] == ' ' || end[-1] == '\t'))
         end--;
     n = snprintf(buf, size, "%.*s", (int)(end - eq), eq);
-    return n >= 0 && (size_t)n < size;
+    if (n < 0 || (size_t)n >= size) {
+        buf[0] = '\0';
+        return 0;
+    }
+    return 1;
 }
 
-/* Reads home and executable from the pyvenv.cfg in the invoked path's
-   folder or the one above it, as getpath.py looks. 1 when there is one
-   with a home key. */
-static int read_venv_cfg(const char *invoked, char home[PATH_MAX],
+/* Reads home and executable (the first of each) from the pyvenv.cfg in
+   python's folder or the one above it, where getpath.py looks. 1 when
+   there is one with a home key. */
+static int read_venv_cfg(const char *python, char home[PATH_MAX],
                          char executable[PATH_MAX])
 {
     char dir[PATH_MAX], cfg[PATH_MAX + 16], line[PATH_MAX + 64];
-    int found = 0;
+    FILE *f = NULL;
 
     home[0] = executable[0] = '\0';
-    if (dir_of(invoked, dir, sizeof dir) != 0)
+    if (dir_of(python, dir, sizeof dir) != 0)
         return 0;
-    for (int up = 0; up < 2 && !found; up++) {
-        FILE *f;
+    for (int up = 0; up < 2 && !f; up++) {
         snprintf(cfg, sizeof cfg, "%s%spyvenv.cfg", dir,
                  strcmp(dir, "/") ? "/" : "");
         f = fopen(cfg, "re");
-        if (f) {
-            found = 1;
-            while (fgets(line, sizeof line, f))
-                if (!cfg_value(line, "home", home, PATH_MAX))
-                    cfg_value(line, "executable", executable, PATH_MAX);
-            fclose(f);
-        }
-        if (dir_of(dir, dir, sizeof dir) != 0)
-            break;
+        if (!f && dir_of(dir, dir, sizeof dir) != 0)
+            return 0;
     }
+    if (!f)
+        return 0;
+    while (fgets(line, sizeof line, f)) {
+        size_t len = strlen(line);
+        int c;
+        if (len > 0 && line[len - 1] != '\n' && !feof(f)) {
+            /* longer than any path: skip the rest of it */
+            while ((c = fgetc(f)) != EOF && c != '\n')
+                ;
+            continue;
+        }
+        if (!home[0] && cfg_value(line, "home", home, PATH_MAX))
+            continue;
+        if (!executable[0])
+            cfg_value(line, "executable", executable, PATH_MAX);
+    }
+    fclose(f);
     return home[0] != '\0';
 }
 
@@ -152,43 +168,79 @@ static int is_symlink(const char *path)
     return lstat(path, &st) == 0 && S_ISLNK(st.st_mode);
 }
 
-static int is_executable_file(const char *path)
+/* A venv made by a kiln interpreter leads back to a kiln executable; a
+   CPython's venv may hold a kiln interpreter too, whose base it is not. */
+static int is_kiln_executable(const char *path)
 {
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
-           access(path, X_OK) == 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int yes = fd >= 0 && kp_fd_has_trailer(fd);
+
+    if (fd >= 0)
+        close(fd);
+    return yes;
 }
 
-int kiln_prefix(const char *exe, const char *invoked, char prefix[PATH_MAX],
-                char base_executable[PATH_MAX])
+static const char *base_name(const char *path)
 {
-    char home[PATH_MAX], cfg_exe[PATH_MAX], real[PATH_MAX];
-    char guess[2 * PATH_MAX];
-    const char *base = exe;
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}
 
-    if (invoked && read_venv_cfg(invoked, home, cfg_exe)) {
-        /* The interpreter the venv was made from: a symlinked venv's
-           python resolves to it; a copy's is named by pyvenv.cfg
-           (venv writes "executable") or sits in home under its name. */
-        snprintf(guess, sizeof guess, "%s/%s", home, strrchr(invoked, '/') + 1);
-        if (is_symlink(invoked) && realpath(invoked, real))
-            base = real;
-        else if (cfg_exe[0] == '/' && is_executable_file(cfg_exe))
-            base = cfg_exe;
-        else if (is_executable_file(guess) && strlen(guess) < PATH_MAX)
-            base = guess;
-        else
-            base = NULL; /* home itself, then */
-        if (!base || !realpath(base, real)) {
-            snprintf(prefix, PATH_MAX, "%s", home);
-            snprintf(base_executable, PATH_MAX, "%s", exe);
-            return 0;
-        }
-        snprintf(base_executable, PATH_MAX, "%s", base);
-        return dir_of(real, prefix, PATH_MAX);
+/* The interpreter python, a venv's, was made from, into base: the
+   symlink's target, or for a copy home/<its name>, pyvenv.cfg's
+   executable (which venv writes), or home/<executable's name> if the venv
+   was moved. 0 when python is not a venv's, or no candidate is a kiln
+   executable. */
+static int venv_base(const char *python, char base[PATH_MAX])
+{
+    char home[PATH_MAX], cfg_exe[PATH_MAX];
+    char candidates[4][PATH_MAX];
+    size_t n = 0;
+
+    if (!read_venv_cfg(python, home, cfg_exe))
+        return 0;
+    if (is_symlink(python) && realpath(python, candidates[n]))
+        n++;
+    if (snprintf(candidates[n], PATH_MAX, "%s/%s", home,
+                 base_name(python)) < PATH_MAX)
+        n++;
+    if (cfg_exe[0]) {
+        snprintf(candidates[n++], PATH_MAX, "%s", cfg_exe);
+        if (snprintf(candidates[n], PATH_MAX, "%s/%s", home,
+                     base_name(cfg_exe)) < PATH_MAX)
+            n++;
     }
+    for (size_t i = 0; i < n; i++)
+        if (candidates[i][0] == '/' && strcmp(candidates[i], python) != 0 &&
+            is_kiln_executable(candidates[i])) {
+            memcpy(base, candidates[i], PATH_MAX);
+            return 1;
+        }
+    return 0;
+}
+
+/* A venv of a venv (of a venv...) leads back this many steps at most. */
+#define MAX_VENV_DEPTH 8
+
+int kiln_prefix(const char *exe, const char *python_path,
+                char prefix[PATH_MAX], char base_executable[PATH_MAX])
+{
+    char python[PATH_MAX], real[PATH_MAX];
+
     snprintf(base_executable, PATH_MAX, "%s", exe);
-    return dir_of(exe, prefix, PATH_MAX);
+    if (!python_path)
+        return dir_of(exe, prefix, PATH_MAX);
+    if (snprintf(python, sizeof python, "%s", python_path) >=
+        (int)sizeof python)
+        return -1;
+    for (int depth = 0; depth < MAX_VENV_DEPTH; depth++) {
+        if (!venv_base(python, base_executable))
+            break;
+        memcpy(python, base_executable, PATH_MAX);
+    }
+    if (!realpath(base_executable, real))
+        snprintf(real, sizeof real, "%s", exe);
+    return dir_of(real, prefix, PATH_MAX);
 }
 
 int kiln_disk_stdlib(const char *prefix, char *buf, size_t size)

@@ -23,10 +23,26 @@ for kind in symlinks copies; do
     run bash "$T/activate.sh"
     expect_eq "$kind: bash activate" "$v" "$OUT$ERR"
     # A venv of a venv still leads to the interpreter.
-    run "$v/bin/python" -m venv --without-pip "$v/inner"
+    run "$v/bin/python" -c 'import sys; print(sys.path[-2:])'
+    expect_eq "$kind: sys.path" "['$T/base/lib/python3.11', '$v/lib/python3.11/site-packages']" "$OUT$ERR"
+    run stat -c %a "$v/bin/activate"
+    expect_eq "$kind: activate's mode, as python3.11's venv" "644" "$OUT"
+    run "$v/bin/python" -m venv "--$kind" --without-pip "$v/inner"
     run "$v/inner/bin/python" -S -c 'import sys; print(sys.base_prefix)'
     expect_eq "$kind: venv of a venv" "$T/base" "$OUT$ERR"
 done
+# The base moved, and pyvenv.cfg's home edited to follow it.
+mkdir "$T/moved"
+cp "$T/base/py" "$T/moved/py"
+sed -i "s|^home = .*|home = $T/moved|" "$T/venv-copies/pyvenv.cfg"
+rm "$T/base/py"
+run "$T/venv-copies/bin/python" -S -c 'import sys; print(sys.base_prefix)'
+expect_eq "home edited after a move" "$T/moved" "$OUT$ERR"
+# A kiln interpreter put into python3.11's venv is its own base.
+run "$PY" -m venv --without-pip "$T/cpython-venv"
+cp "$T/moved/py" "$T/cpython-venv/bin/kpy"
+run "$T/cpython-venv/bin/kpy" -S -c 'import sys; print(sys.base_prefix)'
+expect_eq "a kiln interpreter in python3.11's venv" "$T/cpython-venv/bin" "$OUT$ERR"
 # Moved away, a copy without its pyvenv.cfg is its own interpreter again.
 cp "$T/venv-copies/bin/python" "$T/lone"
 run "$T/lone" -c 'import sys; print(sys.base_prefix)'
