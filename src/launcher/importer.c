@@ -1439,22 +1439,31 @@ static PyObject *traceback_limit(void)
    AttributeErrors (Python/suggestions.c); the traceback module does not. */
 extern PyObject *_Py_Offer_Suggestions(PyObject *exception);
 
+/* For walks of exception chains, which may loop: 1 if obj's id is in the
+   set seen, else 0 after adding it; -1 with an exception. */
+static int seen_before(PyObject *seen, PyObject *obj)
+{
+    PyObject *key = PyLong_FromVoidPtr(obj);
+    int found = key ? PySet_Contains(seen, key) : -1;
+
+    if (found == 0)
+        found = PySet_Add(seen, key);
+    Py_XDECREF(key);
+    return found;
+}
+
 /* Adds those suggestions to te, a traceback.TracebackException of exc, and
    to the ones chained to it (seen: a set of the ids already done). */
 static int add_suggestions(PyObject *te, PyObject *exc, PyObject *seen)
 {
     static const char *const chained[] = {"__cause__", "__context__",
                                           "exceptions"};
-    PyObject *key, *suggestion, *str = NULL, *te_sub = NULL, *exc_sub = NULL;
+    PyObject *suggestion, *str = NULL, *te_sub = NULL, *exc_sub = NULL;
     int found, rc = -1;
 
     if (!te || te == Py_None || !PyExceptionInstance_Check(exc))
         return 0;
-    key = PyLong_FromVoidPtr(te);
-    found = key ? PySet_Contains(seen, key) : -1;
-    if (found == 0)
-        found = PySet_Add(seen, key);
-    Py_XDECREF(key);
+    found = seen_before(seen, te);
     if (found != 0)
         return found < 0 ? -1 : 0;
     suggestion = _Py_Offer_Suggestions(exc);
@@ -1519,19 +1528,69 @@ static PyObject *print_exception(PyObject *traceback, PyObject *value,
     return res;
 }
 
+/* Does the traceback of exc (tb, or when NULL its own), or of an exception
+   chained to it, pass through a packed module, whose source the C printer
+   cannot read? 1, 0, or -1 with an exception. seen: a set of the ids
+   already done. */
+static int reaches_packed(PyObject *exc, PyObject *tb, PyObject *seen)
+{
+    static const char *const chained[] = {"__cause__", "__context__",
+                                          "exceptions"};
+    PyObject *own_tb = NULL, *sub;
+    int found, rc = 0;
+
+    if (!PyExceptionInstance_Check(exc))
+        return 0;
+    found = seen_before(seen, exc);
+    if (found != 0)
+        return found < 0 ? -1 : 0;
+    if (!tb)
+        tb = own_tb = PyException_GetTraceback(exc);
+    for (; tb && PyTraceBack_Check(tb) && rc == 0;
+         tb = (PyObject *)((PyTracebackObject *)tb)->tb_next) {
+        PyCodeObject *code =
+            PyFrame_GetCode(((PyTracebackObject *)tb)->tb_frame);
+        Py_ssize_t len;
+        rc = data_path(code->co_filename, &len) ? 1
+             : PyErr_Occurred()                 ? -1
+                                                : 0;
+        Py_DECREF(code);
+    }
+    Py_XDECREF(own_tb);
+    for (size_t i = 0; i < sizeof chained / sizeof *chained && rc == 0; i++) {
+        sub = PyObject_GetAttrString(exc, chained[i]);
+        if (!sub)
+            PyErr_Clear(); /* exceptions: only groups have it */
+        else if (PyTuple_Check(sub))
+            for (Py_ssize_t j = 0; j < PyTuple_GET_SIZE(sub) && rc == 0; j++)
+                rc = reaches_packed(PyTuple_GET_ITEM(sub, j), NULL, seen);
+        else
+            rc = reaches_packed(sub, NULL, seen);
+        Py_XDECREF(sub);
+    }
+    return rc;
+}
+
 /* sys.excepthook: the C traceback printer reads sources from disk, so
-   tracebacks go through the traceback module, which asks the loader. */
+   a traceback through a packed module goes through the traceback module,
+   which asks the loader; any other, python3's printer prints. */
 static PyObject *kiln_excepthook(PyObject *mod, PyObject *const *args,
                                  Py_ssize_t nargs)
 {
-    PyObject *traceback, *limit, *res = NULL, *fallback;
-    int sigint;
+    PyObject *traceback, *limit, *res = NULL, *fallback, *seen;
+    int sigint, packed;
 
     (void)mod;
     if (nargs != 3) {
         PyErr_SetString(PyExc_TypeError, "excepthook takes 3 arguments");
         return NULL;
     }
+    seen = PySet_New(NULL);
+    packed = seen ? reaches_packed(args[1], args[2], seen) : -1;
+    Py_XDECREF(seen);
+    if (packed == 0 && kst.c_excepthook)
+        return PyObject_Vectorcall(kst.c_excepthook, args, 3, NULL);
+    PyErr_Clear();
     sigint = unhandled_sigint ? *unhandled_sigint : 0;
     traceback = PyImport_ImportModule("traceback");
     limit = traceback ? traceback_limit() : NULL;

@@ -2,7 +2,10 @@
 # sys.__excepthook__ too: code.InteractiveConsole (and others) then print
 # tracebacks themselves, without their own frames, as under python3. It
 # adds "Did you mean" suggestions to NameErrors and AttributeErrors, as the
-# C printer does, also in chained exceptions and exception groups.
+# C printer does, also in chained exceptions and exception groups. A
+# traceback that passes through no packed module is python3's own
+# printer's, byte for byte (CPython's test_exceptions found SyntaxError
+# carets drawn differently).
 . "$(dirname "$0")/lib.sh"
 build --interpreter -o "$T/py"
 code='import code, sys
@@ -35,5 +38,23 @@ $code" $arg
 $code" $arg
     expect_eq "suggestions: $arg" "$want_err" "$ERR"
     expect_contains "a suggestion: $arg" "Did you mean: 'blech'?" "$ERR"
+    # Through packed code: kiln's own printer, with the suggestions too.
+    printf 'import sys\n%s\n' "$code" >"$T/sugg.py"
+    build "$T/sugg.py" -o "$T/sugg"
+    run "$T/sugg" $arg
+    expect_contains "a suggestion, packed: $arg" "Did you mean: 'blech'?" "$ERR"
+    line="print(blechx)"
+    [ $arg = group ] && line="raise ExceptionGroup("
+    expect_contains "a packed source line: $arg" "$line" "$ERR"
 done
+code='import sys
+for offsets in [(2, 7), (2, 3), (2, -2), (4, 2), (-4, -2), (0, 0), (9, 12)]:
+    try:
+        raise SyntaxError("bad", ("bad.py", 1, offsets[0], "abcdefg", 1, offsets[1]))
+    except SyntaxError:
+        sys.__excepthook__(*sys.exc_info())'
+run "$PY" -c "$code"
+want_err=$ERR
+run "$T/py" -c "$code"
+expect_eq "SyntaxError carets" "$want_err" "$ERR"
 finish
