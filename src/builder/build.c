@@ -640,6 +640,8 @@ int kiln_build(build_options *o)
         goto done;
     collection_resolve(&c);
     collection_drop_builtins(&c, t.builtins);
+    if (collection_place_script(&c) != 0)
+        goto done;
     phase(o, &last, "collected");
     if (check_entry(&c, o) != 0 ||
         extract_check(&c, &o->extract, &o->no_extract, o->extract_origin) ||

@@ -386,6 +386,48 @@ int collect_script(collection *c, const char *script)
     return 0;
 }
 
+/* Does a packed module or file other than self have path, or live in a
+   folder of that path? */
+static int path_taken(const collection *c, const char *path,
+                      const module_item *self)
+{
+    size_t len = strlen(path);
+
+    for (size_t i = 0; i < c->modules.n; i++) {
+        const module_item *m = c->modules.v[i];
+        if (m != self && strncmp(m->relpath, path, len) == 0 &&
+            (m->relpath[len] == '\0' || m->relpath[len] == '/'))
+            return 1;
+    }
+    for (size_t i = 0; i < c->files.n; i++) {
+        const file_item *f = c->files.v[i];
+        if (strncmp(f->relpath, path, len) == 0 &&
+            (f->relpath[len] == '\0' || f->relpath[len] == '/'))
+            return 1;
+    }
+    return 0;
+}
+
+int collection_place_script(collection *c)
+{
+    module_item *main = collection_find(c, "__main__");
+    char *renamed;
+
+    if (!main || !path_taken(c, main->relpath, main))
+        return 0;
+    renamed = xprintf("%s.py", main->relpath);
+    if (path_taken(c, renamed, main)) {
+        error("the script %s would be packed as %s, but a packed package "
+              "has that name, and %s is taken too; rename the script",
+              main->disk, main->relpath, renamed);
+        free(renamed);
+        return -1;
+    }
+    free(main->relpath);
+    main->relpath = renamed;
+    return 0;
+}
+
 int collect_dynload(collection *c, const char *dir, int with_tests)
 {
     static const char *const test_only[] = {

@@ -69,6 +69,11 @@ int collect_site_entry(collection *c, const char *dir, const char *relpath,
                        int kind);
 /* Adds the script as module __main__; relpath is its base name. */
 int collect_script(collection *c, const char *script);
+/* Once all is collected: a script named like a packed package's folder
+   (the script docutils, the package docutils) is packed as NAME.py, so
+   that <exe>/NAME is not both a file and a folder. 0, or -1 if that is
+   taken too. */
+int collection_place_script(collection *c);
 /* The stdlib under dir, minus tests, idlelib, ensurepip (kept for an
    interpreter: python -m venv runs it), site-packages and, when tk is 0,
    tkinter and turtle. */
