@@ -830,9 +830,55 @@ static void wrap_updatecache(PyObject *fullname, PyObject *linecache)
     PyErr_Clear(); /* source lines are a nicety: never fail an import */
 }
 
+static PyObject *call_support(const char *function, PyObject *arg);
+
+static int is_pkg_resources(PyObject *fullname)
+{
+    PyObject *suffix = PyUnicode_FromString(".pkg_resources");
+    int match = suffix ? PyUnicode_Tailmatch(fullname, suffix, 0,
+                                             PY_SSIZE_T_MAX, 1)
+                       : -1;
+
+    Py_XDECREF(suffix);
+    if (match < 0)
+        PyErr_Clear();
+    return match > 0 ||
+           PyUnicode_CompareWithASCIIString(fullname, "pkg_resources") == 0;
+}
+
+/* Takes __main__.__requires__ away (a new reference, or NULL): while
+   pkg_resources loads, it would resolve it before kiln's adapters are in. */
+static PyObject *take_main_requires(void)
+{
+    PyObject *modules = PySys_GetObject("modules");
+    PyObject *main = modules ? PyDict_GetItemString(modules, "__main__")
+                             : NULL;
+    PyObject *requires;
+
+    if (!main || !PyObject_HasAttrString(main, "__requires__"))
+        return NULL;
+    requires = PyObject_GetAttrString(main, "__requires__");
+    if (!requires || PyObject_DelAttrString(main, "__requires__") < 0) {
+        PyErr_Clear();
+        Py_CLEAR(requires);
+    }
+    return requires;
+}
+
+static void give_main_requires(PyObject *requires)
+{
+    PyObject *modules = PySys_GetObject("modules");
+    PyObject *main = modules ? PyDict_GetItemString(modules, "__main__")
+                             : NULL;
+
+    if (main && PyObject_SetAttrString(main, "__requires__", requires) < 0)
+        PyErr_Clear();
+}
+
 static PyObject *Importer_exec_module(PyObject *self, PyObject *module)
 {
-    PyObject *spec, *fullname = NULL, *code = NULL, *res = NULL;
+    PyObject *spec, *fullname = NULL, *code = NULL, *res = NULL, *requires;
+    int pkg_resources;
     kp_entry e;
 
     (void)self;
@@ -855,10 +901,24 @@ static PyObject *Importer_exec_module(PyObject *self, PyObject *module)
         res = Py_NewRef(Py_None);
         goto done;
     }
+    /* pkg_resources (setuptools' old API; pip vendors one) finds
+       distributions and resources through adapters it registers per
+       importer type: kiln's are registered once it has loaded, and then
+       __main__.__requires__ is resolved, as it would have done. */
+    pkg_resources = is_pkg_resources(fullname);
+    requires = pkg_resources ? take_main_requires() : NULL;
     res = exec_code(code, PyModule_GetDict(module));
     Py_XSETREF(res, res ? Py_NewRef(Py_None) : NULL);
+    if (requires) {
+        give_main_requires(requires);
+        Py_DECREF(requires);
+    }
     if (res)
         wrap_updatecache(fullname, module);
+    if (res && pkg_resources) {
+        Py_DECREF(res);
+        res = call_support("setup_pkg_resources", module);
+    }
 done:
     Py_XDECREF(code);
     Py_XDECREF(fullname);

@@ -125,15 +125,8 @@ def find_distributions(context):
     prepared = Prepared(context.name)
     found = []
     for entry in context.path:
-        if not isinstance(entry, str):
-            continue
-        if entry == _kiln.exe:
-            rel = ""
-        elif entry.startswith(_kiln.exe + "/"):
-            rel = entry[len(_kiln.exe) + 1:]
-        else:
-            continue
-        if _kiln.kind(rel) != 2:
+        rel = _packed_rel(entry)
+        if rel is None or _kiln.kind(rel) != 2:
             continue
         folder = KilnPath(rel)
         files, dirs = _kiln.listdir(rel)
@@ -147,3 +140,124 @@ def find_distributions(context):
             found.append(PathDistribution(folder.joinpath(child)))
     return iter(found)
 
+
+
+def _packed_rel(path):
+    """The packed path of a virtual path under the executable, else None."""
+    if not isinstance(path, str):
+        return None
+    if path == _kiln.exe:
+        return ""
+    if path.startswith(_kiln.exe + "/"):
+        return path[len(_kiln.exe) + 1:].strip("/")
+    return None
+
+
+def setup_pkg_resources(pr):
+    """Teaches pkg_resources (setuptools' old API), just imported as pr,
+    the packed distributions and resources, as it knows zipped eggs: a
+    finder for the executable's sys.path entries, a provider for modules
+    kiln loads, and the packed distributions added to its working set."""
+    import os
+    import sys
+
+    class KilnProvider(pr.NullProvider):
+        """Resources and metadata of packed files (of extracted packages:
+        real files)."""
+
+        def _has(self, path):
+            rel = _packed_rel(path)
+            return os.path.exists(path) if rel is None else \
+                _kiln.kind(rel) != 0
+
+        def _isdir(self, path):
+            rel = _packed_rel(path)
+            return os.path.isdir(path) if rel is None else \
+                _kiln.kind(rel) == 2
+
+        def _listdir(self, path):
+            rel = _packed_rel(path)
+            if rel is None:
+                return os.listdir(path)
+            files, dirs = _kiln.listdir(rel)
+            return sorted(files + dirs)
+
+        def _get(self, path):
+            rel = _packed_rel(path)
+            if rel is None:
+                with open(path, "rb") as f:
+                    return f.read()
+            return _kiln.read(rel)
+
+        def get_resource_filename(self, manager, resource_name):
+            path = self._fn(self.module_path, resource_name)
+            rel = _packed_rel(path)
+            return path if rel is None else _extract_for_filename(rel)
+
+    class KilnMetadata(KilnProvider):
+        """A packed .dist-info or .egg-info folder, as PathMetadata."""
+
+        def __init__(self, path, egg_info):
+            self.module_path = path
+            self.egg_info = egg_info
+
+    def find_packed(importer, path_item, only=False):
+        rel = _packed_rel(path_item)
+        if rel is None or _kiln.kind(rel) != 2:
+            return
+        files, dirs = _kiln.listdir(rel)
+        for child in sorted(dirs):
+            if child.lower().endswith((".dist-info", ".egg-info")):
+                yield pr.Distribution.from_location(
+                    path_item, child,
+                    metadata=KilnMetadata(path_item, path_item + "/" + child))
+
+    try:
+        pr.register_finder(_kiln.PathEntry, find_packed)
+        pr.register_loader_type(_kiln.Importer, KilnProvider)
+        ws = pr.working_set
+        for entry in list(ws.entries):
+            if _packed_rel(entry) is not None:
+                for dist in pr.find_distributions(entry, True):
+                    ws.add(dist, entry, False)
+    except Exception as e:  # a pkg_resources kiln does not know
+        import warnings
+        warnings.warn(f"kiln: pkg_resources will not see packed "
+                      f"distributions: {e!r}", RuntimeWarning)
+        return
+    # What pkg_resources does with a script's __requires__ as it loads
+    # (kiln's importer took it away until now).
+    requires = getattr(sys.modules.get("__main__"), "__requires__", None)
+    if requires:
+        ws.require(requires)
+
+
+_filename_root = None
+
+
+def _extract_for_filename(rel):
+    """pkg_resources.resource_filename() of a packed file or folder: a real
+    copy, in a private folder removed at exit (as pkg_resources extracts
+    from zipped eggs)."""
+    global _filename_root
+    import os
+    if _filename_root is None:
+        import atexit
+        import shutil
+        import tempfile
+        _filename_root = tempfile.mkdtemp(prefix="kiln-resources-")
+        atexit.register(shutil.rmtree, _filename_root, True)
+    target = os.path.join(_filename_root, *rel.split("/"))
+    pending = [rel]
+    while pending:
+        item = pending.pop()
+        out = os.path.join(_filename_root, *item.split("/"))
+        if _kiln.kind(item) == 2:
+            os.makedirs(out, exist_ok=True)
+            files, dirs = _kiln.listdir(item)
+            pending.extend(f"{item}/{name}" for name in files + dirs)
+        elif not os.path.exists(out):
+            os.makedirs(os.path.dirname(out), exist_ok=True)
+            with open(out, "wb") as f:
+                f.write(_kiln.read(item))
+    return target
