@@ -198,6 +198,8 @@ static int load_config(kserver *s, build_options *o, vec *owned)
             o->output = config_path(owned, dir, value);
         else if (strcmp(key, "source") == 0 && o->source < 0)
             o->source = strcmp(value, "true") == 0;
+        else if (strcmp(key, "gc-freeze") == 0 && o->gc_freeze < 0)
+            o->gc_freeze = strcmp(value, "true") == 0;
         else if (strcmp(key, "optimize") == 0 && o->optimize < 0) {
             o->optimize = atoi(value);
             if (o->optimize < 0 || o->optimize > 2) {
@@ -290,6 +292,9 @@ static int pack(const collection *c, const build_options *o,
     uint32_t run = o->interpreter ? KP_RUN_INTERPRETER
                    : o->module    ? KP_RUN_MODULE
                                   : KP_RUN_SCRIPT;
+
+    if (!o->interpreter && o->gc_freeze)
+        run |= KP_GC_FREEZE;
 
     if (!w)
         return error("out of memory");
@@ -594,6 +599,8 @@ int kiln_build(build_options *o)
     scan_keys_init(&keys, &cache, t.hexversion, t.scanner);
     if (o->source < 0)
         o->source = 1;
+    if (o->gc_freeze < 0)
+        o->gc_freeze = 1;
     if (o->optimize < 0)
         o->optimize = 0;
     if (!!o->script + !!o->module + !!o->interpreter != 1) {

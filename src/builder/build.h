@@ -19,6 +19,8 @@ typedef struct {
     int interpreter;
     int source;   /* keep sources (default 1); -1 when not given */
     int optimize; /* 0, 1, 2; -1 when not given */
+    int gc_freeze; /* an app runs after gc.freeze() (default 1); -1 when
+                      not given */
     int quiet;
     int verbose; /* print the time each phase took */
     vec extract, no_extract; /* char*: top-level packages forced either way */

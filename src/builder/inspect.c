@@ -83,6 +83,10 @@ int kiln_inspect(const char *path)
                *p.main_name ? " " : "", p.main_name);
     }
     printf("  optimize: %u\n", p.optimize);
+    if ((p.flags & KP_RUN_MASK) != KP_RUN_INTERPRETER)
+        printf("  gc:       %s\n", p.flags & KP_GC_FREEZE
+                                       ? "freezes the start-up objects"
+                                       : "as python3 (--no-gc-freeze)");
     printf("  payload:  %zu bytes\n", p.size);
     printf("\n%-10s %10s %10s  %s\n", "KIND", "CODE", "SOURCE", "MODULE");
     for (uint32_t i = 0; i < p.module_count; i++) {

@@ -41,6 +41,9 @@ static const char build_usage[] =
     "  -o, --output FILE  the executable to write\n"
     "  --no-source        leave out sources (tracebacks show no lines)\n"
     "  -O, -OO            optimization level of the bytecode\n"
+    "  --no-gc-freeze     an app runs without gc.freeze() of the objects made\n"
+    "                     while starting (which saves collections; see\n"
+    "                     README)\n"
     "  --python VERSION   target CPython (default " DEFAULT_PYTHON ")\n"
     "  --config FILE      read [tool.kiln] from FILE (default:\n"
     "                     ./pyproject.toml when it exists)\n"
@@ -53,7 +56,7 @@ static const char build_usage[] =
     "                     packed, every import that resolves to nothing,\n"
     "                     and what is extracted and why\n";
 
-enum { OPT_EXTRACT = 256, OPT_NO_EXTRACT };
+enum { OPT_EXTRACT = 256, OPT_NO_EXTRACT, OPT_NO_GC_FREEZE };
 
 static int cmd_build(int argc, char **argv)
 {
@@ -70,10 +73,11 @@ static int cmd_build(int argc, char **argv)
         {"verbose", no_argument, NULL, 'v'},
         {"extract", required_argument, NULL, OPT_EXTRACT},
         {"no-extract", required_argument, NULL, OPT_NO_EXTRACT},
+        {"no-gc-freeze", no_argument, NULL, OPT_NO_GC_FREEZE},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     build_options o = {.python = DEFAULT_PYTHON, .source = -1,
-                       .optimize = -1};
+                       .optimize = -1, .gc_freeze = -1};
     int c, rc;
 
     opterr = 0;
@@ -125,6 +129,9 @@ static int cmd_build(int argc, char **argv)
             break;
         case OPT_NO_EXTRACT:
             vec_push(&o.no_extract, optarg);
+            break;
+        case OPT_NO_GC_FREEZE:
+            o.gc_freeze = 0;
             break;
         case 'h':
             fputs(build_usage, stdout);

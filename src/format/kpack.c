@@ -246,7 +246,7 @@ int kp_open(kp_pack *p, const void *buf, size_t len, char *err, size_t errlen)
         return fail(err, errlen, "main module name outside the string "
                     "section");
     p->main_name = (const char *)p->strings + main_off;
-    if ((p->flags & ~(uint32_t)KP_RUN_MASK) ||
+    if ((p->flags & ~(uint32_t)KP_HEADER_FLAGS_ALL) ||
         (p->flags & KP_RUN_MASK) < KP_RUN_SCRIPT ||
         (p->flags & KP_RUN_MASK) > KP_RUN_INTERPRETER || p->optimize > 2)
         return fail(err, errlen, "unknown run mode %u or optimization level "
@@ -560,7 +560,9 @@ int kp_writer_set_run(kp_writer *w, uint32_t run, const char *main_name,
 {
     char *copy;
 
-    if (run < KP_RUN_SCRIPT || run > KP_RUN_INTERPRETER || optimize > 2)
+    if ((run & ~(uint32_t)KP_HEADER_FLAGS_ALL) ||
+        (run & KP_RUN_MASK) < KP_RUN_SCRIPT ||
+        (run & KP_RUN_MASK) > KP_RUN_INTERPRETER || optimize > 2)
         return -1;
     copy = strdup(main_name ? main_name : "");
     if (!copy)

@@ -38,7 +38,10 @@ enum {
     KP_RUN_SCRIPT = 1,      /* main names the module holding the script */
     KP_RUN_MODULE = 2,      /* main names a module, as python -m */
     KP_RUN_INTERPRETER = 3, /* behave as the python3 command line */
-    KP_RUN_MASK = 0xff
+    KP_RUN_MASK = 0xff,
+    KP_GC_FREEZE = 1 << 8, /* an app runs after gc.freeze(): the objects made
+                              while starting are left out of collections */
+    KP_HEADER_FLAGS_ALL = KP_RUN_MASK | KP_GC_FREEZE
 };
 
 typedef struct {

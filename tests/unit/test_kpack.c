@@ -486,6 +486,8 @@ static void test_empty_tables(void)
         return;
     CHECK_IEQ(kp_writer_add_module(w, "m", "m", KP_MOD_NAMESPACE, none,
                                    none), 0);
+    CHECK_IEQ(kp_writer_set_run(w, KP_RUN_SCRIPT | (1u << 9), NULL, 0), -1);
+    CHECK_IEQ(kp_writer_set_run(w, KP_GC_FREEZE, NULL, 0), -1);
     CHECK_IEQ(kp_writer_set_run(w, KP_RUN_INTERPRETER, NULL, 0), 0);
     if (CHECK_MSG(kp_writer_finish(w, &buf, &len, err, sizeof err) == 0,
                   "finish: %s", err) &&
@@ -761,6 +763,26 @@ static void test_bad_headers(void)
     CHECK(open_fails(c, s.len, err, sizeof err));
     CHECK_ERR(err, "header size");
     wr32(c + H_HEADER_SIZE, KP_HEADER_SIZE);
+    /* Header flags: a run mode, plus only the known bits. */
+    {
+        static const uint32_t bad_flags[] = {0, 4, 0xff,
+                                             KP_RUN_SCRIPT | (1u << 9),
+                                             KP_GC_FREEZE};
+        kp_pack p;
+        for (size_t i = 0; i < sizeof bad_flags / sizeof *bad_flags; i++) {
+            wr32(c + H_FLAGS, bad_flags[i]);
+            reseal(c);
+            CHECK(open_fails(c, s.len, err, sizeof err));
+            CHECK_ERR(err, "run mode");
+        }
+        wr32(c + H_FLAGS, KP_RUN_SCRIPT | KP_GC_FREEZE);
+        reseal(c);
+        if (CHECK_MSG(kp_open(&p, c, s.len, err, sizeof err) == 0,
+                      "open with KP_GC_FREEZE: %s", err))
+            CHECK_EQ(p.flags, KP_RUN_SCRIPT | KP_GC_FREEZE);
+        wr32(c + H_FLAGS, KP_RUN_MODULE);
+        reseal(c);
+    }
     /* Reserved header byte. */
     c[KP_HEADER_SIZE - 1] = 1;
     reseal(c);
