@@ -386,23 +386,22 @@ int collect_script(collection *c, const char *script)
     return 0;
 }
 
-/* Does a packed module or file other than self have path, or live in a
-   folder of that path? */
+/* Does a packed path other than self's live in a folder named path, or
+(exact) is it path? */
 static int path_taken(const collection *c, const char *path,
-                      const module_item *self)
+                      const module_item *self, int exact)
 {
     size_t len = strlen(path);
 
-    for (size_t i = 0; i < c->modules.n; i++) {
-        const module_item *m = c->modules.v[i];
-        if (m != self && strncmp(m->relpath, path, len) == 0 &&
-            (m->relpath[len] == '\0' || m->relpath[len] == '/'))
-            return 1;
-    }
-    for (size_t i = 0; i < c->files.n; i++) {
-        const file_item *f = c->files.v[i];
-        if (strncmp(f->relpath, path, len) == 0 &&
-            (f->relpath[len] == '\0' || f->relpath[len] == '/'))
+    for (size_t i = 0; i < c->modules.n + c->files.n; i++) {
+        const char *other =
+            i < c->modules.n
+                ? (c->modules.v[i] == self
+                       ? ""
+                       : ((module_item *)c->modules.v[i])->relpath)
+                : ((file_item *)c->files.v[i - c->modules.n])->relpath;
+        if (strncmp(other, path, len) == 0 &&
+            (other[len] == '/' || (exact && other[len] == '\0')))
             return 1;
     }
     return 0;
@@ -413,10 +412,10 @@ int collection_place_script(collection *c)
     module_item *main = collection_find(c, "__main__");
     char *renamed;
 
-    if (!main || !path_taken(c, main->relpath, main))
+    if (!main || !path_taken(c, main->relpath, main, 0))
         return 0;
     renamed = xprintf("%s.py", main->relpath);
-    if (path_taken(c, renamed, main)) {
+    if (path_taken(c, renamed, main, 1)) {
         error("the script %s would be packed as %s, but a packed package "
               "has that name, and %s is taken too; rename the script",
               main->disk, main->relpath, renamed);

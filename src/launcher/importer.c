@@ -43,7 +43,6 @@ static struct {
     PyObject *frozen;        /* set: names with a frozen code object */
     PyObject *get_frozen_object;
     PyObject *extracted; /* dict: top-level name -> folder it is extracted in */
-    PyObject *support;   /* the kiln_support module, once loaded */
     PyObject *updatecache; /* linecache's own, once linecache is loaded */
     long optimize; /* sys.flags.optimize of this process */
     char *disk_stdlib; /* interpreter mode: kiln_disk_stdlib(), else NULL */
@@ -910,7 +909,10 @@ static PyObject *Importer_exec_module(PyObject *self, PyObject *module)
     res = exec_code(code, PyModule_GetDict(module));
     Py_XSETREF(res, res ? Py_NewRef(Py_None) : NULL);
     if (requires) {
+        PyObject *type, *value, *tb;
+        PyErr_Fetch(&type, &value, &tb); /* the import's error, if any */
         give_main_requires(requires);
+        PyErr_Restore(type, value, tb);
         Py_DECREF(requires);
     }
     if (res)
@@ -1056,24 +1058,30 @@ error:
 
 /* ---- the Python half: resources and metadata --------------------------- */
 
-/* The kiln_support module (borrowed), compiled from the source built into
+/* This interpreter's kiln_support module (borrowed, from its sys.modules:
+   each subinterpreter has its own), compiled from the source built into
    the launcher the first time a program asks for resources or metadata. */
 static PyObject *support_module(void)
 {
-    PyObject *code, *module = NULL, *res, *modules;
+    PyObject *code, *module, *res = NULL, *modules = PySys_GetObject("modules");
 
-    if (kst.support)
-        return kst.support;
+    if (!modules) {
+        PyErr_SetString(PyExc_RuntimeError, "kiln: sys.modules is gone");
+        return NULL;
+    }
+    module = PyDict_GetItemString(modules, "_kiln_support");
+    if (module)
+        return module;
     code = Py_CompileString(kiln_support_py, "<kiln_support>", Py_file_input);
     module = code ? PyModule_New("_kiln_support") : NULL;
     res = module ? exec_code(code, PyModule_GetDict(module)) : NULL;
-    modules = PySys_GetObject("modules");
-    if (!res || !modules ||
-        PyDict_SetItemString(modules, "_kiln_support", module) < 0)
+    if (!res || PyDict_SetItemString(modules, "_kiln_support", module) < 0) {
         Py_CLEAR(module);
+    } else {
+        Py_DECREF(module); /* sys.modules keeps it */
+    }
     Py_XDECREF(res);
     Py_XDECREF(code);
-    kst.support = module;
     return module;
 }
 
@@ -2065,18 +2073,58 @@ static PyObject *run_module(const kp_pack *pack)
     return res;
 }
 
+#if defined(__SANITIZE_ADDRESS__)
+#define KILN_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define KILN_ASAN 1
+#endif
+#endif
+
 /* gc.freeze(): the objects made while starting (the stdlib's modules,
    classes and functions) go to the permanent generation, so that the
    app's collections, and above all the full ones at exit, do not walk
-   them again. What the app makes is collected as under python3. */
+   them again. __main__ was made while starting too: the app gets a new
+   one, so that its globals, and what they hold, are collected and
+   finalized as under python3. */
 static int freeze_startup_objects(void)
 {
     PyObject *gc = PyImport_ImportModule("gc");
     PyObject *res = gc ? PyObject_CallMethod(gc, "freeze", NULL) : NULL;
+    PyObject *modules = PySys_GetObject("modules");
+    PyObject *old = modules ? PyDict_GetItemString(modules, "__main__")
+                            : NULL;
+    PyObject *fresh = res ? PyModule_New("__main__") : NULL;
+    int rc = -1;
 
-    Py_XDECREF(gc);
+    if (!fresh || !old || !PyModule_Check(old) ||
+        PyDict_Update(PyModule_GetDict(fresh), PyModule_GetDict(old)) < 0 ||
+        PyDict_SetItemString(modules, "__main__", fresh) < 0)
+        goto done;
+#ifdef KILN_ASAN
+    /* CPython never frees frozen objects; under ASan they are unfrozen
+       first thing at exit, so that LeakSanitizer sees what CPython frees
+       without the freeze, and kiln's own leaks stand out. */
+    {
+        PyObject *atexit = PyImport_ImportModule("atexit");
+        PyObject *unfreeze = PyObject_GetAttrString(gc, "unfreeze");
+        PyObject *registered =
+            atexit && unfreeze
+                ? PyObject_CallMethod(atexit, "register", "O", unfreeze)
+                : NULL;
+        Py_XDECREF(atexit);
+        Py_XDECREF(unfreeze);
+        if (!registered)
+            goto done;
+        Py_DECREF(registered);
+    }
+#endif
+    rc = 0;
+done:
+    Py_XDECREF(fresh);
     Py_XDECREF(res);
-    return res ? 0 : -1;
+    Py_XDECREF(gc);
+    return rc;
 }
 
 int kiln_run_app(const kp_pack *pack)

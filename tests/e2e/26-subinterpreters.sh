@@ -19,4 +19,17 @@ build "$T/app.py" -o "$T/app"
 run "$T/app"
 expect_eq "app: subinterpreters" "0
 from the subinterpreter" "$OUT"
+# kiln's Python half (resources, metadata) is per interpreter: one that a
+# destroyed subinterpreter loaded first must not be what the main one uses.
+cat >"$T/meta.py" <<'PY'
+import _xxsubinterpreters as interpreters
+sub = interpreters.create()
+interpreters.run_string(sub, "import importlib.resources as r; r.files('json')")
+interpreters.destroy(sub)
+import importlib.resources as r
+print(r.files("json").joinpath("__init__.py").read_text()[:4])
+PY
+build "$T/meta.py" -o "$T/meta"
+run "$T/meta"
+expect_eq "resources after a subinterpreter loaded them first" 'r"""' "$OUT$ERR"
 finish

@@ -27,4 +27,9 @@ run "$T/app"
 expect_eq "runs as under python3" "$want" "$OUT $RC"
 run "$KILN" inspect "$T/app"
 expect_contains "the script as tool.py" "tool.py" "$OUT"
+# A script named like a stdlib module keeps its name.
+printf 'print(__file__.rpartition("/")[2])\n' >"$T/queue.py"
+build "$T/queue.py" -o "$T/q"
+run "$T/q"
+expect_eq "queue.py stays queue.py" "queue.py" "$OUT$ERR"
 finish

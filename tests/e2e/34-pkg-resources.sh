@@ -8,12 +8,14 @@ site=$T/site
 mkdir -p "$site/demo_pkg/data" "$site/demo_pkg-1.2.dist-info"
 : >"$site/demo_pkg/__init__.py"
 printf 'def main():\n    return "demo main ran"\n' >"$site/demo_pkg/cli.py"
+# Merely named pkg_resources: left alone.
+echo 'shim = "a shim"' >"$site/demo_pkg/pkg_resources.py"
 echo hello-data >"$site/demo_pkg/data/hello.txt"
 printf 'Metadata-Version: 2.1\nName: demo-pkg\nVersion: 1.2\n' \
     >"$site/demo_pkg-1.2.dist-info/METADATA"
 printf '[console_scripts]\ndemo = demo_pkg.cli:main\n' \
     >"$site/demo_pkg-1.2.dist-info/entry_points.txt"
-printf 'demo_pkg/__init__.py,,\ndemo_pkg/cli.py,,\ndemo_pkg/data/hello.txt,,\n' \
+printf 'demo_pkg/__init__.py,,\ndemo_pkg/cli.py,,\ndemo_pkg/pkg_resources.py,,\ndemo_pkg/data/hello.txt,,\n' \
     >"$site/demo_pkg-1.2.dist-info/RECORD"
 cat >"$T/app.py" <<'PY'
 __requires__ = "demo-pkg>=1.0"
@@ -36,6 +38,10 @@ for name in ("data/hello.txt", "data"):
     path = pr.resource_filename("demo_pkg", name)
     print(os.path.isfile(path), os.path.isdir(path))
 print(open(pr.resource_filename("demo_pkg", "data/hello.txt")).read().strip())
+new = pr.resource_filename("demo_pkg", "data/new.db")
+print(new.endswith("/demo_pkg/data/new.db"), os.path.isdir(os.path.dirname(new)))
+import demo_pkg.pkg_resources
+print(demo_pkg.pkg_resources.shim)
 PY
 run env PYTHONPATH="$site:/usr/lib/python3/dist-packages" "$PY" -S "$T/app.py"
 want=$OUT

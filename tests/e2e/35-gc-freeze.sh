@@ -18,10 +18,16 @@ f = open(sys.argv[1], "w")
 f.write("written, never closed\n")
 a.file = f
 del a, b, f
+class Global:
+    def __del__(self, write=sys.stdout.write):
+        write("finalized a global\n")
+g = Global()
+g.me = g
 PY
 run "$PY" "$T/app.py" "$T/py3.txt"
 want=$(echo "$OUT" | sed 1d)
-expect_contains "python3 finalizes the cycle" "finalized" "$want"
+expect_contains "python3 finalizes the cycle" "finalized a" "$want"
+expect_contains "python3 finalizes the global" "finalized a global" "$want"
 build "$T/app.py" -o "$T/app"
 run "$T/app" "$T/kiln.txt"
 expect_eq "frozen" "frozen True" "$(echo "$OUT" | head -1)"
@@ -29,6 +35,12 @@ expect_eq "the app's cycle is finalized as under python3" "$want" \
     "$(echo "$OUT" | sed 1d)"
 expect_eq "the unclosed file is flushed" "$(cat "$T/py3.txt")" \
     "$(cat "$T/kiln.txt" 2>&1)"
+mkdir -p "$T/mod"
+cp "$T/app.py" "$T/mod/freezemod.py"
+build -m freezemod --path "$T/mod" -o "$T/modapp"
+run "$T/modapp" "$T/kiln.txt"
+expect_eq "-m: the globals are finalized as under python3" "$want" \
+    "$(echo "$OUT" | sed 1d)"
 run "$KILN" inspect "$T/app"
 expect_contains "inspect" "gc:       freezes the start-up objects" "$OUT"
 build "$T/app.py" --no-gc-freeze -o "$T/app"

@@ -161,6 +161,13 @@ def setup_pkg_resources(pr):
     import os
     import sys
 
+    # A module merely named pkg_resources (a shim, a package's submodule)
+    # is left alone.
+    if not all(hasattr(pr, name) for name in (
+            "NullProvider", "Distribution", "register_finder",
+            "register_loader_type", "find_distributions", "working_set")):
+        return
+
     class KilnProvider(pr.NullProvider):
         """Resources and metadata of packed files (of extracted packages:
         real files)."""
@@ -238,7 +245,9 @@ _filename_root = None
 def _extract_for_filename(rel):
     """pkg_resources.resource_filename() of a packed file or folder: a real
     copy, in a private folder removed at exit (as pkg_resources extracts
-    from zipped eggs)."""
+    from zipped eggs). For a name packed nowhere, the path it would have
+    there, its folder made (as python3 gives the path in the package's
+    folder)."""
     global _filename_root
     import os
     if _filename_root is None:
@@ -248,6 +257,9 @@ def _extract_for_filename(rel):
         _filename_root = tempfile.mkdtemp(prefix="kiln-resources-")
         atexit.register(shutil.rmtree, _filename_root, True)
     target = os.path.join(_filename_root, *rel.split("/"))
+    if _kiln.kind(rel) == 0:
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        return target
     pending = [rel]
     while pending:
         item = pending.pop()
