@@ -535,6 +535,17 @@ def leftovers(folder, prefix, emit, emitted, skipped):
 
 # ---- the request -------------------------------------------------------------
 
+def did_you_mean(norm, index):
+    """'; did you mean: a, b?' naming installed distributions close to
+    norm (separators aside: software-properties, softwareproperties)."""
+    import difflib
+    bare = {n.replace('-', ''): n for n in index}
+    close = ([bare[norm.replace('-', '')]] if norm.replace('-', '') in bare
+             else difflib.get_close_matches(norm, list(index), n=3,
+                                            cutoff=0.75))
+    return f'; did you mean: {", ".join(close)}?' if close else ''
+
+
 def main(lines):
     specs = [v for k, v in lines if k == 'package']
     sites = [v for k, v in lines if k == 'site-packages']
@@ -602,7 +613,8 @@ def main(lines):
             if by is None:
                 raise ValueError(
                     f'no distribution named {norm!r} (--package {spec}) is '
-                    f'installed for CPython {ENV["python_full_version"]}; '
+                    f'installed for CPython {ENV["python_full_version"]}'
+                    f'{did_you_mean(norm, index)}; '
                     'searched:\n' + ''.join(f'  {d}\n' for d in search) +
                     '  install it, or pack a folder with --site-packages '
                     'DIR or --path DIR')
