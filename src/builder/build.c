@@ -465,6 +465,11 @@ static int collect_neighbours(kserver *s, scan_keys *k, collection *c,
 
 /* ---- the build ---------------------------------------------------------- */
 
+static char *ask_server_providers(void *server, const char *names)
+{
+    return dist_providers(server, names);
+}
+
 static void phase(const build_options *o, double *last, const char *what)
 {
     double t = now_seconds();
@@ -687,7 +692,7 @@ int kiln_build(build_options *o)
         char *importable = xprintf("%s,%s", t.builtins,
                                    t.frozen ? t.frozen : "");
         imports_warn(&c, o->module, importable, t.stdlib, t.dynload,
-                     o->verbose);
+                     o->verbose, ask_server_providers, &server);
         free(importable);
     }
     extract_plan(&c, o->module, &o->extract, &o->no_extract, o->verbose);

@@ -114,3 +114,33 @@ done:
     free(out);
     return rc;
 }
+
+char *dist_providers(kserver *s, const char *names)
+{
+    char *req = xstrdup(""), *res = xstrdup(""), *copy = xstrdup(names);
+    char *line, *save = NULL, *tmp;
+    uint8_t *out = NULL;
+    size_t len;
+    uint32_t status;
+
+    for (line = strtok_r(copy, "\n", &save); line;
+         line = strtok_r(NULL, "\n", &save))
+        if (add_line(&req, "provides", line) != 0)
+            goto done;
+    if (server_call(s, KC_OP_DISTS, 0, "dists", req, strlen(req), &status,
+                    &out, &len) != 0 || status != KC_OK)
+        goto done;
+    save = NULL;
+    for (line = strtok_r((char *)out, "\n", &save); line;
+         line = strtok_r(NULL, "\n", &save))
+        if (strncmp(line, "provider=", 9) == 0) {
+            tmp = xprintf("%s%s\n", res, line + 9);
+            free(res);
+            res = tmp;
+        }
+done:
+    free(copy);
+    free(req);
+    free(out);
+    return res;
+}

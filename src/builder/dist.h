@@ -16,5 +16,9 @@
    Returns 0, or -1 after printing what is wrong. */
 int collect_dists(kserver *s, collection *c, const vec *packages,
                   const vec *site_dirs, int verbose);
+/* For top-level module names ('\n'-joined), "NAME\tDIST,...\n" lines
+   naming the installed distributions that provide them; a malloc'ed
+   string, empty when none does or the server cannot say. */
+char *dist_providers(kserver *s, const char *names);
 
 #endif

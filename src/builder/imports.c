@@ -454,13 +454,54 @@ static void print_importers(const finding *f, size_t n, int verbose)
         fprintf(stderr, " and %zu more", total - shown);
 }
 
+/* A missing top-level name (not a submodule of a packed package). */
+static int missing_top(const finding *f)
+{
+    return memchr(f->name, '.', f->len) == NULL;
+}
+
+/* Asks providers about the missing top-level names of f. */
+static char *ask_providers(const finding *f, size_t n, providers_fn providers,
+                           void *ctx)
+{
+    char *names = xstrdup(""), *tmp, *res;
+
+    for (size_t i = 0; i < n; i++) {
+        if (!missing_top(&f[i]) || (i > 0 && name_cmp(&f[i], &f[i - 1]) == 0))
+            continue;
+        tmp = xprintf("%s%.*s\n", names, (int)f[i].len, f[i].name);
+        free(names);
+        names = tmp;
+    }
+    res = *names && providers ? providers(ctx, names) : xstrdup("");
+    free(names);
+    return res;
+}
+
+/* The distributions providers named for f's name, or NULL. */
+static char *provider_of(const char *known, const finding *f)
+{
+    for (const char *line = known; missing_top(f) && *line;) {
+        const char *end = strchr(line, '\n');
+        size_t len = end ? (size_t)(end - line) : strlen(line);
+        if (len > f->len && memcmp(line, f->name, f->len) == 0 &&
+            line[f->len] == '\t')
+            return xprintf("%.*s", (int)(len - f->len - 1),
+                           line + f->len + 1);
+        line += len + (end != NULL);
+    }
+    return NULL;
+}
+
 void imports_warn(const collection *c, const char *main,
                   const char *builtins, const char *stdlib,
-                  const char *dynload, int verbose)
+                  const char *dynload, int verbose, providers_fn providers,
+                  void *ctx)
 {
     name_index ix;
     finding *f = NULL;
     size_t n = 0, cap = 0, names = 0, shown = 0;
+    char *known, *dists;
 
     index_build(&ix, c, builtins);
     for (size_t i = 0; i < c->modules.n; i++) {
@@ -490,6 +531,7 @@ void imports_warn(const collection *c, const char *main,
     qsort(f, n, sizeof *f, finding_cmp);
     for (size_t i = 0; i < n; i++)
         names += i == 0 || name_cmp(&f[i], &f[i - 1]) != 0;
+    known = ask_providers(f, n, providers, ctx);
     warning("%zu import%s resolve%s to nothing packed:", names,
             names == 1 ? "" : "s", names == 1 ? "s" : "");
     for (size_t i = 0, j; i < n; i = j) {
@@ -500,15 +542,22 @@ void imports_warn(const collection *c, const char *main,
             break;
         fprintf(stderr, "  %.*s (imported by ", (int)f[i].len, f[i].name);
         print_importers(f + i, j - i, verbose);
-        fprintf(stderr, ")%s\n",
-                left_out_of_stdlib(stdlib, dynload, f[i].name, f[i].len)
-                    ? ": left out of the packed standard library"
-                    : "");
+        dists = provider_of(known, &f[i]);
+        if (left_out_of_stdlib(stdlib, dynload, f[i].name, f[i].len))
+            fprintf(stderr, "): left out of the packed standard library\n");
+        else if (dists)
+            fprintf(stderr, "): %s install%s it; add --package %.*s\n",
+                    dists, strchr(dists, ',') ? "" : "s",
+                    (int)strcspn(dists, ","), dists);
+        else
+            fprintf(stderr, ")\n");
+        free(dists);
         shown++;
     }
     if (shown < names)
         fprintf(stderr, "  ... and %zu more (kiln build -v lists all)\n",
                 names - shown);
+    free(known);
     free(f);
 }
 

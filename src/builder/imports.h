@@ -43,10 +43,14 @@ void scan_save(const scan_keys *k, const vec *sources);
    names); stdlib and dynload say which of them kiln left
    out of the stdlib. main is what -m runs, else NULL: what a module does
    under `if __name__ == "__main__"` counts only in the script and main.
-   verbose lists them all, with lines. */
+   verbose lists them all, with lines. A top-level name that an installed
+   distribution provides is named with it: providers(ctx, names) gets the
+   '\n'-joined names and returns "NAME\tDIST,...\n" lines (dist.h). */
+typedef char *(*providers_fn)(void *ctx, const char *names);
 void imports_warn(const collection *c, const char *main,
                   const char *importable, const char *stdlib,
-                  const char *dynload, int verbose);
+                  const char *dynload, int verbose, providers_fn providers,
+                  void *ctx);
 /* Checks the names forced either way (--extract, --no-extract): each must
    be the top-level name of a packed module from outside the stdlib, and
    in one list only. -1 with a message otherwise; origin says where the

@@ -237,4 +237,16 @@ ran" "$OUT"
 echo 'import _frozen_importlib, _frozen_importlib_external' >"$T/frozen.py"
 run "$KILN" build -q "$T/frozen.py" -o "$T/frozen"
 expect_not_contains "frozen modules resolve" "resolve to nothing" "$ERR"
+# A missing top-level module that an installed distribution provides is
+# named with it; a missing submodule of a packed package is not.
+mkdir -p "$T/inst/helperlib" "$T/inst/Helper_Dist-2.0.dist-info"
+: >"$T/inst/helperlib/__init__.py"
+printf 'Metadata-Version: 2.1\nName: Helper_Dist\nVersion: 2.0\n' \
+    >"$T/inst/Helper_Dist-2.0.dist-info/METADATA"
+echo helperlib >"$T/inst/Helper_Dist-2.0.dist-info/top_level.txt"
+printf 'import helperlib\nimport json.nothing_here\n' >"$T/needs.py"
+run env PYTHONPATH="$T/inst" "$KILN" build -q "$T/needs.py" -o "$T/needs"
+expect_contains "the provider" "helperlib (imported by needs.py): helper-dist installs it; add --package helper-dist" "$ERR"
+expect_contains "a submodule" "json.nothing_here (imported by needs.py)" "$ERR"
+expect_not_contains "a submodule: no provider" "json.nothing_here (imported by needs.py):" "$ERR"
 finish

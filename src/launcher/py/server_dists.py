@@ -3,6 +3,8 @@
 # environment markers) and `--site-packages DIR`, and says which files of
 # their site folder each one owns. Request (arg_data): "package=SPEC" and
 # "site-packages=DIR" lines. Reply: lines described in docs/format.md.
+# Or, for the import warning, "provides=NAME" lines: which installed
+# distributions provide those top-level modules.
 # Snippets run in a fresh namespace with arg_name (str) and arg_data
 # (bytes) and leave their answer, a str, in `result`.
 import csv, os, platform, re, site, sys
@@ -546,7 +548,29 @@ def did_you_mean(norm, index):
     return f'; did you mean: {", ".join(close)}?' if close else ''
 
 
+def providers(names, search):
+    """provider=NAME<TAB>DIST,... lines: the installed distributions whose
+    top-level modules include each of names (for the import warning)."""
+    wanted, found = set(names), {}
+    for folder in search:
+        for norm, entry in meta_entries(folder):
+            dist = PathDistribution(Path(folder, entry))
+            tops = (dist.read_text('top_level.txt') or '').split()
+            if not tops:
+                tops = [str(f).split('/')[0] for f in dist.files or []]
+            for top in tops:
+                top = top.split('.')[0]
+                if top in wanted and norm not in found.setdefault(top, []):
+                    found[top].append(norm)
+    return [f'provider={top}\t{",".join(dists)}'
+            for top, dists in sorted(found.items())]
+
+
 def main(lines):
+    asked = [v for k, v in lines if k == 'provides']
+    if asked:
+        out.extend(providers(asked, site_dirs()))
+        return
     specs = [v for k, v in lines if k == 'package']
     sites = [v for k, v in lines if k == 'site-packages']
     search = site_dirs()
