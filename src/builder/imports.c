@@ -454,20 +454,16 @@ static void print_importers(const finding *f, size_t n, int verbose)
         fprintf(stderr, " and %zu more", total - shown);
 }
 
-/* A missing top-level name (not a submodule of a packed package). */
-static int missing_top(const finding *f)
-{
-    return memchr(f->name, '.', f->len) == NULL;
-}
-
-/* Asks providers about the missing top-level names of f. */
+/* Asks providers about the missing names of f (the server answers for
+   top-level names, and for parts of namespace packages named like their
+   distribution). */
 static char *ask_providers(const finding *f, size_t n, providers_fn providers,
                            void *ctx)
 {
     char *names = xstrdup(""), *tmp, *res;
 
     for (size_t i = 0; i < n; i++) {
-        if (!missing_top(&f[i]) || (i > 0 && name_cmp(&f[i], &f[i - 1]) == 0))
+        if (i > 0 && name_cmp(&f[i], &f[i - 1]) == 0)
             continue;
         tmp = xprintf("%s%.*s\n", names, (int)f[i].len, f[i].name);
         free(names);
@@ -481,7 +477,7 @@ static char *ask_providers(const finding *f, size_t n, providers_fn providers,
 /* The distributions providers named for f's name, or NULL. */
 static char *provider_of(const char *known, const finding *f)
 {
-    for (const char *line = known; missing_top(f) && *line;) {
+    for (const char *line = known; *line;) {
         const char *end = strchr(line, '\n');
         size_t len = end ? (size_t)(end - line) : strlen(line);
         if (len > f->len && memcmp(line, f->name, f->len) == 0 &&

@@ -249,4 +249,14 @@ run env PYTHONPATH="$T/inst" "$KILN" build -q "$T/needs.py" -o "$T/needs"
 expect_contains "the provider" "helperlib (imported by needs.py): helper-dist installs it; add --package helper-dist" "$ERR"
 expect_contains "a submodule" "json.nothing_here (imported by needs.py)" "$ERR"
 expect_not_contains "a submodule: no provider" "json.nothing_here (imported by needs.py):" "$ERR"
+# A part of a namespace package, from a distribution named like it.
+mkdir -p "$T/inst/nsroot/part" "$T/inst/nsroot.part-1.0.dist-info" "$T/nssrc/nsroot/other"
+: >"$T/inst/nsroot/part/__init__.py"
+: >"$T/nssrc/nsroot/other/__init__.py"
+printf 'Metadata-Version: 2.1\nName: nsroot.part\nVersion: 1.0\n' \
+    >"$T/inst/nsroot.part-1.0.dist-info/METADATA"
+echo nsroot >"$T/inst/nsroot.part-1.0.dist-info/top_level.txt"
+printf 'import nsroot.other, nsroot.part\n' >"$T/ns.py"
+run env PYTHONPATH="$T/inst" "$KILN" build -q "$T/ns.py" --path "$T/nssrc" -o "$T/ns"
+expect_contains "a namespace part" "nsroot.part (imported by ns.py): nsroot-part installs it; add --package nsroot-part" "$ERR"
 finish

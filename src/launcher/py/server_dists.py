@@ -549,17 +549,23 @@ def did_you_mean(norm, index):
 
 
 def providers(names, search):
-    """provider=NAME<TAB>DIST,... lines: the installed distributions whose
-    top-level modules include each of names (for the import warning)."""
+    """provider=NAME<TAB>DIST,... lines for the import warning: the
+    installed distributions whose top-level modules include each of names;
+    for a dotted name (a part of a namespace package: lazr.uri), the one
+    named so."""
     wanted, found = set(names), {}
+    dotted = {normalize(n): n for n in names if '.' in n}
     for folder in search:
         for norm, entry in meta_entries(folder):
             dist = PathDistribution(Path(folder, entry))
             tops = (dist.read_text('top_level.txt') or '').split()
             if not tops:
                 tops = [str(f).split('/')[0] for f in dist.files or []]
+            if norm in dotted:
+                tops = tops + [dotted[norm]]
             for top in tops:
-                top = top.split('.')[0]
+                if top != dotted.get(norm):
+                    top = top.split('.')[0]
                 if top in wanted and norm not in found.setdefault(top, []):
                     found[top].append(norm)
     return [f'provider={top}\t{",".join(dists)}'
