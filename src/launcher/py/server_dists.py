@@ -537,12 +537,16 @@ def leftovers(folder, prefix, emit, emitted, skipped):
 
 # ---- the request -------------------------------------------------------------
 
-def did_you_mean(norm, index):
+def did_you_mean(norm, index, search):
     """'; did you mean: a, b?' naming installed distributions close to
-    norm (separators aside: software-properties, softwareproperties)."""
+    norm, or else a module or package installed without metadata that is
+    norm without separators (software-properties: softwareproperties)."""
     import difflib
     bare = {n.replace('-', ''): n for n in index}
-    close = ([bare[norm.replace('-', '')]] if norm.replace('-', '') in bare
+    plain = norm.replace('-', '')
+    if plain not in bare and plain_module(plain, search):
+        return f'; did you mean: {plain} (a package without metadata)?'
+    close = ([bare[plain]] if plain in bare
              else difflib.get_close_matches(norm, list(index), n=3,
                                             cutoff=0.75))
     return f'; did you mean: {", ".join(close)}?' if close else ''
@@ -644,7 +648,7 @@ def main(lines):
                 raise ValueError(
                     f'no distribution named {norm!r} (--package {spec}) is '
                     f'installed for CPython {ENV["python_full_version"]}'
-                    f'{did_you_mean(norm, index)}; '
+                    f'{did_you_mean(norm, index, search)}; '
                     'searched:\n' + ''.join(f'  {d}\n' for d in search) +
                     '  install it, or pack a folder with --site-packages '
                     'DIR or --path DIR')
