@@ -831,27 +831,35 @@ static void wrap_updatecache(PyObject *fullname, PyObject *linecache)
 
 static PyObject *call_support(const char *function, PyObject *arg);
 
+/* pkg_resources, or a module of that name in a package (pip vendors
+   one). Runs for every module kiln executes: no allocation. */
 static int is_pkg_resources(PyObject *fullname)
 {
-    PyObject *suffix = PyUnicode_FromString(".pkg_resources");
-    int match = suffix ? PyUnicode_Tailmatch(fullname, suffix, 0,
-                                             PY_SSIZE_T_MAX, 1)
-                       : -1;
+    static const char name[] = "pkg_resources";
+    const size_t len = sizeof name - 1;
+    Py_ssize_t n;
+    const char *s = PyUnicode_AsUTF8AndSize(fullname, &n);
 
-    Py_XDECREF(suffix);
-    if (match < 0)
+    if (!s) {
         PyErr_Clear();
-    return match > 0 ||
-           PyUnicode_CompareWithASCIIString(fullname, "pkg_resources") == 0;
+        return 0;
+    }
+    return (size_t)n >= len && memcmp(s + n - len, name, len) == 0 &&
+           ((size_t)n == len || s[n - len - 1] == '.');
+}
+
+/* sys.modules["__main__"] (borrowed), or NULL. */
+static PyObject *main_module(void)
+{
+    PyObject *modules = PySys_GetObject("modules");
+    return modules ? PyDict_GetItemString(modules, "__main__") : NULL;
 }
 
 /* Takes __main__.__requires__ away (a new reference, or NULL): while
    pkg_resources loads, it would resolve it before kiln's adapters are in. */
 static PyObject *take_main_requires(void)
 {
-    PyObject *modules = PySys_GetObject("modules");
-    PyObject *main = modules ? PyDict_GetItemString(modules, "__main__")
-                             : NULL;
+    PyObject *main = main_module();
     PyObject *requires;
 
     if (!main || !PyObject_HasAttrString(main, "__requires__"))
@@ -864,14 +872,15 @@ static PyObject *take_main_requires(void)
     return requires;
 }
 
+/* Gives it back; an exception already set (the import's) is kept. */
 static void give_main_requires(PyObject *requires)
 {
-    PyObject *modules = PySys_GetObject("modules");
-    PyObject *main = modules ? PyDict_GetItemString(modules, "__main__")
-                             : NULL;
+    PyObject *main = main_module(), *type, *value, *tb;
 
+    PyErr_Fetch(&type, &value, &tb);
     if (main && PyObject_SetAttrString(main, "__requires__", requires) < 0)
         PyErr_Clear();
+    PyErr_Restore(type, value, tb);
 }
 
 static PyObject *Importer_exec_module(PyObject *self, PyObject *module)
@@ -909,10 +918,7 @@ static PyObject *Importer_exec_module(PyObject *self, PyObject *module)
     res = exec_code(code, PyModule_GetDict(module));
     Py_XSETREF(res, res ? Py_NewRef(Py_None) : NULL);
     if (requires) {
-        PyObject *type, *value, *tb;
-        PyErr_Fetch(&type, &value, &tb); /* the import's error, if any */
         give_main_requires(requires);
-        PyErr_Restore(type, value, tb);
         Py_DECREF(requires);
     }
     if (res)
@@ -2091,15 +2097,14 @@ static int freeze_startup_objects(void)
 {
     PyObject *gc = PyImport_ImportModule("gc");
     PyObject *res = gc ? PyObject_CallMethod(gc, "freeze", NULL) : NULL;
-    PyObject *modules = PySys_GetObject("modules");
-    PyObject *old = modules ? PyDict_GetItemString(modules, "__main__")
-                            : NULL;
+    PyObject *old = main_module();
     PyObject *fresh = res ? PyModule_New("__main__") : NULL;
     int rc = -1;
 
     if (!fresh || !old || !PyModule_Check(old) ||
         PyDict_Update(PyModule_GetDict(fresh), PyModule_GetDict(old)) < 0 ||
-        PyDict_SetItemString(modules, "__main__", fresh) < 0)
+        PyDict_SetItemString(PySys_GetObject("modules"), "__main__",
+                             fresh) < 0)
         goto done;
 #ifdef KILN_ASAN
     /* CPython never frees frozen objects; under ASan they are unfrozen

@@ -237,7 +237,8 @@ static int run(const kp_pack *pack, const char *exe, int argc, char **argv)
         ((PyConfig *)_PyInterpreterState_GetConfig(PyInterpreterState_Get()))
             ->warn_default_encoding = 1;
 
-    if (kiln_importer_install(pack, exe, disk_stdlib[0] ? disk_stdlib : NULL) < 0) {
+    if (kiln_importer_install(pack, exe,
+                              disk_stdlib[0] ? disk_stdlib : NULL) < 0) {
         PyErr_Print();
         return fatal("%s: cannot install the importer", exe);
     }
