@@ -24,7 +24,7 @@ LAUNCHER_LTO     ?=
 LAUNCHER_LDFLAGS := -no-pie -Wl,--export-dynamic $(LAUNCHER_LTO)
 LAUNCHER_LIBS    := -Wl,-Bstatic -lexpat -lz -Wl,-Bdynamic -ldl -lm -lpthread -lutil
 
-FORMAT_SRC   := src/format/kpack.c
+FORMAT_SRC   := src/format/kpack_read.c src/format/kpack_write.c
 COMMON_SRC   := src/common/fdio.c src/common/privdir.c
 LAUNCHER_SRC := src/launcher/main.c src/launcher/importer.c src/launcher/compiler.c \
                 src/launcher/extract.c src/launcher/opencode.c src/launcher/mpchild.c \

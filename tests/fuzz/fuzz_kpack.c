@@ -19,7 +19,7 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
-/* Header field offsets, as in kpack.c. */
+/* Header field offsets, as in kpack_layout.h. */
 enum {
     H_MODULE_COUNT = 32, H_FILE_COUNT = 36, H_MODULES_OFF = 40,
     H_FILES_OFF = 48, H_STRINGS_OFF = 56, H_STRINGS_SIZE = 64,

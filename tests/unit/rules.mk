@@ -16,19 +16,20 @@ FUZZ_FLAGS ?= -std=c11 -g -O1 -D_GNU_SOURCE \
 
 FUZZ_HALF = $$(( ($(FUZZ_SECONDS) + 1) / 2 ))
 
-KPACK_DEPS := src/format/kpack.c src/format/kpack.h
+KPACK_SRC := src/format/kpack_read.c src/format/kpack_write.c
+KPACK_DEPS := $(KPACK_SRC) src/format/kpack.h src/format/kpack_layout.h
 ELF_DEPS := src/common/elf.c src/common/elf.h
 UNIT_DEPS := tests/unit/harness.h
 
 $(BUILD)/test_kpack: tests/unit/test_kpack.c $(KPACK_DEPS) $(UNIT_DEPS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Isrc/format -o $@ tests/unit/test_kpack.c \
-		src/format/kpack.c
+		$(KPACK_SRC)
 
 $(BUILD)/test_kpack_san: tests/unit/test_kpack.c $(KPACK_DEPS) $(UNIT_DEPS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(SAN_FLAGS) -Isrc/format -o $@ \
-		tests/unit/test_kpack.c src/format/kpack.c
+		tests/unit/test_kpack.c $(KPACK_SRC)
 
 $(BUILD)/test_elf: tests/unit/test_elf.c $(ELF_DEPS) $(UNIT_DEPS)
 	@mkdir -p $(@D)
@@ -50,12 +51,12 @@ unit-test: $(BUILD)/test_kpack $(BUILD)/test_kpack_san $(BUILD)/test_elf \
 $(BUILD)/fuzz_kpack: tests/fuzz/fuzz_kpack.c tests/fuzz/require.h $(KPACK_DEPS)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -Isrc/format -o $@ tests/fuzz/fuzz_kpack.c \
-		src/format/kpack.c
+		$(KPACK_SRC)
 
 $(BUILD)/make_corpus: tests/fuzz/make_corpus.c $(KPACK_DEPS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Isrc/format -o $@ tests/fuzz/make_corpus.c \
-		src/format/kpack.c
+		$(KPACK_SRC)
 
 $(BUILD)/fuzz_elf: tests/fuzz/fuzz_elf.c tests/fuzz/require.h $(ELF_DEPS)
 	@mkdir -p $(@D)

@@ -1,5 +1,5 @@
 /*
- * test_kpack.c - unit tests of the kiln packed-resources format (kpack.c).
+ * test_kpack.c - unit tests of the kiln packed-resources format (kpack_read.c, kpack_write.c).
  *
  * Round trip through the writer and reader, lookups, and rejection of
  * truncated, damaged and forged payloads, trailers and executables. Plain
@@ -23,7 +23,7 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
-/* ---- little-endian helpers and header layout (see kpack.c) ------------ */
+/* ---- little-endian helpers and header layout (see kpack_layout.h) ------------ */
 
 enum {
     H_VERSION = 8, H_HEADER_SIZE = 12, H_FLAGS = 24, H_MODULE_COUNT = 32,
