@@ -2,13 +2,15 @@
  * build.c - `kiln build`. Finds the launcher of the target CPython, asks it
  * about its stdlib, collects the app and the stdlib, compiles every source
  * through the launcher's compile server (one per core), packs the result
- * with kpack and writes launcher + payload + trailer atomically.
+ * with kpack and writes launcher + payload + trailer atomically, blobs
+ * streamed to the output as they are packed.
  */
 #include "build.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -217,54 +219,162 @@ static int load_config(kserver *s, build_options *o, vec *owned)
 
 /* ---- writing ------------------------------------------------------------ */
 
-static int write_output(const char *output, const char *launcher,
-                        const uint8_t *payload, size_t len)
-{
-    static const uint8_t zeros[4096];
-    uint8_t *image = NULL, trailer[KP_TRAILER_SIZE];
-    size_t image_len, pad;
-    char *dir = dir_name(output);
-    char *tmp = xprintf("%s/.%s.kiln-XXXXXX", dir, base_name(output));
-    mode_t mask = umask(0);
-    int fd = -1, rc = -1;
+/* The output, written in place: a temporary file in the output's folder
+   (launcher, padding, payload streamed by the writer, trailer), renamed
+   over the output at the end and removed on any failure. */
+typedef struct {
+    char *tmp;
+    int fd;
+    uint64_t payload_at; /* page aligned, after the launcher */
+} out_file;
 
-    umask(mask);
-    if (read_file(launcher, &image, &image_len) != 0)
-        goto done;
-    fd = mkstemp(tmp);
-    if (fd < 0) {
-        error("cannot create the output in %s: %s", dir, strerror(errno));
-        goto done;
+#define COPY_CHUNK (1u << 20)
+
+/* The temporary file, for a signal that ends the build while it exists:
+   SIGINT, SIGTERM and SIGHUP (unless ignored) remove it, then take their
+   usual course. */
+#define N_CLEANUP_SIGNALS 3
+static const int cleanup_signals[N_CLEANUP_SIGNALS] = {SIGINT, SIGTERM,
+                                                       SIGHUP};
+static struct sigaction saved[N_CLEANUP_SIGNALS];
+static const char *volatile pending_tmp;
+
+static void remove_pending(int sig)
+{
+    if (pending_tmp)
+        unlink(pending_tmp);
+    for (int i = 0; i < N_CLEANUP_SIGNALS; i++)
+        if (cleanup_signals[i] == sig)
+            sigaction(sig, &saved[i], NULL);
+    raise(sig);
+}
+
+/* Removes path on those signals from now on; NULL: no more. */
+static void set_pending(const char *path)
+{
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = remove_pending;
+    sigemptyset(&sa.sa_mask);
+    if (path)
+        pending_tmp = path;
+    for (int i = 0; i < N_CLEANUP_SIGNALS; i++) {
+        if (!path)
+            sigaction(cleanup_signals[i], &saved[i], NULL);
+        else if (sigaction(cleanup_signals[i], &sa, &saved[i]) == 0 &&
+                 saved[i].sa_handler == SIG_IGN)
+            sigaction(cleanup_signals[i], &saved[i], NULL); /* nohup */
     }
-    pad = (4096 - image_len % 4096) % 4096;
-    kp_trailer_write(trailer, image_len + pad, len);
-    if (fd_write_full(fd, image, image_len) ||
-        fd_write_full(fd, zeros, pad) || fd_write_full(fd, payload, len) ||
-        fd_write_full(fd, trailer, sizeof trailer) ||
-        fchmod(fd, 0777 & ~mask) != 0) {
-        error("cannot write %s: %s", tmp, strerror(errno));
-        goto done;
-    }
-    if (close(fd) != 0) {
-        fd = -1;
-        error("cannot write %s: %s", tmp, strerror(errno));
-        goto done;
-    }
-    fd = -1;
-    if (rename(tmp, output) != 0) {
-        error("cannot rename %s to %s: %s", tmp, output, strerror(errno));
-        goto done;
+    if (!path)
+        pending_tmp = NULL;
+}
+
+/* Appends the launcher to fd, in chunks; its size in *len. */
+static int copy_launcher(int fd, const char *launcher, const char *tmp,
+                         uint8_t *buf, uint64_t *len)
+{
+    int in = open(launcher, O_RDONLY | O_CLOEXEC), rc = -1;
+    ssize_t n;
+
+    *len = 0;
+    if (in < 0)
+        return error("cannot read the launcher %s: %s", launcher,
+                     strerror(errno));
+    while ((n = read(in, buf, COPY_CHUNK)) != 0) {
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            error("cannot read the launcher %s at offset %llu: %s", launcher,
+                  (unsigned long long)*len, strerror(errno));
+            goto done;
+        }
+        if (fd_write_full(fd, buf, (size_t)n) != 0) {
+            error("cannot write %s at offset %llu: %s", tmp,
+                  (unsigned long long)*len, strerror(errno));
+            goto done;
+        }
+        *len += (uint64_t)n;
     }
     rc = 0;
 done:
-    if (fd >= 0)
-        close(fd);
-    if (rc != 0)
-        unlink(tmp);
-    free(image);
-    free(tmp);
+    close(in);
+    return rc;
+}
+
+static int output_open(out_file *f, const char *output, const char *launcher,
+                       uint8_t *buf)
+{
+    static const uint8_t zeros[4096];
+    char *dir = dir_name(output);
+    uint64_t len;
+    size_t pad;
+    int rc = -1;
+
+    f->tmp = xprintf("%s/.%s.kiln-XXXXXX", dir, base_name(output));
+    f->fd = mkstemp(f->tmp);
+    if (f->fd < 0) {
+        error("cannot create the output in %s: %s", dir, strerror(errno));
+        free(f->tmp);
+        f->tmp = NULL;
+        goto done;
+    }
+    set_pending(f->tmp);
+    if (copy_launcher(f->fd, launcher, f->tmp, buf, &len) != 0)
+        goto done;
+    pad = (size_t)((4096 - len % 4096) % 4096);
+    if (fd_write_full(f->fd, zeros, pad) != 0) {
+        error("cannot write %s at offset %llu: %s", f->tmp,
+              (unsigned long long)len, strerror(errno));
+        goto done;
+    }
+    f->payload_at = len + pad;
+    rc = 0;
+done:
     free(dir);
     return rc;
+}
+
+/* The trailer after the payload, then the file takes the output's name. */
+static int output_commit(out_file *f, const char *output, uint64_t size)
+{
+    uint8_t trailer[KP_TRAILER_SIZE];
+    mode_t mask = umask(0);
+    int fd = f->fd;
+
+    umask(mask);
+    kp_trailer_write(trailer, f->payload_at, size);
+    f->fd = -1;
+    if (lseek(fd, (off_t)(f->payload_at + size), SEEK_SET) < 0 ||
+        fd_write_full(fd, trailer, sizeof trailer) != 0 ||
+        fchmod(fd, 0777 & ~mask) != 0) {
+        error("cannot write %s: %s", f->tmp, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    if (close(fd) != 0)
+        return error("cannot write %s: %s", f->tmp, strerror(errno));
+    if (rename(f->tmp, output) != 0)
+        return error("cannot rename %s to %s: %s", f->tmp, output,
+                     strerror(errno));
+    set_pending(NULL);
+    free(f->tmp);
+    f->tmp = NULL;
+    return 0;
+}
+
+/* After a failure: no temporary file is left behind. */
+static void output_abort(out_file *f)
+{
+    if (f->fd >= 0)
+        close(f->fd);
+    f->fd = -1;
+    if (f->tmp) {
+        unlink(f->tmp);
+        set_pending(NULL);
+    }
+    free(f->tmp);
+    f->tmp = NULL;
 }
 
 /* ---- packing ------------------------------------------------------------ */
@@ -280,11 +390,112 @@ static int packed_file_cmp(const void *a, const void *b)
                   ((const packed_file *)b)->relpath);
 }
 
-static int pack(const collection *c, const build_options *o,
-                const target_info *t, uint8_t **payload, size_t *len,
-                size_t *n_files)
+/* The writer's error, with the file it writes to. */
+static int writer_failed(kp_writer *w, const char *what, const char *dest)
 {
-    kp_writer *w = kp_writer_new();
+    return error("cannot pack %s into %s: %s; nothing was written", what,
+                 dest, kp_writer_error(w));
+}
+
+static int add_bytes(kp_writer *w, const char *what, const char *dest,
+                     const void *buf, size_t len, kp_blob *out)
+{
+    if (kp_writer_add_data(w, buf, len, out) != 0)
+        return writer_failed(w, what, dest);
+    return 0;
+}
+
+/* Streams a data file into the writer in chunks of buf (COPY_CHUNK
+   bytes): memory does not grow with the file. */
+static int add_disk_file(kp_writer *w, const char *path, const char *dest,
+                         uint8_t *buf, kp_blob *out)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC), rc = -1;
+    uint64_t done = 0;
+    struct stat st;
+    ssize_t n;
+
+    if (fd < 0)
+        return error("cannot read %s: %s", path, strerror(errno));
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        error("cannot read %s: not a regular file", path);
+        goto done;
+    }
+    if ((uint64_t)st.st_size > KP_BLOB_MAX) {
+        error("cannot pack %s: it is %llu bytes, over the kiln format's "
+              "limit of %llu bytes for one file (a blob's size is 32-bit); "
+              "leave it out of the packed folders; nothing was written",
+              path, (unsigned long long)st.st_size,
+              (unsigned long long)KP_BLOB_MAX);
+        goto done;
+    }
+    if (kp_writer_blob_begin(w) != 0)
+        goto failed;
+    while ((n = read(fd, buf, COPY_CHUNK)) != 0) {
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            error("cannot read %s at offset %llu: %s", path,
+                  (unsigned long long)done, strerror(errno));
+            goto done;
+        }
+        if (kp_writer_blob_append(w, buf, (size_t)n) != 0)
+            goto failed;
+        done += (uint64_t)n;
+    }
+    if (kp_writer_blob_end(w, out) != 0)
+        goto failed;
+    rc = 0;
+    goto done;
+failed:
+    error("cannot pack %s (at its offset %llu) into %s: %s; nothing was "
+          "written", path, (unsigned long long)done, dest,
+          kp_writer_error(w));
+done:
+    close(fd);
+    return rc;
+}
+
+static int pack_modules(kp_writer *w, const char *dest,
+                        const collection *c, const build_options *o,
+                        packed_file *files, size_t *nf)
+{
+    for (size_t i = 0; i < c->modules.n; i++) {
+        module_item *m = c->modules.v[i];
+        kp_blob a = {0, 0, 0}, b = {0, 0, 0};
+        uint32_t flags = m->flags | (m->extract ? KP_MOD_EXTRACT : 0);
+        const char *what = m->disk ? m->disk : m->relpath;
+
+        if (m->flags & KP_MOD_EXTENSION) {
+            if (add_bytes(w, what, dest, m->bytes, m->bytes_len, &a) ||
+                (m->preload && add_bytes(w, what, dest, m->preload,
+                                         strlen(m->preload), &b)))
+                return -1;
+            files[(*nf)++] = (packed_file){m->relpath, a};
+        } else if (m->disk) {
+            if (add_bytes(w, what, dest, m->code, m->code_len, &a))
+                return -1;
+            flags |= KP_MOD_CODE;
+            if (o->source) {
+                if (add_bytes(w, what, dest, m->bytes, m->bytes_len, &b))
+                    return -1;
+                flags |= KP_MOD_SOURCE;
+                files[(*nf)++] = (packed_file){m->relpath, b};
+            }
+        }
+        if (kp_writer_add_module(w, m->name, m->relpath, flags, a, b))
+            return error("cannot pack module '%s': %s", m->name,
+                         kp_writer_error(w));
+    }
+    return 0;
+}
+
+/* Packs the collection through w, a writer to the file dest; blobs go to
+   the file as they are added. */
+static int pack(kp_writer *w, const char *dest, const collection *c,
+                const build_options *o, const target_info *t, uint8_t *buf,
+                uint64_t *len, size_t *n_files)
+{
     packed_file *files;
     size_t nf = 0;
     char err[KP_ERRLEN];
@@ -295,55 +506,24 @@ static int pack(const collection *c, const build_options *o,
 
     if (!o->interpreter && o->gc_freeze)
         run |= KP_GC_FREEZE;
-
-    if (!w)
-        return error("out of memory");
     files = xmalloc((c->modules.n + c->files.n) * sizeof *files);
     kp_writer_set_target(w, t->magic, t->hexversion);
     if (kp_writer_set_run(w, run,
                           o->interpreter ? "" : o->module ? o->module
                                                           : "__main__",
-                          (uint32_t)o->optimize))
-        goto oom;
-    for (size_t i = 0; i < c->modules.n; i++) {
-        module_item *m = c->modules.v[i];
-        kp_blob a = {0, 0, 0}, b = {0, 0, 0};
-        uint32_t flags = m->flags | (m->extract ? KP_MOD_EXTRACT : 0);
-
-        if (m->flags & KP_MOD_EXTENSION) {
-            if (kp_writer_add_data(w, m->bytes, m->bytes_len, &a) ||
-                (m->preload && kp_writer_add_data(w, m->preload,
-                                                  strlen(m->preload), &b)))
-                goto oom;
-            files[nf++] = (packed_file){m->relpath, a};
-        } else if (m->disk) {
-            if (kp_writer_add_data(w, m->code, m->code_len, &a))
-                goto oom;
-            flags |= KP_MOD_CODE;
-            if (o->source) {
-                if (kp_writer_add_data(w, m->bytes, m->bytes_len, &b))
-                    goto oom;
-                flags |= KP_MOD_SOURCE;
-                files[nf++] = (packed_file){m->relpath, b};
-            }
-        }
-        if (kp_writer_add_module(w, m->name, m->relpath, flags, a, b))
-            goto oom;
+                          (uint32_t)o->optimize)) {
+        error("out of memory while packing");
+        goto done;
     }
+    if (pack_modules(w, dest, c, o, files, &nf) != 0)
+        goto done;
     for (size_t i = 0; i < c->files.n; i++) {
         file_item *f = c->files.v[i];
-        uint8_t *bytes = NULL;
-        size_t blen;
         kp_blob blob;
 
-        if (f->disk && read_file(f->disk, &bytes, &blen) != 0)
+        if (f->disk ? add_disk_file(w, f->disk, dest, buf, &blob)
+                    : add_bytes(w, f->relpath, dest, f->bytes, f->len, &blob))
             goto done;
-        rc = f->disk ? kp_writer_add_data(w, bytes, blen, &blob)
-                     : kp_writer_add_data(w, f->bytes, f->len, &blob);
-        free(bytes);
-        if (rc)
-            goto oom;
-        rc = -1;
         files[nf++] = (packed_file){f->relpath, blob};
     }
     /* A path packed twice (the script and an app module, say) keeps its
@@ -353,21 +533,48 @@ static int pack(const collection *c, const build_options *o,
     for (size_t i = 0; i < nf; i++) {
         if (i > 0 && strcmp(files[i].relpath, files[i - 1].relpath) == 0)
             continue;
-        if (kp_writer_add_file(w, files[i].relpath, files[i].blob))
-            goto oom;
+        if (kp_writer_add_file(w, files[i].relpath, files[i].blob)) {
+            error("cannot pack %s: %s", files[i].relpath, kp_writer_error(w));
+            goto done;
+        }
         ++*n_files;
     }
-    if (kp_writer_finish(w, payload, len, err, sizeof err) != 0) {
-        error("cannot pack: %s", err);
+    if (kp_writer_finish_fd(w, len, err, sizeof err) != 0) {
+        error("cannot pack into %s: %s; nothing was written", dest, err);
         goto done;
     }
     rc = 0;
-    goto done;
-oom:
-    error("out of memory while packing");
 done:
     free(files);
+    return rc;
+}
+
+/* Builds the output: launcher, the payload streamed through a writer,
+   trailer; atomically, or nothing at all. */
+static int write_output(const char *output, const char *launcher,
+                        const collection *c, const build_options *o,
+                        const target_info *t, uint64_t *len, size_t *n_files)
+{
+    uint8_t *buf = xmalloc(COPY_CHUNK);
+    out_file f = {NULL, -1, 0};
+    kp_writer *w = NULL;
+    int rc = -1;
+
+    if (output_open(&f, output, launcher, buf) != 0)
+        goto done;
+    w = kp_writer_new_fd(f.fd, f.payload_at);
+    if (!w) {
+        error("out of memory while packing");
+        goto done;
+    }
+    if (pack(w, f.tmp, c, o, t, buf, len, n_files) != 0 ||
+        output_commit(&f, output, *len) != 0)
+        goto done;
+    rc = 0;
+done:
+    output_abort(&f);
     kp_writer_free(w);
+    free(buf);
     return rc;
 }
 
@@ -507,6 +714,23 @@ static int check_entry(const collection *c, const build_options *o)
     return 0;
 }
 
+/* A previous build's output (a kiln executable) is never packed. Any other
+   file there is packed if it is an input, and then the build refuses to
+   overwrite it (collection_check_output). */
+static void note_previous_output(collection *c, const char *output)
+{
+    int fd = open(output, O_RDONLY | O_CLOEXEC | O_NONBLOCK); /* a FIFO */
+    struct stat st;
+
+    if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+        kp_fd_has_trailer(fd)) {
+        c->output_dev = st.st_dev;
+        c->output_ino = st.st_ino;
+    }
+    if (fd >= 0)
+        close(fd);
+}
+
 static int same_file(const char *a, const char *b)
 {
     struct stat sa, sb;
@@ -581,8 +805,8 @@ int kiln_build(build_options *o)
     target_info t = {0};
     kserver server = {.pid = -1};
     char *launcher, *output = NULL;
-    uint8_t *payload = NULL;
-    size_t payload_len = 0, n_files = 0, n_ext = 0;
+    uint64_t payload_len = 0;
+    size_t n_files = 0, n_ext = 0;
     int rc = 1;
 
     launcher = find_launcher(o->python, &tried);
@@ -600,7 +824,7 @@ int kiln_build(build_options *o)
         load_config(&server, o, &owned) != 0)
         goto done;
     phase(o, &last, "started the compile server");
-    cache_open(&cache);
+    cache_open(&cache, o->verbose);
     scan_keys_init(&keys, &cache, t.hexversion, t.scanner);
     if (o->source < 0)
         o->source = 1;
@@ -623,14 +847,7 @@ int kiln_build(build_options *o)
               output);
         goto done;
     }
-
-    {
-        struct stat out_st; /* a previous build's output is not an input */
-        if (stat(output, &out_st) == 0) {
-            c.output_dev = out_st.st_dev;
-            c.output_ino = out_st.st_ino;
-        }
-    }
+    note_previous_output(&c, output);
     vec_push(&c.extension_suffixes, xstrdup(t.ext_suffix));
     vec_push(&c.extension_suffixes, xstrdup(".abi3.so"));
     vec_push(&c.extension_suffixes, xstrdup(".so"));
@@ -660,7 +877,8 @@ int kiln_build(build_options *o)
         read_sources(&c, &jobs) != 0)
         goto done;
     phase(o, &last, "read the sources");
-    if (extlibs_bundle(&c, o->verbose) != 0)
+    if (extlibs_bundle(&c, o->verbose) != 0 ||
+        collection_check_output(&c, output) != 0)
         goto done;
     phase(o, &last, "found bundled libraries");
     for (size_t i = 0; i < jobs.n; i++) {
@@ -697,12 +915,10 @@ int kiln_build(build_options *o)
     }
     extract_plan(&c, o->module, &o->extract, &o->no_extract, o->verbose);
     phase(o, &last, "checked the imports");
-    if (pack(&c, o, &t, &payload, &payload_len, &n_files) != 0)
+    if (write_output(output, launcher, &c, o, &t, &payload_len,
+                     &n_files) != 0)
         goto done;
-    phase(o, &last, "packed");
-    if (write_output(output, launcher, payload, payload_len) != 0)
-        goto done;
-    phase(o, &last, "wrote the output");
+    phase(o, &last, "packed and wrote the output");
     for (size_t i = 0; i < c.modules.n; i++)
         n_ext += (((module_item *)c.modules.v[i])->flags & KP_MOD_EXTENSION) != 0;
     if (!o->quiet)
@@ -713,7 +929,6 @@ int kiln_build(build_options *o)
     rc = 0;
 done:
     server_stop(&server);
-    free(payload);
     free(output);
     free(launcher);
     vec_free(&jobs, NULL);

@@ -3,7 +3,9 @@
  * a 128-bit hash of what determines the bytecode (or the import scan); each
  * file holds a magic, the hash of its contents and the marshalled code (or
  * the scan's text), and is written to a temporary name first, then renamed,
- * so a crash never leaves an entry that passes for complete.
+ * so a crash never leaves an entry that passes for complete. Entries are
+ * opened relative to the folder's held descriptor (privdir.h), which was
+ * checked with every folder above it.
  */
 #include "cache.h"
 
@@ -12,7 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define XXH_INLINE_ALL
@@ -25,34 +29,49 @@
 #define ENTRY_MAGIC "KILNBC01"
 #define HEAD_SIZE 16
 
-void cache_open(bytecode_cache *c)
+void cache_open(bytecode_cache *c, int verbose)
 {
     const char *env = getenv("KILN_CACHE_DIR");
-    char why[512];
+    char why[1024], *path = NULL;
 
     c->dir = NULL;
+    c->fd = -1;
     if (env && strcmp(env, "") == 0)
         return; /* KILN_CACHE_DIR= turns the cache off */
-    c->dir = env ? xstrdup(env) : privdir_user_cache("bytecode");
-    if (c->dir && privdir_make(c->dir, why, sizeof why) != 0) {
-        warning("no bytecode cache: %s", why);
-        free(c->dir);
-        c->dir = NULL;
+    if (env)
+        path = xstrdup(env);
+    else if (privdir_user_cache("bytecode", &path, why, sizeof why) != 0) {
+        /* No home, or another user's (sudo -E): nothing to fix, and a
+           warning on every root build would teach users to ignore them. */
+        if (verbose)
+            fprintf(stderr, "kiln: no bytecode cache: %s; set "
+                            "KILN_CACHE_DIR to use one\n", why);
+        return;
     }
+    c->fd = privdir_open(path, PRIVDIR_CREATE | PRIVDIR_PRIVATE, &c->dir,
+                         why, sizeof why);
+    if (c->fd < 0)
+        warning("no bytecode cache: %s", why);
+    free(path);
 }
 
 void cache_close(bytecode_cache *c)
 {
+    if (c->dir)
+        close(c->fd);
     free(c->dir);
     c->dir = NULL;
+    c->fd = -1;
 }
 
-/* An entry's file: the hash of the key's head (the kind of entry and what
-   besides the source determines it), the packed path or module name, and
-   the source. */
-static char *entry_path(const bytecode_cache *c, const void *head,
-                        size_t head_len, const char *name,
-                        const uint8_t *source, size_t source_len)
+#define NAME_SIZE 33
+
+/* An entry's file name, in out: the hash of the key's head (the kind of
+   entry and what besides the source determines it), the packed path or
+   module name, and the source. */
+static void entry_name(char out[NAME_SIZE], const void *head,
+                       size_t head_len, const char *name,
+                       const uint8_t *source, size_t source_len)
 {
     XXH3_state_t st;
     XXH128_hash_t h;
@@ -62,23 +81,25 @@ static char *entry_path(const bytecode_cache *c, const void *head,
     XXH3_128bits_update(&st, name, strlen(name) + 1);
     XXH3_128bits_update(&st, source, source_len);
     h = XXH3_128bits_digest(&st);
-    return xprintf("%s/%016llx%016llx", c->dir, (unsigned long long)h.high64,
-                   (unsigned long long)h.low64);
+    snprintf(out, NAME_SIZE, "%016llx%016llx", (unsigned long long)h.high64,
+             (unsigned long long)h.low64);
 }
 
-/* 0 and *data (NUL-terminated, caller frees) when the entry is there and
-   intact; -1 otherwise. Takes path. */
-static int entry_read(char *path, uint8_t **data, size_t *len)
+/* 0 and *data (NUL-terminated, caller frees) when the entry name is there
+   and intact; -1 otherwise. */
+static int entry_read(const bytecode_cache *c, const char *name,
+                      uint8_t **data, size_t *len)
 {
     struct stat st;
     uint8_t head[HEAD_SIZE], *buf;
     uint64_t check;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = openat(c->fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+                                     O_CLOEXEC);
 
-    free(path);
     if (fd < 0)
         return -1;
-    if (fstat(fd, &st) != 0 || st.st_size < HEAD_SIZE ||
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+        st.st_size < HEAD_SIZE ||
         fd_read_full(fd, head, HEAD_SIZE) != 0 ||
         memcmp(head, ENTRY_MAGIC, 8) != 0) {
         close(fd);
@@ -102,26 +123,40 @@ static int entry_read(char *path, uint8_t **data, size_t *len)
     return 0;
 }
 
-/* Writes an entry atomically; failures only cost speed, so are silent.
-   Takes path. */
-static void entry_write(char *path, const uint8_t *data, size_t len)
+/* A name for a temporary file that no other writer picks. */
+static void temp_name(char *out, size_t size, const char *name)
 {
-    char *tmp = xprintf("%s.tmp-XXXXXX", path);
+    static unsigned long long counter;
+    unsigned long long r;
+
+    if (getrandom(&r, sizeof r, GRND_NONBLOCK) != (ssize_t)sizeof r)
+        r = ((unsigned long long)getpid() << 32) ^
+            (unsigned long long)time(NULL) ^ ++counter;
+    snprintf(out, size, "%s.tmp-%016llx", name, r);
+}
+
+/* Writes the entry name atomically; failures only cost speed, so are
+   silent. */
+static void entry_write(const bytecode_cache *c, const char *name,
+                        const uint8_t *data, size_t len)
+{
+    char tmp[NAME_SIZE + 32];
     uint8_t head[HEAD_SIZE];
     uint64_t check = XXH3_64bits(data, len);
-    int fd = mkstemp(tmp), ok;
+    int fd, ok;
 
-    if (fd >= 0) {
-        memcpy(head, ENTRY_MAGIC, 8);
-        memcpy(head + 8, &check, 8);
-        ok = fd_write_full(fd, head, HEAD_SIZE) == 0 &&
-             fd_write_full(fd, data, len) == 0;
-        ok = close(fd) == 0 && ok;
-        if (!ok || rename(tmp, path) != 0)
-            unlink(tmp);
-    }
-    free(tmp);
-    free(path);
+    temp_name(tmp, sizeof tmp, name);
+    fd = openat(c->fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+                                O_CLOEXEC, 0600);
+    if (fd < 0)
+        return;
+    memcpy(head, ENTRY_MAGIC, 8);
+    memcpy(head + 8, &check, 8);
+    ok = fd_write_full(fd, head, HEAD_SIZE) == 0 &&
+         fd_write_full(fd, data, len) == 0;
+    ok = close(fd) == 0 && ok;
+    if (!ok || renameat(c->fd, tmp, c->fd, name) != 0)
+        unlinkat(c->fd, tmp, 0);
 }
 
 int cache_get(const bytecode_cache *c, uint32_t hexversion, int optimize,
@@ -129,12 +164,12 @@ int cache_get(const bytecode_cache *c, uint32_t hexversion, int optimize,
               uint8_t **code, size_t *code_len)
 {
     uint32_t head[2] = {hexversion, (uint32_t)optimize};
+    char name[NAME_SIZE];
 
     if (!c->dir)
         return -1;
-    return entry_read(entry_path(c, head, sizeof head, relpath, source,
-                                 source_len),
-                      code, code_len);
+    entry_name(name, head, sizeof head, relpath, source, source_len);
+    return entry_read(c, name, code, code_len);
 }
 
 void cache_put(const bytecode_cache *c, uint32_t hexversion, int optimize,
@@ -142,18 +177,19 @@ void cache_put(const bytecode_cache *c, uint32_t hexversion, int optimize,
                const uint8_t *code, size_t code_len)
 {
     uint32_t head[2] = {hexversion, (uint32_t)optimize};
+    char name[NAME_SIZE];
 
-    if (c->dir)
-        entry_write(entry_path(c, head, sizeof head, relpath, source,
-                               source_len),
-                    code, code_len);
+    if (!c->dir)
+        return;
+    entry_name(name, head, sizeof head, relpath, source, source_len);
+    entry_write(c, name, code, code_len);
 }
 
 int cache_get_scan(const bytecode_cache *c, const char *key,
                    const char *name, const uint8_t *source,
                    size_t source_len, char **scan)
 {
-    char *head;
+    char *head, file[NAME_SIZE];
     uint8_t *data;
     size_t len;
     int rc;
@@ -161,10 +197,9 @@ int cache_get_scan(const bytecode_cache *c, const char *key,
     if (!c->dir)
         return -1;
     head = xprintf("scan %s", key);
-    rc = entry_read(entry_path(c, head, strlen(head), name, source,
-                               source_len),
-                    &data, &len);
+    entry_name(file, head, strlen(head), name, source, source_len);
     free(head);
+    rc = entry_read(c, file, &data, &len);
     if (rc == 0 && strlen((char *)data) != len) {
         free(data);
         return -1;
@@ -178,12 +213,12 @@ void cache_put_scan(const bytecode_cache *c, const char *key,
                     const char *name, const uint8_t *source,
                     size_t source_len, const char *scan)
 {
-    char *head;
+    char *head, file[NAME_SIZE];
 
     if (!c->dir)
         return;
     head = xprintf("scan %s", key);
-    entry_write(entry_path(c, head, strlen(head), name, source, source_len),
-                (const uint8_t *)scan, strlen(scan));
+    entry_name(file, head, strlen(head), name, source, source_len);
     free(head);
+    entry_write(c, file, (const uint8_t *)scan, strlen(scan));
 }

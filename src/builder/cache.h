@@ -11,13 +11,17 @@
 #include <stdint.h>
 
 typedef struct {
-    char *dir; /* NULL when the cache is off */
+    char *dir; /* its resolved path; NULL when the cache is off */
+    int fd;    /* the folder, held: entries are opened relative to it */
 } bytecode_cache;
 
 /* Opens $KILN_CACHE_DIR, else $XDG_CACHE_HOME/kiln/bytecode, else
    ~/.cache/kiln/bytecode, creating it. A folder that another user owns or
-   can write is refused with a warning, and the build runs without cache. */
-void cache_open(bytecode_cache *c);
+   can write, or below one that another user owns or can write (not
+   sticky), is refused with a warning naming it, and the build runs without
+   cache. The default folder in a home that is not this user's (root with
+   sudo -E) is not made: no cache, said only with verbose. */
+void cache_open(bytecode_cache *c, int verbose);
 void cache_close(bytecode_cache *c);
 /* 0 and *code (caller frees) on a hit; -1 on a miss or a damaged entry. */
 int cache_get(const bytecode_cache *c, uint32_t hexversion, int optimize,

@@ -1,7 +1,8 @@
 /*
  * collect.c - walks the stdlib, lib-dynload and the app's folders and lists
- * the modules and data files to pack. Directory walks detect symlink loops
- * and report unreadable entries with their path.
+ * the modules and data files to pack. Directory walks skip, with a warning,
+ * symlink loops, dangling symlinks and (outside the stdlib) symlinks that
+ * lead out of the folder walked; unreadable entries are errors naming them.
  */
 #include "collect.h"
 
@@ -26,6 +27,7 @@ typedef struct {
     int tk;           /* stdlib: is _tkinter available? */
     int interpreter;  /* stdlib: for a python3 command line (keeps ensurepip) */
     const char *only; /* if set, the one top-level entry to walk */
+    const char *root; /* real path that symlinks must stay in; NULL: any */
 } walker;
 
 enum { IN_ROOT = 0, IN_PACKAGE = 1, IN_DATA = 2 };
@@ -52,6 +54,40 @@ static void add_file(collection *c, int from, const char *relpath,
     file_item *f = xmalloc(sizeof *f);
     *f = (file_item){xstrdup(relpath), xstrdup(disk), NULL, 0, from};
     vec_push(&c->files, f);
+}
+
+static void add_dir(collection *c, const char *path, const struct stat *st)
+{
+    walked_dir *d = xmalloc(sizeof *d);
+    *d = (walked_dir){st->st_dev, st->st_ino, xstrdup(path)};
+    vec_push(&c->dirs, d);
+}
+
+/* For a symlink at full: 0 with its target's stat in st when it may be
+   followed; 1 after a warning when it is skipped (looping, dangling, or
+   leading outside the walk's root); -1 after an error. */
+static int follow_link(const walker *w, const char *full, struct stat *st)
+{
+    if (stat(full, st) != 0) {
+        if (errno == ELOOP)
+            warning("skipping %s: a symlink loop (%s)", full,
+                    strerror(errno));
+        else if (errno == ENOENT)
+            warning("skipping %s: broken symlink", full);
+        else
+            return error("cannot read %s: %s", full, strerror(errno));
+        return 1;
+    }
+    return w->root && leaves_root(full, w->root);
+}
+
+/* The stat of a directory entry, through a symlink: 0, 1 when it is
+   skipped (after a warning), -1 after an error. */
+static int entry_stat(const walker *w, const char *full, struct stat *st)
+{
+    if (lstat(full, st) != 0)
+        return error("cannot read %s: %s", full, strerror(errno));
+    return S_ISLNK(st->st_mode) ? follow_link(w, full, st) : 0;
 }
 
 static int name_cmp(const void *a, const void *b)
@@ -177,12 +213,17 @@ static int walk_dir(walker *w, const char *full, const char *relname,
     int rc = 0;
 
     for (const ancestor *a = up; a; a = a->up)
-        if (a->dev == st->st_dev && a->ino == st->st_ino)
-            return error("symlink loop: %s leads back to %s", full, a->path);
+        if (a->dev == st->st_dev && a->ino == st->st_ino) {
+            warning("skipping %s: a symlink loop, it leads back to %s", full,
+                    a->path);
+            return 0;
+        }
     if (skip_dir(w, full, name, where))
         return 0;
-    if (where == IN_DATA || is_dist_metadata(w, name, where))
+    if (where == IN_DATA || is_dist_metadata(w, name, where)) {
+        add_dir(w->c, full, st);
         return walk(w, full, relname, prefix, IN_DATA, &me);
+    }
 
     init = xprintf("%s/__init__.py", full);
     modname = xprintf("%s%s", prefix, name);
@@ -191,14 +232,19 @@ static int walk_dir(walker *w, const char *full, const char *relname,
         char *relinit = xprintf("%s/__init__.py", relname);
         add_module(w->c, w->from, modname, relinit, init, KP_MOD_PACKAGE);
         free(relinit);
+        add_dir(w->c, full, st);
         rc = walk(w, full, relname, subprefix, IN_PACKAGE, &me);
     } else if (w->from != FROM_STDLIB && is_identifier(name, strlen(name)) &&
                !(file = module_file(w->c, full))) {
+        /* Not a folder the output must stay out of: any folder with a
+           name like an identifier is one (--path . -o dist/app), and a
+           new file there overwrites nothing packed. */
         add_module(w->c, w->from, modname, relname, NULL, KP_MOD_NAMESPACE);
         rc = walk(w, full, relname, subprefix, IN_PACKAGE, &me);
     } else if (where == IN_PACKAGE) {
         /* Data, or beside a module of its name (_rust.abi3.so and _rust/
            of .pyi stubs), which import takes before a namespace folder. */
+        add_dir(w->c, full, st);
         rc = walk(w, full, relname, prefix, IN_DATA, &me);
     }
     free(init);
@@ -253,17 +299,13 @@ static int walk(walker *w, const char *disk, const char *rel,
         full = xprintf("%s/%s", disk, name);
         char *relname = *rel ? xprintf("%s/%s", rel, name) : xstrdup(name);
         struct stat st;
+        int got = entry_stat(w, full, &st);
 
-        if (stat(full, &st) != 0) {
-            if (errno == ELOOP)
-                rc = error("symlink loop at %s: %s", full, strerror(errno));
-            else if (errno == ENOENT)
-                warning("skipping %s: broken symlink", full);
-            else
-                rc = error("cannot read %s: %s", full, strerror(errno));
-        } else if (S_ISDIR(st.st_mode)) {
+        if (got < 0) {
+            rc = -1;
+        } else if (got == 0 && S_ISDIR(st.st_mode)) {
             rc = walk_dir(w, full, relname, prefix, name, where, &st, up);
-        } else if (S_ISREG(st.st_mode) && name[0] != '.' &&
+        } else if (got == 0 && S_ISREG(st.st_mode) && name[0] != '.' &&
                    !(st.st_dev == w->c->output_dev &&
                      st.st_ino == w->c->output_ino)) {
             walk_file(w, full, relname, prefix, name, where);
@@ -278,15 +320,22 @@ static int walk(walker *w, const char *disk, const char *rel,
 static int walk_root(collection *c, const char *dir, int from, int tk,
                      int interpreter, const char *only)
 {
-    walker w = {c, from, tk, interpreter, only};
+    walker w = {c, from, tk, interpreter, only, NULL};
     struct stat st;
+    char *real = NULL;
+    int rc;
 
     if (stat(dir, &st) != 0)
         return error("cannot read %s: %s", dir, strerror(errno));
     if (!S_ISDIR(st.st_mode))
         return error("%s is not a directory", dir);
+    if (from != FROM_STDLIB && !(real = realpath(dir, NULL)))
+        return error("cannot read %s: %s", dir, strerror(errno));
+    w.root = real;
     ancestor root = {st.st_dev, st.st_ino, dir, NULL};
-    return walk(&w, dir, "", "", IN_ROOT, &root);
+    rc = walk(&w, dir, "", "", IN_ROOT, &root);
+    free(real);
+    return rc;
 }
 
 int collect_app_path(collection *c, const char *dir)
@@ -342,16 +391,23 @@ int collect_site_entry(collection *c, const char *dir, const char *relpath,
     char *from = *parent ? xprintf("%s/%s", dir, parent) : xstrdup(dir);
     char *init = xprintf("%s/__init__.py", relpath);
     char *init_disk = xprintf("%s/%s", dir, init);
-    walker w = {c, FROM_SITE, 1, 0, slash ? slash + 1 : relpath};
+    char *entry = xprintf("%s/%s", dir, relpath), *root = realpath(dir, NULL);
+    walker w = {c, FROM_SITE, 1, 0, slash ? slash + 1 : relpath, root};
     struct stat st;
     int rc = 0;
 
-    if (kind == SITE_NAMESPACE) {
+    if (!root) {
+        rc = error("cannot read %s: %s", dir, strerror(errno));
+    } else if (leaves_root(entry, root)) {
+        /* a symlink on the way out of the site folder: skipped */
+    } else if (kind == SITE_NAMESPACE) {
         add_module(c, FROM_SITE, name, relpath, NULL, KP_MOD_NAMESPACE);
     } else if (kind == SITE_INIT) {
-        if (is_regular(init_disk))
+        if (stat(entry, &st) == 0)
+            add_dir(c, entry, &st);
+        if (is_regular(init_disk) && !leaves_root(init_disk, root))
             add_module(c, FROM_SITE, name, init, init_disk, KP_MOD_PACKAGE);
-        else
+        else if (!is_regular(init_disk))
             rc = error("%s is missing or not a file", init_disk);
     } else if (stat(from, &st) != 0) {
         rc = error("cannot read %s: %s", from, strerror(errno));
@@ -366,6 +422,8 @@ int collect_site_entry(collection *c, const char *dir, const char *relpath,
     free(from);
     free(init);
     free(init_disk);
+    free(entry);
+    free(root);
     return rc;
 }
 
@@ -486,10 +544,18 @@ static void file_free(void *p)
     free(f);
 }
 
+static void dir_free(void *p)
+{
+    walked_dir *d = p;
+    free(d->path);
+    free(d);
+}
+
 void collection_free(collection *c)
 {
     vec_free(&c->modules, module_free);
     vec_free(&c->files, file_free);
+    vec_free(&c->dirs, dir_free);
     vec_free(&c->extension_suffixes, free);
 }
 
@@ -661,4 +727,64 @@ void collection_add_file(collection *c, int from, const char *relpath,
                          const char *disk)
 {
     add_file(c, from, relpath, disk);
+}
+
+/* The packed file that is the output (same device and inode), or NULL. */
+static const char *packed_as(const collection *c, const struct stat *out)
+{
+    struct stat st;
+
+    for (size_t i = 0; i < c->modules.n + c->files.n; i++) {
+        const char *disk =
+            i < c->modules.n
+                ? ((module_item *)c->modules.v[i])->disk
+                : ((file_item *)c->files.v[i - c->modules.n])->disk;
+        if (disk && stat(disk, &st) == 0 && st.st_dev == out->st_dev &&
+            st.st_ino == out->st_ino)
+            return disk;
+    }
+    return NULL;
+}
+
+/* The packed folder that holds the real folder dir, or NULL. */
+static const char *packed_dir_above(const collection *c, const char *dir)
+{
+    char *p = xstrdup(dir);
+    const char *found = NULL;
+    struct stat st;
+
+    for (;;) {
+        char *slash = strrchr(p, '/');
+        int known = stat(p, &st) == 0;
+        for (size_t i = 0; known && !found && i < c->dirs.n; i++) {
+            const walked_dir *d = c->dirs.v[i];
+            if (d->dev == st.st_dev && d->ino == st.st_ino)
+                found = d->path;
+        }
+        if (found || !slash || slash == p)
+            break;
+        *slash = '\0';
+    }
+    free(p);
+    return found;
+}
+
+int collection_check_output(const collection *c, const char *output)
+{
+    char *dir = dir_name(output), *real = realpath(dir, NULL);
+    const char *what;
+    struct stat st;
+    int rc = 0;
+
+    if (stat(output, &st) == 0 && (what = packed_as(c, &st)))
+        rc = error("the output %s would overwrite %s, a file that this "
+                   "build packs; nothing was written: choose another -o",
+                   output, what);
+    else if (real && (what = packed_dir_above(c, real)))
+        rc = error("the output %s would be written inside %s, a folder that "
+                   "this build packs; nothing was written: choose an -o "
+                   "outside it", output, what);
+    free(real);
+    free(dir);
+    return rc;
 }

@@ -46,13 +46,28 @@ typedef struct {
     int from;
 } file_item;
 
+/* A folder that a walk went into (a package, a data or metadata folder;
+   not a root, nor a namespace package): the output may not be written
+   inside it. */
+typedef struct {
+    dev_t dev;
+    ino_t ino;
+    char *path;
+} walked_dir;
+
 typedef struct {
     vec modules; /* module_item* */
-    dev_t output_dev; /* the output file, never packed; 0 if none yet */
+    dev_t output_dev; /* a previous build's output, never packed; 0 if none */
     ino_t output_ino;
     vec files;   /* file_item*: data files inside packages */
+    vec dirs;    /* walked_dir* */
     vec extension_suffixes; /* char*, e.g. .cpython-311-x86_64-linux-gnu.so */
 } collection;
+
+/* Walks of the app's folders and of site folders trust no symlink: one
+   that leads outside the folder given (--path DIR, the script's folder, the
+   site folder) is skipped with a warning naming it and its target, and so
+   are dangling and looping ones. The target's stdlib is trusted. */
 
 /* Packs everything importable under dir (a --path): modules, packages,
    namespace packages, extensions and data files inside packages. */
@@ -93,6 +108,9 @@ void collection_add_made(collection *c, const char *relpath, uint8_t *bytes,
 /* Adds a file to pack (a bundled shared library, say). */
 void collection_add_file(collection *c, int from, const char *relpath,
                          const char *disk);
+/* Refuses (-1, with a message naming the file) an output that is a packed
+   file or that lies inside a packed folder; output need not exist. */
+int collection_check_output(const collection *c, const char *output);
 void collection_free(collection *c);
 
 #endif

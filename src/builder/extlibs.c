@@ -266,9 +266,10 @@ static lib *find_needed(finder *f, const needer *n, const char *name,
         char *canonical = relpath ? xprintf("%s/%s", f->root, relpath) : NULL;
 
         /* The packed path must name the very file found, whatever
-           symlinks the text of the path went through; preload lists are
-           split at newlines. */
-        if (relpath && !strchr(relpath, '\n') && same_file(disk, canonical)) {
+           symlinks the text of the path went through, and that file must
+           lie in the root; preload lists are split at newlines. */
+        if (relpath && !strchr(relpath, '\n') && same_file(disk, canonical) &&
+            !leaves_root(disk, f->root)) {
             found = lib_by_relpath(f, relpath);
             if (!found && !(found = new_lib(f, relpath, disk, name, n->who)))
                 *failed = 1;
@@ -412,7 +413,18 @@ int extlibs_bundle(collection *c, int verbose)
 
 /* ---- kiln inspect ------------------------------------------------------ */
 
+/* Names printed here come from the payload and from the packed ELF images:
+   they are printed escaped as `ls -b` does (kp_escape). */
+
 #define SHOWN_NEEDERS 6
+
+/* printf(fmt, escaped s) for a format with one %s. */
+static void print_shown(const char *fmt, const char *s)
+{
+    char *e = xescaped(s, strlen(s));
+    printf(fmt, e);
+    free(e);
+}
 
 typedef struct {
     const char *name; /* inside the payload */
@@ -479,8 +491,11 @@ static int read_packed(const kp_pack *p, const kp_blob *b, const char *what,
     if (kp_blob_verify(p, b) != 0)
         return 0; /* reported as damaged by the caller */
     if (elf_read_deps(kp_blob_bytes(p, b), b->size, d, err, sizeof err) != 0) {
+        char *name = xescaped(what, strlen(what)), *why = xescaped(err, strlen(err));
         vec_push(notes, xprintf("cannot read the dependencies of %s: %s",
-                                what, err));
+                                name, why));
+        free(name);
+        free(why);
         return 0;
     }
     return 1;
@@ -505,18 +520,21 @@ static size_t inspect_module(const kp_pack *p, const kp_entry *e,
     size_t n = 0, missing = 0;
 
     if (e->b.size && kp_blob_verify(p, &e->b) == 0) {
-        printf("%s:\n", e->name);
+        print_shown("%s:\n", e->name);
         libs = xmalloc((e->b.size / 2 + 1) * sizeof *libs);
         for (const char *s = list; s < end;) {
             size_t len = strcspn(s, "\n");
             long at;
             kp_entry f;
+            char *item;
 
             if (len > (size_t)(end - s))
                 len = (size_t)(end - s);
             at = kp_find_file(p, s, len);
-            printf("  %.*s%s\n", (int)len, s,
+            item = xescaped(s, len);
+            printf("  %s%s\n", item,
                    at < 0 ? " (damaged: not among the files)" : "");
+            free(item);
             missing += at < 0;
             if (at >= 0) {
                 kp_file_at(p, (uint32_t)at, &f);
@@ -559,9 +577,11 @@ size_t extlibs_print(const kp_pack *p)
     }
     for (size_t i = 0; i < hosts.n; i++) {
         const host_lib *h = hosts.v[i];
-        printf("%-28s %-7s", h->name, part_of_glibc(h->name) ? "glibc" : "");
+        char *name = xescaped(h->name, strlen(h->name));
+        printf("%-28s %-7s", name, part_of_glibc(h->name) ? "glibc" : "");
+        free(name);
         for (size_t j = 0; j < h->needers.n && j < SHOWN_NEEDERS; j++)
-            printf("%s%s", j ? ", " : " ", (const char *)h->needers.v[j]);
+            print_shown(j ? ", %s" : " %s", h->needers.v[j]);
         if (h->needers.n > SHOWN_NEEDERS)
             printf(" and %zu more", h->needers.n - SHOWN_NEEDERS);
         printf("\n");

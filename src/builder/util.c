@@ -1,6 +1,6 @@
 /*
  * util.c - small helpers of the kiln command: error messages, memory,
- * growable arrays and files.
+ * growable arrays, files and paths.
  */
 #include "util.h"
 
@@ -13,6 +13,8 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "kpack.h" /* kp_escaped */
 
 int error(const char *fmt, ...)
 {
@@ -61,6 +63,14 @@ char *xstrdup(const char *s)
 {
     size_t n = strlen(s) + 1;
     return memcpy(xmalloc(n), s, n);
+}
+
+char *xescaped(const char *s, size_t len)
+{
+    char *out = kp_escaped(s, len);
+    if (!out)
+        out_of_memory(len * 4 + 1);
+    return out;
 }
 
 char *xprintf(const char *fmt, ...)
@@ -129,6 +139,33 @@ int read_file(const char *path, uint8_t **out, size_t *len)
     *out = buf;
     *len = done;
     return 0;
+}
+
+/* Is the real path real inside the real folder root (or root itself)? */
+static int is_inside(const char *real, const char *root)
+{
+    size_t n = strlen(root);
+    if (n == 1 && root[0] == '/')
+        return 1;
+    return strncmp(real, root, n) == 0 && (real[n] == '/' || real[n] == '\0');
+}
+
+int leaves_root(const char *path, const char *root)
+{
+    char *real = realpath(path, NULL), *real_root = realpath(root, NULL);
+    int out = real && real_root && !is_inside(real, real_root);
+    struct stat st;
+
+    if (out)
+        warning("skipping %s: %s %s, outside %s; kiln packs only what lies "
+                "inside the folders it is given", path,
+                lstat(path, &st) == 0 && S_ISLNK(st.st_mode)
+                    ? "a symlink to"
+                    : "a symlinked folder on its path leads to",
+                real, real_root);
+    free(real);
+    free(real_root);
+    return out;
 }
 
 char *dir_name(const char *path)

@@ -16,6 +16,9 @@ void warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void *xmalloc(size_t n);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
+/* s[0:len) shown as `ls -b` does (kp_escape), malloc'd: for names read
+   from a payload or an ELF image. */
+char *xescaped(const char *s, size_t len);
 char *xprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* A growable array of pointers. */
@@ -28,6 +31,10 @@ void vec_free(vec *a, void (*free_item)(void *));
 
 /* Reads a whole file; -1 with an error message naming the path. */
 int read_file(const char *path, uint8_t **out, size_t *len);
+/* 1, after a warning naming path and where it leads, when path resolves
+   (through a symlink: it is one, or a folder on its path is) to a place
+   outside the folder root; 0 when it stays inside, or does not resolve. */
+int leaves_root(const char *path, const char *root);
 /* Directory part of a path ("." when it has none). */
 char *dir_name(const char *path);
 const char *base_name(const char *path);

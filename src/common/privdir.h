@@ -1,21 +1,46 @@
 /*
  * privdir.h - private per-user folders: kiln's caches live in folders that
- * only their owner can write, and a folder another user can write is never
- * trusted. Shared by the kiln command and the launcher.
+ * only their owner can write, below folders that no other user can change,
+ * and are used through a held descriptor, so nothing is resolved twice.
+ * Shared by the kiln command and the launcher.
  */
 #ifndef KILN_PRIVDIR_H
 #define KILN_PRIVDIR_H
 
 #include <stddef.h>
 
-/* Creates path and its missing parents (mode 0700) and checks that it is a
-   folder owned by this user that no one else can write. 0, or -1 with the
-   reason in why. */
-int privdir_make(const char *path, char *why, size_t whylen);
-/* $XDG_CACHE_HOME/kiln/sub, else $HOME/.cache/kiln/sub (not created), in a
-   malloc'd string; NULL when neither variable holds an absolute path. */
-char *privdir_user_cache(const char *sub);
-/* Removes path and everything under it; 0 or -1. */
-int privdir_remove_tree(const char *path);
+/* Missing folders are made, mode 0700. */
+#define PRIVDIR_CREATE 1
+/* The folder itself must be owned by this user and writable by no one
+   else (without it, it is checked as the folders above it are). */
+#define PRIVDIR_PRIVATE 2
+
+/* Opens the folder path (absolute or relative): the existing part is
+   resolved with realpath(), then walked down from "/" one component at a
+   time (O_NOFOLLOW), each checked on its descriptor: every folder above
+   must be owned by root or this user and not writable by group or others
+   unless sticky (/tmp). Returns a descriptor of the folder (O_RDONLY |
+   O_DIRECTORY, close-on-exec) and, in *real, its resolved path (malloc'd);
+   or -1 with the reason, naming the folder, in why. */
+int privdir_open(const char *path, int flags, char **real, char *why,
+                 size_t whylen);
+
+/* The user's cache folder for sub: $XDG_CACHE_HOME/kiln/sub, else
+   $HOME/.cache/kiln/sub (not created). 0 and *path (malloc'd); -1 and why
+   when neither variable holds an absolute path; 1 and why when that folder
+   (XDG_CACHE_HOME, or HOME) exists but belongs to another user, as when
+   root runs with a user's environment (sudo -E): kiln makes no cache in
+   someone else's home, and nothing is wrong. */
+int privdir_user_cache(const char *sub, char **path, char *why,
+                       size_t whylen);
+
+/* Removes name under the folder dirfd: a file, or a folder and everything
+   under it, never following symlinks. Async-signal-safe (openat,
+   getdents64, unlinkat; no malloc). 0, or -1 with errno. */
+int privdir_remove_at(int dirfd, const char *name);
+
+/* The inode of this process's pid namespace (0 if unknown): a pid recorded
+   in a name means something only in the same namespace. */
+unsigned long long privdir_pid_ns(void);
 
 #endif

@@ -72,7 +72,9 @@ typedef struct {
     const char *main_name; /* "" when absent */
 } kp_pack;
 
-/* Reader. Returns 0, or -1 with a message in err. */
+/* Reader. Returns 0, or -1 with a message in err (names in it escaped,
+   kp_escape). Refuses what the launcher could not use safely: names that
+   kp_*_problem() refuses, and a main module that is missing. */
 int kp_open(kp_pack *pack, const void *buf, size_t len, char *err,
             size_t errlen);
 long kp_find_module(const kp_pack *pack, const char *name, size_t len);
@@ -87,6 +89,23 @@ const uint8_t *kp_blob_bytes(const kp_pack *pack, const kp_blob *blob);
 int kp_blob_verify(const kp_pack *pack, const kp_blob *blob);
 uint32_t kp_checksum32(const void *buf, size_t len);
 
+/* Names that kp_open() accepts, and kp_writer_add_*() should: NULL when
+   the name is fine, else what is wrong with it ("has a '..' part"). A
+   packed path is relative, its parts joined by single '/', none of them
+   empty, "." or "..", so that joined to a folder it stays inside it. A
+   module name is dotted parts, none of them empty, without '/'. */
+const char *kp_path_problem(const char *path, size_t len);
+const char *kp_module_name_problem(const char *name, size_t len);
+/* s[0:len) as `ls -b` shows a name, for messages and listings: C escapes
+   (\n, \033, \\) for control bytes, backslash, bytes that are not UTF-8,
+   and the Unicode controls that move or hide text (C1, bidirectional,
+   line separators). Cut with "..." when it does not fit in outlen bytes;
+   always NUL-terminated. Returns out. */
+char *kp_escape(const char *s, size_t len, char *out, size_t outlen);
+#define KP_SHOWN 96 /* buffer size for a name quoted in a message */
+/* The same, whole, in a malloc'd string; NULL when memory runs out. */
+char *kp_escaped(const char *s, size_t len);
+
 /* Trailer at the very end of an executable. */
 void kp_trailer_write(uint8_t out[KP_TRAILER_SIZE], uint64_t payload_offset,
                       uint64_t payload_size);
@@ -96,17 +115,33 @@ int kp_trailer_read(const uint8_t in[KP_TRAILER_SIZE], uint64_t file_size,
 /* 1 when the file ends with a trailer's magic: a kiln executable with a
    payload (the payload itself is not checked). */
 int kp_fd_has_trailer(int fd);
-/* Finds and maps the payload of an executable; 0 or -1 with err. */
+/* Finds and maps the payload of an executable (a regular file: open a
+   path that may be a FIFO with O_NONBLOCK); 0 or -1 with err. what names
+   the file in messages, as it should be shown (escaped). */
 int kp_map_file(int fd, const char *what, kp_pack *pack, void **map,
                 size_t *map_len, char *err, size_t errlen);
 
-/* Writer. */
+/* Writer. Blobs go to the data section as they are added; entries and
+   names wait in memory for kp_writer_finish*(). kp_writer_new() keeps the
+   payload in memory (header, tables, strings, data); kp_writer_new_fd()
+   writes it to fd from file offset `at` as blobs come (header, data,
+   tables, strings), so that memory holds the index, not the data. */
 typedef struct kp_writer kp_writer;
 kp_writer *kp_writer_new(void);
+kp_writer *kp_writer_new_fd(int fd, uint64_t at);
 void kp_writer_free(kp_writer *w);
-/* Appends bytes to the data section; -1 on out of memory. */
+/* Why the last call that returned -1 failed: out of memory, a write
+   error, a blob over KP_BLOB_MAX bytes. A failed writer stays failed. */
+const char *kp_writer_error(const kp_writer *w);
+#define KP_BLOB_MAX UINT32_MAX /* a blob's size is 32-bit */
+/* Appends bytes to the data section as one blob; 0 or -1. */
 int kp_writer_add_data(kp_writer *w, const void *buf, size_t len,
                        kp_blob *out);
+/* One blob in pieces (a file read in chunks): begin, append any number of
+   times, end. No other blob may be begun in between. 0 or -1. */
+int kp_writer_blob_begin(kp_writer *w);
+int kp_writer_blob_append(kp_writer *w, const void *buf, size_t len);
+int kp_writer_blob_end(kp_writer *w, kp_blob *out);
 int kp_writer_add_module(kp_writer *w, const char *name, const char *path,
                          uint32_t flags, kp_blob a, kp_blob b);
 int kp_writer_add_file(kp_writer *w, const char *path, kp_blob data);
@@ -114,8 +149,13 @@ void kp_writer_set_target(kp_writer *w, uint32_t py_magic,
                           uint32_t py_version);
 int kp_writer_set_run(kp_writer *w, uint32_t run, const char *main_name,
                       uint32_t optimize);
-/* Sorts, checks for duplicates, lays out the payload; caller frees *out. */
+/* Sorts, checks for duplicates, lays out the payload; caller frees *out.
+   For a writer from kp_writer_new(). */
 int kp_writer_finish(kp_writer *w, uint8_t **out, size_t *out_len, char *err,
                      size_t errlen);
+/* For a writer from kp_writer_new_fd(): writes the tables and strings after
+   the data, then the header; *size is the payload's size in the file. */
+int kp_writer_finish_fd(kp_writer *w, uint64_t *size, char *err,
+                        size_t errlen);
 
 #endif

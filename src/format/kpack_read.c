@@ -4,7 +4,9 @@
  *
  * Reading follows Lua's lundump.c: every count, offset and length is checked
  * against the bytes that are really there before it is used, and all checks
- * happen once, in kp_open(), so that lookups afterwards need none.
+ * happen once, in kp_open(), so that lookups afterwards need none. Names
+ * are checked too: a packed path joined to a folder stays inside it, and
+ * the module an app runs is there. Names quoted in messages are escaped.
  */
 #include "kpack.h"
 
@@ -47,6 +49,163 @@ static int check_string(const kp_pack *p, uint32_t off, uint32_t len)
     return 0;
 }
 
+/* ---- names ------------------------------------------------------------ */
+
+/* Length of the UTF-8 sequence at s (at most n bytes) when it is a
+   well-formed, printable character; 0 for a byte to escape: malformed or
+   overlong UTF-8, surrogates, C1 controls (U+009B is a terminal's CSI),
+   and what moves or hides text (bidirectional controls, U+2028/U+2029). */
+static size_t printable_utf8(const uint8_t *s, size_t n)
+{
+    size_t len = s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc0 ? 2 : 0;
+    uint32_t c;
+
+    if (len == 0 || s[0] > 0xf4 || len > n)
+        return 0;
+    c = s[0] & (0x7f >> len);
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        c = c << 6 | (s[i] & 0x3f);
+    }
+    if ((len == 2 && c < 0x80) || (len == 3 && c < 0x800) ||
+        (len == 4 && (c < 0x10000 || c > 0x10ffff)) ||
+        (c >= 0xd800 && c <= 0xdfff))
+        return 0; /* overlong, out of range or a surrogate */
+    if (c <= 0x9f || c == 0x200e || c == 0x200f ||
+        (c >= 0x2028 && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069))
+        return 0;
+    return len;
+}
+
+/* The escape of the byte or character at s into piece (room for 5); the
+   number of bytes of s it stands for. */
+static size_t escape_one(const uint8_t *s, size_t n, char *piece,
+                         size_t *piece_len)
+{
+    static const char letters[] = "abtnvfr"; /* \a (7) to \r (13) */
+    size_t len;
+
+    if (*s == '\\' || (*s >= '\a' && *s <= '\r')) {
+        piece[0] = '\\';
+        piece[1] = *s == '\\' ? '\\' : letters[*s - '\a'];
+        *piece_len = 2;
+        return 1;
+    }
+    if (*s >= 0x20 && *s < 0x7f) {
+        piece[0] = (char)*s;
+        *piece_len = 1;
+        return 1;
+    }
+    len = *s >= 0x80 ? printable_utf8(s, n) : 0;
+    if (len) {
+        memcpy(piece, s, len);
+        *piece_len = len;
+        return len;
+    }
+    snprintf(piece, 5, "\\%03o", *s);
+    *piece_len = 4;
+    return 1;
+}
+
+char *kp_escape(const char *s, size_t len, char *out, size_t outlen)
+{
+    const uint8_t *u = (const uint8_t *)s;
+    char piece[5];
+    size_t total = 0, o = 0, n;
+
+    if (outlen == 0)
+        return out;
+    /* Measured first: all of it fits, or it is cut before "...". */
+    for (size_t i = 0; i < len;) {
+        i += escape_one(u + i, len - i, piece, &n);
+        total += n;
+    }
+    for (size_t i = 0; i < len;) {
+        size_t used = escape_one(u + i, len - i, piece, &n);
+        if (total >= outlen && o + n + 4 > outlen) {
+            if (o + 4 <= outlen)
+                memcpy(out + o, "...", 3), o += 3;
+            break;
+        }
+        memcpy(out + o, piece, n);
+        o += n;
+        i += used;
+    }
+    out[o] = '\0';
+    return out;
+}
+
+char *kp_escaped(const char *s, size_t len)
+{
+    size_t size = len * 4 + 1; /* each byte at most \ooo */
+    char *out = len < SIZE_MAX / 4 ? malloc(size) : NULL;
+
+    return out ? kp_escape(s, len, out, size) : NULL;
+}
+
+/* Is s[0:n) the path part "." or ".."? */
+static int is_dot_part(const char *s, size_t n)
+{
+    return (n == 1 && s[0] == '.') || (n == 2 && s[0] == '.' && s[1] == '.');
+}
+
+/* The first part of s[0:len), split at sep, that bad() names a problem
+   of (bad gets NULL for an empty part); NULL when none. */
+static const char *part_problem(const char *s, size_t len, char sep,
+                                const char *(*bad)(const char *, size_t))
+{
+    for (size_t start = 0; start <= len;) {
+        const char *end = memchr(s + start, sep, len - start);
+        size_t n = end ? (size_t)(end - s) - start : len - start;
+        const char *problem = bad(n ? s + start : NULL, n);
+
+        if (problem)
+            return problem;
+        start += n + 1;
+    }
+    return NULL;
+}
+
+static const char *path_part_problem(const char *part, size_t n)
+{
+    if (!part)
+        return "has an empty part ('//' or a '/' at its end)";
+    if (is_dot_part(part, n))
+        return n == 1 ? "has a '.' part" : "has a '..' part";
+    return NULL;
+}
+
+static const char *name_part_problem(const char *part, size_t n)
+{
+    (void)n;
+    return part ? NULL : "has an empty dotted part";
+}
+
+const char *kp_path_problem(const char *path, size_t len)
+{
+    if (len == 0)
+        return "is empty";
+    if (path[0] == '/')
+        return "is absolute (starts with '/')";
+    return part_problem(path, len, '/', path_part_problem);
+}
+
+const char *kp_module_name_problem(const char *name, size_t len)
+{
+    if (len == 0)
+        return "is empty";
+    if (memchr(name, '/', len))
+        return "holds a '/'";
+    return part_problem(name, len, '.', name_part_problem);
+}
+
+/* ---- kp_open ------------------------------------------------------------ */
+
+/* A name quoted in a message, escaped into buf only when there is one: the
+   checks of a good payload escape nothing. */
+#define SHOW(s, len, buf) kp_escape((s), (len), (buf), sizeof(buf))
+
 static int compare_keys(const char *a, size_t alen, const char *b,
                         size_t blen)
 {
@@ -56,10 +215,44 @@ static int compare_keys(const char *a, size_t alen, const char *b,
     return alen < blen ? -1 : alen > blen;
 }
 
+/* A name must be one the launcher can use: a module name of dotted parts,
+   and a path that stays inside the folder it is joined to (the extract
+   cache writes <cache>/<top>-<hash>/<path>). A file's path is its name. */
+static int check_names(const kp_entry *e, int is_file, const char *what,
+                       uint32_t i, char *err, size_t errlen)
+{
+    int same = e->path_len == e->name_len &&
+               memcmp(e->path, e->name, e->name_len) == 0;
+    const char *name_problem = is_file
+                                   ? kp_path_problem(e->name, e->name_len)
+                                   : kp_module_name_problem(e->name,
+                                                            e->name_len);
+    const char *path_problem = is_file && same
+                                   ? name_problem
+                                   : kp_path_problem(e->path, e->path_len);
+    char name[KP_SHOWN], path[KP_SHOWN];
+
+    if (name_problem)
+        return fail(err, errlen, "%s entry %u: the name '%s' %s: refused, "
+                    "as the payload is damaged or forged", what, i,
+                    SHOW(e->name, e->name_len, name), name_problem);
+    if (path_problem)
+        return fail(err, errlen, "%s entry %u ('%s'): its path '%s' %s: "
+                    "refused, as it could lead outside the folder it is "
+                    "joined to", what, i, SHOW(e->name, e->name_len, name),
+                    SHOW(e->path, e->path_len, path), path_problem);
+    if (is_file && !same)
+        return fail(err, errlen, "%s entry %u ('%s'): its path '%s' is not "
+                    "its name", what, i, SHOW(e->name, e->name_len, name),
+                    SHOW(e->path, e->path_len, path));
+    return 0;
+}
+
 static int check_table(const kp_pack *p, const uint8_t *table, uint32_t count,
                        const char *what, char *err, size_t errlen)
 {
     kp_entry prev = {0}, e;
+    char name[KP_SHOWN];
 
     for (uint32_t i = 0; i < count; i++) {
         const uint8_t *raw = table + (size_t)i * KP_ENTRY_SIZE;
@@ -76,19 +269,55 @@ static int check_table(const kp_pack *p, const uint8_t *table, uint32_t count,
         decode_entry(p, raw, &e);
         if (e.flags & ~(uint32_t)KP_MOD_ALL)
             return fail(err, errlen, "%s entry %u (%s): unknown flags 0x%x",
-                        what, i, e.name, e.flags);
+                        what, i, SHOW(e.name, e.name_len, name), e.flags);
         if (!in_bounds(e.a.offset, e.a.size, p->data_size) ||
             !in_bounds(e.b.offset, e.b.size, p->data_size))
             return fail(err, errlen, "%s entry %u (%s): data outside the data "
-                        "section", what, i, e.name);
+                        "section", what, i, SHOW(e.name, e.name_len, name));
         if (e.name_len == 0)
             return fail(err, errlen, "%s entry %u: empty name", what, i);
+        if (check_names(&e, table == p->files, what, i, err, errlen))
+            return -1;
         if (i > 0 && compare_keys(prev.name, prev.name_len, e.name,
                                   e.name_len) >= 0)
             return fail(err, errlen, "%s entry %u (%s): index not sorted",
-                        what, i, e.name);
+                        what, i, SHOW(e.name, e.name_len, name));
         prev = e;
     }
+    return 0;
+}
+
+/* The module an app runs must be packed: a script (run as __main__ from
+   its code object) needs bytecode or source, a module (run by runpy) its
+   entry. An interpreter runs no main module, so it names none. */
+static int check_main(const kp_pack *p, uint32_t main_len, char *err,
+                      size_t errlen)
+{
+    uint32_t run = p->flags & KP_RUN_MASK;
+    const char *problem;
+    char name[KP_SHOWN];
+    long i;
+    kp_entry e;
+
+    if (run == KP_RUN_INTERPRETER)
+        return main_len == 0 ? 0 : fail(err, errlen, "an interpreter "
+                                        "payload names a main module "
+                                        "('%s')", SHOW(p->main_name,
+                                                       main_len, name));
+    problem = kp_module_name_problem(p->main_name, main_len);
+    if (problem)
+        return fail(err, errlen, "the main module name '%s' %s",
+                    SHOW(p->main_name, main_len, name), problem);
+    i = kp_find_module(p, p->main_name, main_len);
+    if (i < 0)
+        return fail(err, errlen, "the main module '%s' is not among the %u "
+                    "packed modules", SHOW(p->main_name, main_len, name),
+                    p->module_count);
+    kp_module_at(p, (uint32_t)i, &e);
+    if (run == KP_RUN_SCRIPT && !(e.flags & (KP_MOD_CODE | KP_MOD_SOURCE)))
+        return fail(err, errlen, "the script's main module '%s' (module "
+                    "entry %ld) has neither bytecode nor source to run",
+                    SHOW(p->main_name, main_len, name), i);
     return 0;
 }
 
@@ -173,7 +402,8 @@ int kp_open(kp_pack *p, const void *buf, size_t len, char *err, size_t errlen)
         return fail(err, errlen, "unknown run mode %u or optimization level "
                     "%u in the header", p->flags, p->optimize);
     if (check_table(p, p->modules, p->module_count, "module", err, errlen) ||
-        check_table(p, p->files, p->file_count, "file", err, errlen))
+        check_table(p, p->files, p->file_count, "file", err, errlen) ||
+        check_main(p, main_len, err, errlen))
         return -1;
     return 0;
 }
@@ -302,6 +532,17 @@ int kp_fd_has_trailer(int fd)
            memcmp(magic, KP_TRAILER_MAGIC, 8) == 0;
 }
 
+/* What a file that is not a regular one is, for messages. */
+static const char *file_type(mode_t mode)
+{
+    return S_ISDIR(mode)    ? "a directory"
+           : S_ISFIFO(mode) ? "a FIFO (named pipe)"
+           : S_ISCHR(mode)  ? "a character device"
+           : S_ISBLK(mode)  ? "a block device"
+           : S_ISSOCK(mode) ? "a socket"
+                            : "of an unknown type";
+}
+
 int kp_map_file(int fd, const char *what, kp_pack *pack, void **map,
                 size_t *map_len, char *err, size_t errlen)
 {
@@ -314,6 +555,10 @@ int kp_map_file(int fd, const char *what, kp_pack *pack, void **map,
     *map = NULL;
     if (fstat(fd, &st) != 0)
         return fail(err, errlen, "%s: %s", what, strerror(errno));
+    if (!S_ISREG(st.st_mode))
+        return fail(err, errlen, "%s is %s, not a regular file: give the "
+                    "path of a kiln executable", what,
+                    file_type(st.st_mode));
     if (st.st_size < KP_TRAILER_SIZE)
         return fail(err, errlen, "%s: not a kiln executable (%lld bytes, too "
                     "short for a trailer)", what, (long long)st.st_size);

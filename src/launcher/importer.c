@@ -24,6 +24,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "childproof.h"
+#include "entries.h"
 #include "extract.h"
 #include "fdio.h"
 #include "importer.h"
@@ -91,9 +93,31 @@ static int lookup_required(PyObject *fullname, kp_entry *e)
     return found == 1 ? 0 : -1;
 }
 
+/* Packed names are bytes: as str they are decoded as os.fsdecode() does,
+   and str arguments encoded back as os.fsencode() does (fs_bytes). Until
+   the filesystem codec is set up, CPython decodes with the locale's, which
+   needs s[len] to end the string: a part of a name is copied first. */
+static PyObject *fs_str(const char *s, Py_ssize_t len)
+{
+    char small[256], *copy;
+    PyObject *res;
+
+    if (s[len] == '\0')
+        return PyUnicode_DecodeFSDefaultAndSize(s, len);
+    copy = (size_t)len < sizeof small ? small : PyMem_Malloc((size_t)len + 1);
+    if (!copy)
+        return PyErr_NoMemory();
+    memcpy(copy, s, (size_t)len);
+    copy[len] = '\0';
+    res = PyUnicode_DecodeFSDefaultAndSize(copy, len);
+    if (copy != small)
+        PyMem_Free(copy);
+    return res;
+}
+
 static PyObject *path_in(PyObject *base, const char *rel, Py_ssize_t len)
 {
-    PyObject *tail = PyUnicode_DecodeUTF8(rel, len, "surrogateescape"), *res;
+    PyObject *tail = fs_str(rel, len), *res;
     if (!tail)
         return NULL;
     res = len ? PyUnicode_FromFormat("%U/%U", base, tail) : Py_NewRef(base);
@@ -104,6 +128,47 @@ static PyObject *path_in(PyObject *base, const char *rel, Py_ssize_t len)
 static PyObject *virtual_path(const char *rel, Py_ssize_t len)
 {
     return path_in(kst.exe, rel, len);
+}
+
+/* A path argument (str, bytes or os.PathLike) as bytes, as os.fsencode()
+   makes it; NULL with an exception. */
+static PyObject *fs_bytes(PyObject *arg)
+{
+    PyObject *path = PyOS_FSPath(arg), *res;
+
+    if (!path || PyBytes_Check(path))
+        return path;
+    res = PyUnicode_EncodeFSDefault(path);
+    Py_DECREF(path);
+    return res;
+}
+
+/* The packed path of a str path base/<packed path>, as new bytes (see
+   fs_bytes); NULL without an exception when path is not under base. */
+static PyObject *rel_under(PyObject *path, PyObject *base)
+{
+    Py_ssize_t blen, plen;
+    PyObject *rel, *res;
+
+    if (!base || !PyUnicode_Check(path) || !PyUnicode_Check(base))
+        return NULL;
+    blen = PyUnicode_GET_LENGTH(base);
+    plen = PyUnicode_GET_LENGTH(path);
+    if (plen <= blen + 1 || PyUnicode_READ_CHAR(path, blen) != '/' ||
+        PyUnicode_Tailmatch(path, base, 0, blen, -1) != 1)
+        return NULL;
+    rel = PyUnicode_Substring(path, blen + 1, plen);
+    res = rel ? PyUnicode_EncodeFSDefault(rel) : NULL;
+    Py_XDECREF(rel);
+    if (!res && PyErr_ExceptionMatches(PyExc_UnicodeEncodeError))
+        PyErr_Clear(); /* not encodable: no packed path has it */
+    return res;
+}
+
+/* The packed path of a virtual path <exe>/<packed path>, or NULL. */
+static PyObject *packed_rel(PyObject *path)
+{
+    return rel_under(path, kst.exe);
 }
 
 /* The folder that holds the extracted files of the top-level package or
@@ -146,12 +211,10 @@ static PyObject *extracted_base(const char *rel, Py_ssize_t len)
    cache for a package flagged for extraction. */
 static PyObject *entry_base(const kp_entry *e)
 {
-    const char *slash;
-
     if (!(e->flags & KP_MOD_EXTRACT))
         return Py_NewRef(kst.exe);
-    slash = memchr(e->path, '/', e->path_len);
-    return extracted_base(e->path, slash ? slash - e->path : e->path_len);
+    return extracted_base(e->path,
+                          (Py_ssize_t)ke_top_len(e->path, e->path_len));
 }
 
 /* Path of rel[0:len] for the module e: under its base. */
@@ -170,24 +233,9 @@ static PyObject *module_origin(const kp_entry *e)
     return entry_path(e, e->path_len);
 }
 
-/* Length of the folder part of a packed path: "a/b.py" -> 1, "b.py" -> 0. */
-static Py_ssize_t folder_len(const char *path, Py_ssize_t len)
-{
-    while (len > 0 && path[len - 1] != '/')
-        len--;
-    return len > 0 ? len - 1 : 0;
-}
-
-/* Packed path length of the folder a package's submodules live in. */
-static Py_ssize_t package_dir_len(const kp_entry *e)
-{
-    return e->flags & KP_MOD_NAMESPACE ? e->path_len
-                                       : folder_len(e->path, e->path_len);
-}
-
 static PyObject *package_dir(const kp_entry *e)
 {
-    return entry_path(e, package_dir_len(e));
+    return entry_path(e, (Py_ssize_t)ke_package_dir_len(e));
 }
 
 /* Interpreter mode: the package's folder in the disk stdlib folder, if
@@ -203,7 +251,7 @@ static int add_disk_location(const kp_entry *e, PyObject *locations)
     if (!kst.disk_stdlib)
         return 0;
     n = snprintf(path, sizeof path, "%s/%.*s", kst.disk_stdlib,
-                 (int)package_dir_len(e), e->path);
+                 (int)ke_package_dir_len(e), e->path);
     if (n < 0 || (size_t)n >= sizeof path || stat(path, &st) != 0 ||
         !S_ISDIR(st.st_mode))
         return 0;
@@ -347,6 +395,23 @@ static int memfd_with(PyObject *fullname, const char *name,
         return -1;
     }
     snprintf(fdpath, fdpath_len, "/proc/self/fd/%d", fd);
+    /* Without /proc, dlopen() would report a library it cannot find. */
+    if (access(fdpath, F_OK) != 0) {
+        if (errno == ENOENT)
+            PyErr_Format(PyExc_ImportError, "kiln: cannot load extension "
+                         "module %R: /proc/self/fd is missing (/proc is not "
+                         "mounted), and kiln loads extension modules from "
+                         "memory through it: mount /proc (mount -t proc "
+                         "proc /proc), or run the executable where it is "
+                         "mounted", fullname);
+        else
+            PyErr_Format(PyExc_ImportError, "kiln: cannot load extension "
+                         "module %R: %s: %s; kiln loads extension modules "
+                         "from memory through /proc/self/fd", fullname,
+                         fdpath, strerror(errno));
+        close(fd);
+        return -1;
+    }
     return fd;
 }
 
@@ -384,7 +449,7 @@ static PyObject *preloaded_libraries;
    here, naming the library, rather than at some later call. */
 static int preload_library(PyObject *fullname, const char *rel, size_t len)
 {
-    char fdpath[64], name[4096];
+    char fdpath[64], name[4096], shown[KP_SHOWN];
     long i = kp_find_file(kst.pack, rel, len);
     const uint8_t *bytes;
     const char *base, *why;
@@ -393,10 +458,11 @@ static int preload_library(PyObject *fullname, const char *rel, size_t len)
 
     snprintf(name, sizeof name, "%.*s",
              (int)(len < sizeof name ? len : sizeof name - 1), rel);
+    kp_escape(rel, len, shown, sizeof shown); /* for messages */
     if (i < 0) {
         PyErr_Format(PyExc_ImportError, "kiln: cannot load extension module "
                      "%R: its library %s is not packed in %U; rebuild the "
-                     "executable", fullname, name, kst.exe);
+                     "executable", fullname, shown, kst.exe);
         return -1;
     }
     kp_file_at(kst.pack, (uint32_t)i, &f);
@@ -412,7 +478,7 @@ static int preload_library(PyObject *fullname, const char *rel, size_t len)
         why = load_reason(dlerror(), fdpath);
         PyErr_Format(PyExc_ImportError, "kiln: cannot load extension module "
                      "%R: its bundled library %s fails to load: %s%s",
-                     fullname, name, why, load_hint(why));
+                     fullname, shown, why, load_hint(why));
         close(fd);
         return -1;
     }
@@ -425,6 +491,7 @@ static int preload_library(PyObject *fullname, const char *rel, size_t len)
 static int preload_libraries(PyObject *fullname, const kp_entry *e)
 {
     const char *list, *end;
+    size_t len;
 
     if (e->b.size == 0)
         return 0;
@@ -434,9 +501,7 @@ static int preload_libraries(PyObject *fullname, const kp_entry *e)
     if (!preloaded_libraries && !(preloaded_libraries = PySet_New(NULL)))
         return -1;
     end = list + e->b.size;
-    for (const char *p = list; p < end;) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
+    for (const char *pos = list, *p; (p = ke_preload_next(&pos, end, &len));) {
         PyObject *key = PyUnicode_DecodeUTF8(p, (Py_ssize_t)len,
                                              "surrogateescape");
         int done = key ? PySet_Contains(preloaded_libraries, key) : -1;
@@ -449,7 +514,6 @@ static int preload_libraries(PyObject *fullname, const kp_entry *e)
         Py_XDECREF(key);
         if (done < 0)
             return -1;
-        p += len + 1;
     }
     return 0;
 }
@@ -658,7 +722,7 @@ static PyObject *spec_name(PyObject *spec)
    or NULL when it has none. */
 static PyObject *cached_path(const kp_entry *e)
 {
-    Py_ssize_t dir = folder_len(e->path, e->path_len);
+    Py_ssize_t dir = (Py_ssize_t)ke_folder_len(e->path, e->path_len);
     Py_ssize_t name = dir > 0 ? dir + 1 : 0;
     PyObject *head, *stem, *res;
 
@@ -666,8 +730,7 @@ static PyObject *cached_path(const kp_entry *e)
         memcmp(e->path + e->path_len - 3, ".py", 3) != 0)
         return NULL;
     head = entry_path(e, dir);
-    stem = PyUnicode_DecodeUTF8(e->path + name, e->path_len - name - 3,
-                                "surrogateescape");
+    stem = fs_str(e->path + name, e->path_len - name - 3);
     res = head && stem ? PyUnicode_FromFormat("%U/__pycache__/%U%U", head,
                                               stem, kst.cached_suffix)
                        : NULL;
@@ -744,15 +807,13 @@ static PyObject *Importer_create_module(PyObject *self, PyObject *spec)
     return res;
 }
 
-static const char *packed_path(PyObject *path, Py_ssize_t *len);
-
 /* The name of the packed module whose source file is path (a path inside
    the executable), or NULL. */
 static PyObject *module_of_path(PyObject *path)
 {
-    Py_ssize_t len;
-    const char *rel = packed_path(path, &len);
-    PyObject *name = NULL;
+    PyObject *relb = packed_rel(path), *name = NULL;
+    const char *rel = relb ? PyBytes_AS_STRING(relb) : NULL;
+    Py_ssize_t len = relb ? PyBytes_GET_SIZE(relb) : 0;
     kp_entry e;
 
     if (!rel || len <= 3 || memcmp(rel + len - 3, ".py", 3) != 0)
@@ -773,6 +834,7 @@ static PyObject *module_of_path(PyObject *path)
             Py_CLEAR(name);
     }
 not_found:
+    Py_XDECREF(relb);
     PyErr_Clear();
     return name;
 }
@@ -927,6 +989,14 @@ static PyObject *Importer_exec_module(PyObject *self, PyObject *module)
         Py_DECREF(res);
         res = call_support("setup_pkg_resources", module);
     }
+    /* An app's multiprocessing children must prove that the app started
+       them (childproof.c): the proof goes in where they are started. */
+    if (res && (kst.pack->flags & KP_RUN_MASK) != KP_RUN_INTERPRETER &&
+        PyUnicode_CompareWithASCIIString(fullname, "multiprocessing.util") ==
+            0) {
+        Py_DECREF(res);
+        res = call_support("wrap_spawnv_passfds", module);
+    }
 done:
     Py_XDECREF(code);
     Py_XDECREF(fullname);
@@ -989,48 +1059,22 @@ static PyObject *Importer_get_filename(PyObject *self, PyObject *fullname)
     return module_origin(&e);
 }
 
-/* The packed path of a virtual path, or NULL when it is not under exe. */
-static const char *packed_path(PyObject *path, Py_ssize_t *len)
-{
-    Py_ssize_t plen, elen;
-    const char *p = PyUnicode_AsUTF8AndSize(path, &plen);
-    const char *exe = PyUnicode_AsUTF8AndSize(kst.exe, &elen);
-
-    if (!p || !exe)
-        return NULL;
-    if (plen <= elen + 1 || memcmp(p, exe, (size_t)elen) != 0 ||
-        p[elen] != '/')
-        return NULL;
-    *len = plen - elen - 1;
-    return p + elen + 1;
-}
-
 /* The packed path of a virtual path, or of a path in an extracted
-   package's folder; NULL when it is neither. */
-static const char *data_path(PyObject *path, Py_ssize_t *len)
+   package's folder, as packed_rel(); NULL when it is neither. */
+static PyObject *data_rel(PyObject *path)
 {
-    const char *rel = packed_path(path, len), *p, *b;
-    Py_ssize_t pos = 0, plen, blen;
-    PyObject *top, *base;
+    PyObject *rel = packed_rel(path), *top, *base;
+    Py_ssize_t pos = 0;
 
-    if (rel || PyErr_Occurred())
-        return rel;
-    p = PyUnicode_AsUTF8AndSize(path, &plen);
-    while (p && PyDict_Next(kst.extracted, &pos, &top, &base)) {
-        b = PyUnicode_AsUTF8AndSize(base, &blen);
-        if (b && plen > blen + 1 && memcmp(p, b, (size_t)blen) == 0 &&
-            p[blen] == '/') {
-            *len = plen - blen - 1;
-            return p + blen + 1;
-        }
-    }
-    return NULL;
+    while (!rel && !PyErr_Occurred() &&
+           PyDict_Next(kst.extracted, &pos, &top, &base))
+        rel = rel_under(path, base);
+    return rel;
 }
 
 static PyObject *Importer_get_data(PyObject *self, PyObject *path)
 {
-    Py_ssize_t len;
-    const char *rel;
+    PyObject *rel;
     const uint8_t *bytes;
     long i;
     kp_entry e;
@@ -1042,10 +1086,13 @@ static PyObject *Importer_get_data(PyObject *self, PyObject *path)
                             PyBytes_AS_STRING(path), PyBytes_GET_SIZE(path)));
     if (!path)
         return NULL;
-    rel = data_path(path, &len);
-    if (PyErr_Occurred())
+    rel = data_rel(path);
+    if (!rel && PyErr_Occurred())
         goto error;
-    i = rel ? kp_find_file(kst.pack, rel, (size_t)len) : -1;
+    i = rel ? kp_find_file(kst.pack, PyBytes_AS_STRING(rel),
+                           (size_t)PyBytes_GET_SIZE(rel))
+            : -1;
+    Py_XDECREF(rel);
     if (i < 0) {
         PyErr_Format(PyExc_FileNotFoundError, "[Errno %d] No such file in "
                      "kiln executable: %R", ENOENT, path);
@@ -1202,8 +1249,7 @@ static int add_child(PyObject *files, PyObject *dirs, const char *rest,
                      size_t len, int is_dir)
 {
     const char *slash = memchr(rest, '/', len);
-    PyObject *name = PyUnicode_DecodeUTF8(
-        rest, slash ? slash - rest : (Py_ssize_t)len, "surrogateescape");
+    PyObject *name = fs_str(rest, slash ? slash - rest : (Py_ssize_t)len);
     int rc = name ? PySet_Add(slash || is_dir ? dirs : files, name) : -1;
     Py_XDECREF(name);
     return rc;
@@ -1271,31 +1317,42 @@ static PyObject *os_error(int code, const char *rel, Py_ssize_t len)
     return NULL;
 }
 
+/* The packed paths that _kiln's functions take are str (or bytes, or
+   os.PathLike) and encoded as os.fsencode() does, the names they return
+   decoded as os.fsdecode() does: a name that is not UTF-8 round-trips as
+   it does through os.listdir() and open(). */
+
 /* _kiln.kind(rel): 1 file, 2 folder, 0 nothing, for a packed path. */
 static PyObject *kiln_kind(PyObject *mod, PyObject *arg)
 {
-    Py_ssize_t len;
-    const char *rel = PyUnicode_AsUTF8AndSize(arg, &len);
+    PyObject *rel = fs_bytes(arg), *res;
 
     (void)mod;
-    return rel ? PyLong_FromLong(packed_kind(rel, len)) : NULL;
+    if (!rel)
+        return NULL;
+    res = PyLong_FromLong(
+        packed_kind(PyBytes_AS_STRING(rel), PyBytes_GET_SIZE(rel)));
+    Py_DECREF(rel);
+    return res;
 }
 
 /* _kiln.listdir(rel) -> (files, folders): sorted names of the children. */
 static PyObject *kiln_listdir(PyObject *mod, PyObject *arg)
 {
-    Py_ssize_t len;
-    const char *rel = PyUnicode_AsUTF8AndSize(arg, &len);
-    PyObject *files = NULL, *dirs = NULL, *res = NULL, *lf = NULL,
-             *ld = NULL;
+    PyObject *relb = fs_bytes(arg), *files = NULL, *dirs = NULL, *res = NULL,
+             *lf = NULL, *ld = NULL;
+    const char *rel = relb ? PyBytes_AS_STRING(relb) : NULL;
+    Py_ssize_t len = relb ? PyBytes_GET_SIZE(relb) : 0;
     char prefix[4096];
     int found;
 
     (void)mod;
     if (!rel)
         return NULL;
-    if (folder_prefix(rel, len, prefix, sizeof prefix) < 0)
-        return os_error(ENAMETOOLONG, rel, len);
+    if (folder_prefix(rel, len, prefix, sizeof prefix) < 0) {
+        os_error(ENAMETOOLONG, rel, len);
+        goto done;
+    }
     files = PySet_New(NULL);
     dirs = PySet_New(NULL);
     if (!files || !dirs)
@@ -1317,14 +1374,16 @@ done:
     Py_XDECREF(dirs);
     Py_XDECREF(lf);
     Py_XDECREF(ld);
+    Py_DECREF(relb);
     return res;
 }
 
 /* _kiln.read(rel): the bytes of a packed file. */
 static PyObject *kiln_read(PyObject *mod, PyObject *arg)
 {
-    Py_ssize_t len;
-    const char *rel = PyUnicode_AsUTF8AndSize(arg, &len);
+    PyObject *relb = fs_bytes(arg), *res = NULL;
+    const char *rel = relb ? PyBytes_AS_STRING(relb) : NULL;
+    Py_ssize_t len = relb ? PyBytes_GET_SIZE(relb) : 0;
     const uint8_t *bytes;
     long i;
     kp_entry e;
@@ -1333,13 +1392,17 @@ static PyObject *kiln_read(PyObject *mod, PyObject *arg)
     if (!rel)
         return NULL;
     i = kp_find_file(kst.pack, rel, (size_t)len);
-    if (i < 0)
-        return os_error(packed_kind(rel, len) == 2 ? EISDIR : ENOENT, rel,
-                        len);
-    kp_file_at(kst.pack, (uint32_t)i, &e);
-    bytes = checked_blob(arg, &e.a, "data");
-    return bytes ? PyBytes_FromStringAndSize((const char *)bytes, e.a.size)
-                 : NULL;
+    if (i < 0) {
+        os_error(packed_kind(rel, len) == 2 ? EISDIR : ENOENT, rel, len);
+    } else {
+        kp_file_at(kst.pack, (uint32_t)i, &e);
+        bytes = checked_blob(arg, &e.a, "data");
+        res = bytes ? PyBytes_FromStringAndSize((const char *)bytes,
+                                                e.a.size)
+                    : NULL;
+    }
+    Py_DECREF(relb);
+    return res;
 }
 
 /* _kiln.locate(fullname) -> (flags, packed path, base folder). */
@@ -1351,7 +1414,7 @@ static PyObject *kiln_locate(PyObject *mod, PyObject *fullname)
     (void)mod;
     if (lookup_required(fullname, &e) < 0)
         return NULL;
-    path = PyUnicode_DecodeUTF8(e.path, e.path_len, "surrogateescape");
+    path = fs_str(e.path, e.path_len);
     base = path ? entry_base(&e) : NULL;
     res = base ? Py_BuildValue("(IOO)", e.flags, path, base) : NULL;
     Py_XDECREF(path);
@@ -1370,19 +1433,9 @@ typedef struct {
     PyObject *folder; /* bytes: its packed path, b"" for the root */
 } PathEntryObject;
 
-/* The packed folder a module sits in: "a" for a/b/__init__.py, a/b (a
-   namespace package) and a/c.py. */
-static Py_ssize_t location_len(const kp_entry *e)
-{
-    Py_ssize_t own = e->flags & (KP_MOD_PACKAGE | KP_MOD_NAMESPACE)
-                         ? package_dir_len(e)
-                         : e->path_len;
-    return folder_len(e->path, own);
-}
-
 static int in_folder(PathEntryObject *pe, const kp_entry *e)
 {
-    Py_ssize_t len = location_len(e);
+    Py_ssize_t len = (Py_ssize_t)ke_location_len(e);
     return len == PyBytes_GET_SIZE(pe->folder) &&
            memcmp(e->path, PyBytes_AS_STRING(pe->folder), (size_t)len) == 0;
 }
@@ -1624,10 +1677,9 @@ static int reaches_packed(PyObject *exc, PyObject *tb, PyObject *seen)
          tb = (PyObject *)((PyTracebackObject *)tb)->tb_next) {
         PyCodeObject *code =
             PyFrame_GetCode(((PyTracebackObject *)tb)->tb_frame);
-        Py_ssize_t len;
-        rc = data_path(code->co_filename, &len) ? 1
-             : PyErr_Occurred()                 ? -1
-                                                : 0;
+        PyObject *rel = data_rel(code->co_filename);
+        rc = rel ? 1 : PyErr_Occurred() ? -1 : 0;
+        Py_XDECREF(rel);
         Py_DECREF(code);
     }
     Py_XDECREF(own_tb);
@@ -1686,16 +1738,17 @@ static PyObject *kiln_excepthook(PyObject *mod, PyObject *const *args,
 /* sys.path_hooks entry: a PathEntry for <exe> and the folders in it. */
 static PyObject *kiln_path_hook(PyObject *mod, PyObject *path)
 {
-    Py_ssize_t len = 0;
-    const char *rel = NULL;
+    PyObject *rel = NULL;
     PathEntryObject *pe;
 
     (void)mod;
     if (PyUnicode_Check(path) && kst.exe) {
-        rel = PyUnicode_Compare(path, kst.exe) == 0 ? ""
-                                                    : packed_path(path, &len);
-        if (rel && packed_kind(rel, len) != 2)
-            rel = NULL;
+        rel = PyUnicode_Compare(path, kst.exe) == 0
+                  ? PyBytes_FromStringAndSize("", 0)
+                  : packed_rel(path);
+        if (rel && packed_kind(PyBytes_AS_STRING(rel),
+                               PyBytes_GET_SIZE(rel)) != 2)
+            Py_CLEAR(rel);
     }
     if (!rel) {
         if (PyErr_Occurred())
@@ -1705,14 +1758,12 @@ static PyObject *kiln_path_hook(PyObject *mod, PyObject *path)
         return NULL;
     }
     pe = PyObject_New(PathEntryObject, &PathEntryType);
-    if (!pe)
-        return NULL;
-    pe->path = Py_NewRef(path);
-    pe->folder = PyBytes_FromStringAndSize(rel, len);
-    if (!pe->folder) {
-        Py_DECREF(pe);
+    if (!pe) {
+        Py_DECREF(rel);
         return NULL;
     }
+    pe->path = Py_NewRef(path);
+    pe->folder = rel;
     return (PyObject *)pe;
 }
 
@@ -1728,6 +1779,8 @@ static PyMethodDef kiln_methods[] = {
      "Path hook: the importer for the executable's own path entries."},
     {"excepthook", (PyCFunction)(void (*)(void))kiln_excepthook,
      METH_FASTCALL, "Print a traceback with packed source lines."},
+    {"child_proof", kiln_child_proof_new, METH_NOARGS,
+     "A new proof descriptor for a multiprocessing child of the app."},
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef kiln_module = {
@@ -2046,14 +2099,24 @@ static PyObject *run_script(const kp_pack *pack)
     kp_entry e;
 
     fullname = PyUnicode_FromString(pack->main_name);
-    if (!fullname || lookup_required(fullname, &e) < 0)
+    if (!fullname)
         goto done;
+    if (ke_main_entry(pack, &e) < 0) { /* kp_open() checked: never */
+        PyErr_Format(PyExc_ImportError, "kiln: the script %R is not "
+                     "packed in %U", fullname, kst.exe);
+        goto done;
+    }
     main = PyImport_AddModule("__main__");
     if (!main)
         goto done;
     globals = PyModule_GetDict(main);
     file = module_origin(&e);
     code = file ? load_code(fullname, &e) : NULL;
+    if (code == Py_None) { /* kp_open() checked: never */
+        PyErr_Format(PyExc_ImportError, "kiln: the script %R in %U has "
+                     "neither bytecode nor source", fullname, kst.exe);
+        Py_CLEAR(code);
+    }
     if (!code)
         goto done;
     if (PyDict_SetItemString(globals, "__file__", file) < 0 ||
@@ -2156,29 +2219,6 @@ int kiln_run_app(const kp_pack *pack)
 
 /* ---- contents by virtual path (for io.open_code, opencode.c) ----------- */
 
-/* The UTF-8 packed path of a str path <exe>/<packed path> as a new bytes
-   object, or NULL without an exception when path is not under exe. */
-static PyObject *packed_path_bytes(PyObject *path)
-{
-    Py_ssize_t elen, plen;
-    PyObject *rel, *res;
-
-    if (!kst.exe || !PyUnicode_Check(path))
-        return NULL;
-    elen = PyUnicode_GET_LENGTH(kst.exe);
-    plen = PyUnicode_GET_LENGTH(path);
-    if (plen <= elen + 1 || PyUnicode_READ_CHAR(path, elen) != '/' ||
-        PyUnicode_Tailmatch(path, kst.exe, 0, elen, -1) != 1)
-        return NULL;
-    rel = PyUnicode_Substring(path, elen + 1, plen);
-    res = rel ? PyUnicode_AsEncodedString(rel, "utf-8", "surrogateescape")
-              : NULL;
-    Py_XDECREF(rel);
-    if (!res && PyErr_ExceptionMatches(PyExc_UnicodeEncodeError))
-        PyErr_Clear(); /* a lone surrogate: no packed path has one */
-    return res;
-}
-
 /* New reference to the name of the module whose file is rel, *e filled:
    the app's main module, or the module the path names ("a/b.py" is a.b,
    "a/__init__.py" is a). NULL when there is none (-1 on error). */
@@ -2219,7 +2259,7 @@ static PyObject *module_at_path(const char *rel, Py_ssize_t len, kp_entry *e)
 
 PyObject *kiln_importer_path_contents(PyObject *path)
 {
-    PyObject *rel = packed_path_bytes(path), *name = NULL, *res = NULL;
+    PyObject *rel = packed_rel(path), *name = NULL, *res = NULL;
     const uint8_t *bytes;
     const char *s;
     Py_ssize_t len;

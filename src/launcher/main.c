@@ -160,8 +160,9 @@ static int exit_by_sigint(void)
 static int run(const kp_pack *pack, const char *exe, int argc, char **argv)
 {
     int interpreter = (pack->flags & KP_RUN_MASK) == KP_RUN_INTERPRETER;
-    /* An app started by multiprocessing as its child (mpchild.c). */
-    int code_at = interpreter ? 0 : kiln_mp_child_code_at(argc, argv);
+    /* An app started by itself, through multiprocessing, as its child,
+       which proves it (mpchild.c); the proof argument leaves argv. */
+    int code_at = interpreter ? 0 : kiln_mp_child_argv(exe, &argc, &argv);
     PyConfig config;
     PyStatus status;
     char *invoked, prefix[PATH_MAX], base_executable[PATH_MAX];

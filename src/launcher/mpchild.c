@@ -3,16 +3,24 @@
  * starts them (spawn children, the fork server, the resource tracker) by
  * running sys.executable, the app itself, as
  *     app FLAGS... -c "from multiprocessing.M import F; F(ARGS)" [ARGS...]
- * with FLAGS from subprocess._args_from_interpreter_flags(). Such an argv
- * runs the child under the app's own hermetic configuration, and the code
- * goes through py/mp_child.py, which makes only the entry point's call.
+ * with FLAGS from subprocess._args_from_interpreter_flags(). The app's
+ * wrapper of multiprocessing.util.spawnv_passfds (py/kiln_support.py) adds
+ * --kiln-child-proof=FD right after argv[0] and passes that descriptor
+ * (childproof.c). Only with a proof that holds is such an argv a child's:
+ * it runs under the app's own hermetic configuration, and the code goes
+ * through py/mp_child.py, which makes only the entry point's call. Any
+ * other argv, whatever it looks like, is the app's own.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "childproof.h"
 #include "importer.h"
 #include "mpchild.h"
 
@@ -80,10 +88,56 @@ static int walk_flags(int argc, char **argv, PyConfig *config,
     return 0;
 }
 
-int kiln_mp_child_code_at(int argc, char **argv)
+/* The index in argv of the -c code when argv has a child's shape:
+   interpreter flags, then -c and code that starts with CODE_PREFIX; 0
+   otherwise. */
+static int code_at(int argc, char **argv)
 {
     PyStatus status = PyStatus_Ok();
     return walk_flags(argc, argv, NULL, &status);
+}
+
+/* The descriptor number of a proof argument's value, or -1. */
+static int proof_fd(const char *digits)
+{
+    long fd = 0;
+
+    if (!*digits)
+        return -1;
+    for (const char *p = digits; *p; p++) {
+        if (*p < '0' || *p > '9' || fd > (INT_MAX - 9) / 10)
+            return -1;
+        fd = fd * 10 + (*p - '0');
+    }
+    return (int)fd;
+}
+
+int kiln_mp_child_argv(const char *exe, int *argc, char ***argv)
+{
+    const size_t len = strlen(KILN_CHILD_PROOF_ARG);
+    char **v = *argv, why[512];
+    int at, fd;
+
+    if (*argc < 2 || strncmp(v[1], KILN_CHILD_PROOF_ARG, len) != 0)
+        return 0;
+    /* The shape is checked on argv without the proof argument. */
+    at = code_at(*argc - 1, v + 1);
+    if (!at)
+        return 0;
+    fd = proof_fd(v[1] + len);
+    if (fd < 0) {
+        snprintf(why, sizeof why, "%s is not a descriptor number", v[1]);
+    } else if (kiln_child_proof_check(fd, why, sizeof why) == 0) {
+        close(fd);
+        v[1] = v[0];
+        *argv = v + 1;
+        *argc -= 1;
+        return at;
+    }
+    fprintf(stderr, "kiln: warning: %s has a multiprocessing child's "
+            "command line, but no proof that the app itself started it (%s); "
+            "it runs as the app, with its arguments as given\n", exe, why);
+    return 0;
 }
 
 PyStatus kiln_mp_child_config(PyConfig *config, int argc, char **argv,

@@ -5,11 +5,16 @@
 #ifndef KILN_MPCHILD_H
 #define KILN_MPCHILD_H
 
-/* The index in argv of the -c code when argv is a multiprocessing child's
-   command line: interpreter flags as subprocess._args_from_interpreter_
-   flags() writes them (-I, -S, -B, -O, -W opt, -X opt, ...), then -c and
-   code that starts with "from multiprocessing."; 0 otherwise. */
-int kiln_mp_child_code_at(int argc, char **argv);
+/* Before initialization, in an app: when argv is a multiprocessing
+   child's command line, with its proof, takes the proof argument out of
+   argv, closes the proof and returns the index in the new argv of the -c
+   code; else 0 (one warning on stderr when the proof fails). A child's
+   command line is
+       exe --kiln-child-proof=FD FLAGS... -c "from multiprocessing.M ..."
+   with interpreter flags as subprocess._args_from_interpreter_flags()
+   writes them (-I, -S, -B, -O, -W opt, -X opt, ...), and FD a proof that
+   kiln_child_proof_check() accepts. */
+int kiln_mp_child_argv(const char *exe, int *argc, char ***argv);
 /* Sets up a child's PyConfig on top of the app's: sys.argv as python3 -c
    makes it ("-c" and the arguments after the code), sys.orig_argv the
    whole argv, and the flags' settings. */

@@ -121,6 +121,7 @@ expect_contains "missing requirement" "warning: Alpha-Pkg 1.0 requires ghost-dep
 expect_not_contains "marker-excluded requirement" "never-there" "$ERR"
 expect_not_contains "extra not asked for" "fancy-dep" "$ERR"
 expect_contains "-v: searched" "--package searches $S" "$ERR"
+expect_contains "-v: RECORD row outside" "skipped /bin/alpha: listed by Alpha-Pkg 1.0, but outside $S" "$ERR"
 run "$T/app"
 expect_eq "app runs" "alpha 1 abc eggy 1 x solo module
 a,b

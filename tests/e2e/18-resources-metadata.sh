@@ -1,11 +1,15 @@
 # importlib.resources, importlib.metadata and pkgutil over packed packages
-# and distributions: the same answers as python3.11 reading them from disk.
+# and distributions: the same answers as python3.11 reading them from disk,
+# also for a file name that is not UTF-8 (names go through the filesystem
+# encoding, as os.fsencode and os.fsdecode do).
 . "$(dirname "$0")/lib.sh"
 L=$T/lib
 mkdir -p "$L/mypkg/data/sub" "$L/mypkg/sub" "$L/mypkg-1.2.dist-info" "$L/nsonly/part"
 echo 'VERSION = "1.2"' >"$L/mypkg/__init__.py"
 echo "hello data" >"$L/mypkg/data/hello.txt"
 printf '\000\001\002' >"$L/mypkg/data/sub/blob.bin"
+printf 'latin-1 name\n' >"$L/mypkg/data/$(printf 'caf\351.txt')"
+printf 'utf-8 name\n' >"$L/mypkg/data/$(printf 'caf\303\251.txt')"
 echo "x = 1" >"$L/mypkg/sub/__init__.py"
 echo "y = 2" >"$L/mypkg/mod.py"
 echo "z = 3" >"$L/nsonly/part/mod.py"
@@ -60,6 +64,25 @@ print("eps", [(e.name, e.value) for e in md.entry_points(group="console_scripts"
 print("dist files", [str(p) for p in md.files("mypkg")], md.files("mypkg")[1].read_text().strip())
 print("dists", sorted(d.metadata["Name"] for d in md.distributions()))
 print("by path", [d.metadata["Name"] for d in md.distributions(path=["/nonexistent"])])
+import os
+latin = os.fsdecode(b"caf\xe9.txt")
+d = f / "data"
+print("not utf-8", ascii(sorted(p.name for p in d.iterdir())), (d / latin).exists(),
+      (d / latin).is_file(), (d / latin).is_dir(), (d / latin).read_bytes(),
+      (d / "caf\xe9.txt").read_text().strip(), ascii((d / latin).name))
+with (d / latin).open("rb") as fh:
+    print("not utf-8 open", fh.read())
+with r.as_file(d / latin) as p:
+    print("not utf-8 as_file", p.read_bytes())
+print("not utf-8 get_data", pkgutil.get_data("mypkg", "data/" + latin))
+try:
+    (d / (latin + "x")).read_bytes()
+except FileNotFoundError as e:
+    print("not utf-8 missing", type(e).__name__, e.errno)
+try:
+    d.joinpath(b"caf\xe9.txt")
+except TypeError as e:
+    print("joinpath bytes", type(e).__name__)
 try:
     md.version("nope")
 except md.PackageNotFoundError as e:

@@ -1,6 +1,8 @@
 /*
  * make_corpus.c - writes valid kpack payloads into a directory, as seeds
- * for fuzz_kpack.
+ * for fuzz_kpack: an app, a script at the end of an "executable", the
+ * smallest payload, and a package to extract with an extension whose
+ * preload list names its bundled libraries.
  *
  * Usage: make_corpus DIR
  */
@@ -130,5 +132,26 @@ int main(int argc, char **argv)
     if (!w)
         return 1;
     rc |= finish(w, argv[1], "empty.kpack", 0);
+
+    /* A package extracted at run time, with an extension module that
+       preloads two bundled libraries, and files beside it. */
+    w = kp_writer_new();
+    if (!w || add(w, "ext", "ext/__init__.py",
+                  KP_MOD_CODE | KP_MOD_PACKAGE | KP_MOD_EXTRACT, "\xe3" "ext",
+                  NULL) ||
+        add(w, "ext._fast", "ext/_fast.cpython-311-x86_64-linux-gnu.so",
+            KP_MOD_EXTENSION | KP_MOD_EXTRACT, "\x7f" "ELF fast",
+            "ext.libs/libb-2.so\next.libs/liba-1.so") ||
+        add(w, "run", "run.py", KP_MOD_CODE, "\xe3" "run", NULL) ||
+        add_file(w, "ext.libs/liba-1.so", "\x7f" "ELF a") ||
+        add_file(w, "ext.libs/libb-2.so", "\x7f" "ELF b") ||
+        add_file(w, "ext/data/table.csv", "a,b\n") ||
+        add_file(w, "ext/_fast.cpython-311-x86_64-linux-gnu.so",
+                 "\x7f" "ELF fast") ||
+        add_file(w, "ext", "a file named like the package"))
+        return 1;
+    if (kp_writer_set_run(w, KP_RUN_SCRIPT | KP_GC_FREEZE, "run", 0))
+        return 1;
+    rc |= finish(w, argv[1], "extract.kpack", 0);
     return rc ? 1 : 0;
 }

@@ -1,13 +1,15 @@
-# tests/unit/rules.mk - unit tests and fuzzing of the kpack format and the
-# ELF dependency reader.
+# tests/unit/rules.mk - unit tests and fuzzing of the kpack format, of what
+# the launcher does with its entries, and of the ELF dependency reader.
 #
 # Included by the main Makefile, which defines CC, CFLAGS, BUILD and
 # SAN_FLAGS.
 #   make unit-test                 plain and ASan+UBSan builds of test_kpack
 #                                  and test_elf
-#   make fuzz [FUZZ_SECONDS=30]    libFuzzer runs of fuzz_kpack (seeded by
-#                                  make_corpus) and fuzz_elf (seeded by
-#                                  shared objects), half the time each
+#   make fuzz [FUZZ_SECONDS=30]    libFuzzer runs of fuzz_kpack (the reader
+#                                  and the launcher's src/launcher/entries.c,
+#                                  seeded by make_corpus) and fuzz_elf
+#                                  (seeded by shared objects), half the time
+#                                  each
 
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 30
@@ -18,6 +20,7 @@ FUZZ_HALF = $$(( ($(FUZZ_SECONDS) + 1) / 2 ))
 
 KPACK_SRC := src/format/kpack_read.c src/format/kpack_write.c
 KPACK_DEPS := $(KPACK_SRC) src/format/kpack.h src/format/kpack_layout.h
+ENTRIES_DEPS := src/launcher/entries.c src/launcher/entries.h
 ELF_DEPS := src/common/elf.c src/common/elf.h
 UNIT_DEPS := tests/unit/harness.h
 
@@ -48,10 +51,11 @@ unit-test: $(BUILD)/test_kpack $(BUILD)/test_kpack_san $(BUILD)/test_elf \
 	$(BUILD)/test_elf
 	$(BUILD)/test_elf_san
 
-$(BUILD)/fuzz_kpack: tests/fuzz/fuzz_kpack.c tests/fuzz/require.h $(KPACK_DEPS)
+$(BUILD)/fuzz_kpack: tests/fuzz/fuzz_kpack.c tests/fuzz/require.h $(KPACK_DEPS) \
+		$(ENTRIES_DEPS)
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_FLAGS) -Isrc/format -o $@ tests/fuzz/fuzz_kpack.c \
-		$(KPACK_SRC)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -Isrc/format -iquote src/launcher -o $@ \
+		tests/fuzz/fuzz_kpack.c $(KPACK_SRC) src/launcher/entries.c
 
 $(BUILD)/make_corpus: tests/fuzz/make_corpus.c $(KPACK_DEPS)
 	@mkdir -p $(@D)

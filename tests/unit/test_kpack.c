@@ -12,6 +12,7 @@
 #endif
 #include "kpack.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,8 +33,8 @@ enum {
     H_MAIN_OFF = 88, H_INDEX_CHECK = 96, H_RESERVED = 104
 };
 enum {
-    E_NAME_OFF = 0, E_NAME_LEN = 4, E_FLAGS = 16, E_RESERVED0 = 20,
-    E_A_OFF = 24, E_RESERVED1 = 56
+    E_NAME_OFF = 0, E_NAME_LEN = 4, E_PATH_OFF = 8, E_PATH_LEN = 12,
+    E_FLAGS = 16, E_RESERVED0 = 20, E_A_OFF = 24, E_RESERVED1 = 56
 };
 
 static uint32_t rd32(const uint8_t *p)
@@ -574,20 +575,128 @@ static void test_duplicates(void)
     CHECK_ERR(err, "module");
     kp_writer_free(w);
 
-    /* Duplicate files too, and a module may share a name with a file. */
+    /* Duplicate files too, and a module may share a name with a file (a
+       module name has no '/'). */
     w = kp_writer_new();
     if (!CHECK(w != NULL))
         return;
     err[0] = 0;
-    CHECK_IEQ(kp_writer_add_file(w, "data/x.txt", none), 0);
-    CHECK_IEQ(kp_writer_add_module(w, "data/x.txt", NULL, KP_MOD_NAMESPACE,
+    CHECK_IEQ(kp_writer_add_file(w, "setup.cfg", none), 0);
+    CHECK_IEQ(kp_writer_add_module(w, "setup.cfg", NULL, KP_MOD_NAMESPACE,
                                    none, none), 0);
-    CHECK_IEQ(kp_writer_add_file(w, "data/x.txt", none), 0);
+    CHECK_IEQ(kp_writer_add_file(w, "setup.cfg", none), 0);
     CHECK_IEQ(kp_writer_finish(w, &buf, &len, err, sizeof err), -1);
     CHECK(buf == NULL);
-    CHECK_ERR(err, "'data/x.txt'");
+    CHECK_ERR(err, "'setup.cfg'");
     CHECK_ERR(err, "file");
     kp_writer_free(w);
+}
+
+/* ---- names -------------------------------------------------------------- */
+
+/* The writer refuses, by name, what kp_open() would refuse. */
+static void test_writer_names(void)
+{
+    kp_writer *w = kp_writer_new();
+    kp_blob none = {0, 0, 0};
+
+    if (!CHECK(w != NULL))
+        return;
+    CHECK(kp_writer_add_file(w, "../x", none) == -1);
+    CHECK(strstr(kp_writer_error(w), "file '../x': its path has a '..' "
+                                     "part") != NULL);
+    CHECK(kp_writer_add_module(w, "a/b", NULL, 0, none, none) == -1);
+    CHECK(strstr(kp_writer_error(w), "name holds a '/'") != NULL);
+    CHECK(kp_writer_add_module(w, "a", "/a.py", 0, none, none) == -1);
+    CHECK(strstr(kp_writer_error(w), "its path is absolute") != NULL);
+    CHECK(kp_writer_add_file(w, "odd\033name", none) == 0);
+    CHECK(kp_writer_add_module(w, "ok", NULL, 0, none, none) == 0);
+    kp_writer_free(w);
+}
+
+static void test_names(void)
+{
+    static const char *const good_paths[] = {
+        "a", "a.py", "json/decoder.py", ".hidden", "a/.b", "a/...", "..a",
+        "a/b..", "with space/x", "caf\xe9.txt", "tab\there"};
+    static const struct {
+        const char *path, *problem;
+    } bad_paths[] = {
+        {"", "is empty"}, {"/etc/passwd", "absolute"},
+        {"..", "'..' part"}, {"../x", "'..' part"}, {"a/../b", "'..' part"},
+        {"a/..", "'..' part"}, {".", "'.' part"}, {"./a", "'.' part"},
+        {"a/./b", "'.' part"}, {"a//b", "empty part"}, {"a/", "empty part"},
+        {"/", "absolute"}};
+    static const char *const good_modules[] = {"a", "json.decoder", "_x",
+                                               "a-b.c", "__main__"};
+    static const char *const bad_modules[] = {"", ".", "a.", ".a", "a..b",
+                                              "a/b", "a.b/c", "/"};
+
+    for (size_t i = 0; i < sizeof good_paths / sizeof *good_paths; i++)
+        CHECK_MSG(!kp_path_problem(good_paths[i], strlen(good_paths[i])),
+                  "path %s refused", good_paths[i]);
+    for (size_t i = 0; i < sizeof bad_paths / sizeof *bad_paths; i++) {
+        const char *why = kp_path_problem(bad_paths[i].path,
+                                          strlen(bad_paths[i].path));
+        CHECK_MSG(why && strstr(why, bad_paths[i].problem), "path '%s': %s",
+                  bad_paths[i].path, why ? why : "accepted");
+    }
+    /* (ptr, len): what follows len is not looked at. */
+    CHECK(kp_path_problem("a/../b", 1) == NULL);
+    CHECK(kp_path_problem("a/", 1) == NULL);
+    for (size_t i = 0; i < sizeof good_modules / sizeof *good_modules; i++)
+        CHECK_MSG(!kp_module_name_problem(good_modules[i],
+                                          strlen(good_modules[i])),
+                  "module %s refused", good_modules[i]);
+    for (size_t i = 0; i < sizeof bad_modules / sizeof *bad_modules; i++)
+        CHECK_MSG(kp_module_name_problem(bad_modules[i],
+                                         strlen(bad_modules[i])) != NULL,
+                  "module '%s' accepted", bad_modules[i]);
+    test_writer_names();
+}
+
+/* kp_escape shows a name as `ls -b` does. */
+static void check_escape(const char *in, size_t len, size_t outlen,
+                         const char *want, int line)
+{
+    char out[256];
+
+    memset(out, 'X', sizeof out);
+    kp_escape(in, len, out, outlen);
+    check_at(strcmp(out, want) == 0 && strlen(out) < outlen, __FILE__, line,
+             "kp_escape gave \"%s\", want \"%s\"", out, want);
+}
+#define ESC(in, want) check_escape(in, sizeof(in) - 1, 256, want, __LINE__)
+
+static void test_escape(void)
+{
+    char *whole;
+
+    ESC("plain/name.py", "plain/name.py");
+    ESC("a\nall checksums verified", "a\\nall checksums verified");
+    ESC("\033[2J\033]0;title\a", "\\033[2J\\033]0;title\\a");
+    ESC("back\\slash", "back\\\\slash");
+    ESC("\t\r\b\f\v\x7f\x01", "\\t\\r\\b\\f\\v\\177\\001");
+    ESC("nul\0in", "nul\\000in");
+    ESC("caf\xc3\xa9 \xe2\x82\xac", "caf\xc3\xa9 \xe2\x82\xac"); /* UTF-8 */
+    ESC("caf\xe9", "caf\\351"); /* Latin-1: not UTF-8 */
+    ESC("\xc2\x9b" "2J", "\\302\\2332J");          /* C1 CSI */
+    ESC("\xe2\x80\xae" "evil", "\\342\\200\\256evil"); /* RLO */
+    ESC("\xe2\x80\xa8", "\\342\\200\\250");      /* line separator */
+    ESC("\xc0\xaf", "\\300\\257");                /* overlong '/' */
+    ESC("\xed\xa0\x80", "\\355\\240\\200");      /* a surrogate */
+    ESC("\xf0\x9f\x98", "\\360\\237\\230");      /* cut short */
+    /* Cut with "..." when it does not fit, never inside an escape. */
+    check_escape("abcdef", 6, 7, "abcdef", __LINE__);
+    check_escape("abcdefg", 7, 7, "abc...", __LINE__);
+    check_escape("\n\n\n\n", 4, 8, "\\n\\n...", __LINE__);
+    check_escape("\x01\x01", 2, 8, "\\001...", __LINE__);
+    check_escape("abc", 3, 3, "", __LINE__);
+    check_escape("ab", 2, 3, "ab", __LINE__);
+    whole = kp_escaped("x\ny\xff", 4);
+    if (CHECK(whole != NULL))
+        CHECK_STR(whole, "x\\ny\\377");
+    free(whole);
 }
 
 /* ---- damaged payloads ------------------------------------------------- */
@@ -928,6 +1037,110 @@ static void data_too_big(uint8_t *b)
     wr64(b + H_DATA_OFF + 8, rd64(b + H_DATA_OFF + 8) + 1);
 }
 
+/* Names the launcher must never use: the string old (with its NUL) in the
+   string section is overwritten with new, of the same length. */
+static void patch_string(uint8_t *b, const char *old, const char *new)
+{
+    uint8_t *strings = b + rd64(b + H_STRINGS_OFF);
+    size_t size = (size_t)rd64(b + H_STRINGS_SIZE), len = strlen(old) + 1;
+    uint8_t *at = memmem(strings, size, old, len);
+
+    if (!CHECK_MSG(at && strlen(new) + 1 == len, "no string %s", old))
+        return;
+    memcpy(at, new, len);
+}
+
+static void file_dotdot(uint8_t *b)
+{
+    patch_string(b, "app/data.txt", "app/../x.txt");
+}
+
+static void file_absolute(uint8_t *b)
+{
+    patch_string(b, "README.txt", "/EADME.txt");
+}
+
+static void file_empty_part(uint8_t *b)
+{
+    patch_string(b, "app/data/empty.txt", "app//ata/empty.txt");
+}
+
+static void file_trailing_slash(uint8_t *b)
+{
+    patch_string(b, "app/data/sub/x.bin", "app/data/sub/x.bi/");
+}
+
+static void file_dot_part(uint8_t *b)
+{
+    patch_string(b, "app/data/config.json", "app/./ta/config.json");
+}
+
+static void file_path_not_name(uint8_t *b)
+{
+    uint8_t *other = file_entry(b, 1);
+    wr32(file_entry(b, 2) + E_PATH_OFF, rd32(other + E_NAME_OFF));
+    wr32(file_entry(b, 2) + E_PATH_LEN, rd32(other + E_NAME_LEN));
+}
+
+static void module_path_dotdot(uint8_t *b)
+{
+    patch_string(b, "app/main.py", "../amain.py");
+}
+
+static void module_path_absolute(uint8_t *b)
+{
+    patch_string(b, "zz/top.py", "/z/top.py");
+}
+
+static void module_name_slash(uint8_t *b)
+{
+    patch_string(b, "app.fast", "app/\033ast");
+}
+
+static void module_name_empty_part(uint8_t *b)
+{
+    patch_string(b, "zz.top", "zz..op");
+}
+
+static void module_name_leading_dot(uint8_t *b)
+{
+    wr32(mod_entry(b, 0) + E_NAME_OFF,
+         rd32(mod_entry(b, 3) + E_NAME_OFF) + 3); /* ".main" of app.main */
+    wr32(mod_entry(b, 0) + E_NAME_LEN, 5);
+}
+
+/* The main module: "main", the tail of "app.main", is not a module. */
+static void main_missing(uint8_t *b)
+{
+    wr32(b + H_MAIN_OFF, rd32(b + H_MAIN_OFF) + 4);
+    wr32(b + H_MAIN_OFF + 4, 4);
+}
+
+static void main_empty(uint8_t *b)
+{
+    wr32(b + H_MAIN_OFF, (uint32_t)strlen("app.main"));
+    wr32(b + H_MAIN_OFF + 4, 0);
+}
+
+static void main_bad_name(uint8_t *b)
+{
+    patch_string(b, "app.main", "app..ain");
+}
+
+/* A script needs code or source: app.ns, a namespace package, has none. */
+static void script_without_code(uint8_t *b)
+{
+    uint8_t *ns = mod_entry(b, 5);
+    wr32(b + H_MAIN_OFF, rd32(ns + E_NAME_OFF));
+    wr32(b + H_MAIN_OFF + 4, rd32(ns + E_NAME_LEN));
+    wr32(b + H_FLAGS, KP_RUN_SCRIPT);
+}
+
+static void interpreter_with_main(uint8_t *b)
+{
+    wr32(b + H_FLAGS, KP_RUN_INTERPRETER);
+}
+
 static const forgery forgeries[] = {
     {"modules out of order", "not sorted", swap_modules},
     {"duplicate file", "not sorted", dup_file},
@@ -950,6 +1163,25 @@ static const forgery forgeries[] = {
     {"string section past the end", "string section", strings_past_end},
     {"misaligned data", "data section", data_misaligned},
     {"data past the end", "data section", data_too_big},
+    {"file path with ..", "has a '..' part", file_dotdot},
+    {"absolute file path", "is absolute", file_absolute},
+    {"file path with //", "empty part", file_empty_part},
+    {"file path ending in /", "empty part", file_trailing_slash},
+    {"file path with .", "has a '.' part", file_dot_part},
+    {"file path not its name", "is not its name", file_path_not_name},
+    {"module path with ..", "has a '..' part", module_path_dotdot},
+    {"absolute module path", "is absolute", module_path_absolute},
+    {"module name with /", "'app/\\033ast' holds a '/'", module_name_slash},
+    {"module name with ..", "empty dotted part", module_name_empty_part},
+    {"module name starting with .", "empty dotted part",
+     module_name_leading_dot},
+    {"main module missing", "'main' is not among", main_missing},
+    {"main module empty", "main module name '' is empty", main_empty},
+    {"main module name with ..", "empty dotted part", main_bad_name},
+    {"script without code", "neither bytecode nor source",
+     script_without_code},
+    {"interpreter with a main", "names a main module",
+     interpreter_with_main},
 };
 
 static void test_forged_index(void)
@@ -1204,6 +1436,272 @@ static void test_map_file(void)
     free(s.buf);
 }
 
+/* ---- the streaming writer (kp_writer_new_fd) ------------------------------ */
+
+#define FD_PREFIX 5000 /* bytes before the payload in the file (a launcher) */
+
+/* A temporary file, unlinked at once; -1 after a failed check. */
+static int temp_fd(void)
+{
+    char path[] = "/tmp/kiln-test-kpack-XXXXXX";
+    int fd = mkstemp(path);
+    if (!CHECK_MSG(fd >= 0, "mkstemp failed"))
+        return -1;
+    unlink(path);
+    return fd;
+}
+
+/* The sample again, written by a writer to a file after FD_PREFIX bytes of
+   0xee, read back into s->buf; also checks that the prefix is untouched. */
+static int make_sample_fd(sample *s)
+{
+    uint8_t prefix[FD_PREFIX], back[FD_PREFIX];
+    char err[KP_ERRLEN] = "";
+    uint64_t size = 0;
+    kp_writer *w;
+    int fd = temp_fd(), rc = -1;
+
+    memset(s, 0, sizeof *s);
+    memset(prefix, 0xee, sizeof prefix);
+    if (fd < 0 || !CHECK(write(fd, prefix, sizeof prefix) ==
+                         (ssize_t)sizeof prefix))
+        goto done;
+    w = kp_writer_new_fd(fd, FD_PREFIX);
+    if (!CHECK(w != NULL))
+        goto done;
+    for (size_t i = 0; i < N_MODULES || i < N_FILES; i++) {
+        if (i < N_MODULES) {
+            const sample_entry *m = &sample_modules[i];
+            CHECK_IEQ(add_blob(w, m->a, &s->mod_a[i]), 0);
+            CHECK_IEQ(add_blob(w, m->b, &s->mod_b[i]), 0);
+            CHECK_IEQ(kp_writer_add_module(w, m->name, m->path, m->flags,
+                                           s->mod_a[i], s->mod_b[i]), 0);
+        }
+        if (i < N_FILES) {
+            const sample_entry *f = &sample_files[i];
+            CHECK_IEQ(add_blob(w, f->a, &s->file_a[i]), 0);
+            CHECK_IEQ(kp_writer_add_file(w, f->name, s->file_a[i]), 0);
+        }
+    }
+    kp_writer_set_target(w, SAMPLE_PY_MAGIC, SAMPLE_PY_VERSION);
+    CHECK_IEQ(kp_writer_set_run(w, KP_RUN_MODULE, "app.main",
+                                SAMPLE_OPTIMIZE), 0);
+    rc = kp_writer_finish_fd(w, &size, err, sizeof err);
+    kp_writer_free(w);
+    if (!CHECK_MSG(rc == 0, "kp_writer_finish_fd: %s", err))
+        goto done;
+    rc = -1;
+    CHECK_EQ((uint64_t)lseek(fd, 0, SEEK_END), FD_PREFIX + size);
+    s->len = (size_t)size;
+    s->buf = malloc(s->len);
+    if (!CHECK(s->buf != NULL) ||
+        !CHECK(pread(fd, s->buf, s->len, FD_PREFIX) == (ssize_t)s->len) ||
+        !CHECK(pread(fd, back, sizeof back, 0) == (ssize_t)sizeof back))
+        goto done;
+    CHECK_MSG(memcmp(back, prefix, sizeof back) == 0,
+              "the bytes before the payload changed");
+    rc = 0;
+done:
+    if (fd >= 0)
+        close(fd);
+    return rc;
+}
+
+/* The same entries and data as the in-memory writer's, laid out header,
+   data, tables, strings: readable by the same reader. */
+static void test_writer_fd_layout(void)
+{
+    sample m, f;
+    kp_pack pm, pf;
+    kp_entry em, ef;
+
+    if (make_sample(&m) || open_sample(&m, &pm) || make_sample_fd(&f) ||
+        open_sample(&f, &pf)) {
+        free(m.buf);
+        free(f.buf);
+        return;
+    }
+    CHECK_EQ((size_t)(pf.data - pf.base), KP_HEADER_SIZE);
+    CHECK(pf.modules >= pf.data + pf.data_size);
+    CHECK(pf.files >= pf.modules + pf.module_count * KP_ENTRY_SIZE);
+    CHECK(pf.strings + pf.strings_size == pf.base + f.len);
+    CHECK_EQ(pf.data_size, pm.data_size);
+    CHECK(memcmp(pf.data, pm.data, (size_t)pm.data_size) == 0);
+    CHECK_EQ(pf.module_count, N_MODULES);
+    CHECK_EQ(pf.file_count, N_FILES);
+    CHECK_STR(pf.main_name, "app.main");
+    CHECK_EQ(pf.flags, KP_RUN_MODULE);
+    CHECK_EQ(pf.optimize, SAMPLE_OPTIMIZE);
+    for (uint32_t i = 0; i < pf.module_count; i++) {
+        kp_module_at(&pm, i, &em);
+        kp_module_at(&pf, i, &ef);
+        CHECK_STR(ef.name, em.name);
+        CHECK_STR(ef.path, em.path);
+        CHECK_EQ(ef.flags, em.flags);
+        CHECK(blob_eq(ef.a, em.a) && blob_eq(ef.b, em.b));
+        CHECK_IEQ(kp_blob_verify(&pf, &ef.a), 0);
+        CHECK_IEQ(kp_blob_verify(&pf, &ef.b), 0);
+    }
+    for (uint32_t i = 0; i < pf.file_count; i++) {
+        kp_file_at(&pm, i, &em);
+        kp_file_at(&pf, i, &ef);
+        CHECK_STR(ef.name, em.name);
+        CHECK(blob_eq(ef.a, em.a));
+        CHECK_IEQ(kp_blob_verify(&pf, &ef.a), 0);
+    }
+    free(m.buf);
+    free(f.buf);
+}
+
+/* A blob in pieces, bigger than the writer's buffer: the same blob as in
+   one piece, its bytes in the file, its check the whole blob's. */
+static void test_writer_blob_pieces(void)
+{
+    static const size_t cuts[] = {1000, 70000, 1, 0, 129000, 13};
+    size_t total = 0;
+    uint8_t *big;
+    kp_writer *w = kp_writer_new(), *wf;
+    kp_blob one, pieces, small, again;
+    uint8_t *buf = NULL, *payload = NULL;
+    size_t len;
+    uint64_t size;
+    char err[KP_ERRLEN] = "";
+    kp_pack p;
+    int fd = temp_fd();
+
+    for (size_t i = 0; i < sizeof cuts / sizeof *cuts; i++)
+        total += cuts[i];
+    big = malloc(total);
+    if (!CHECK(big != NULL && w != NULL) || fd < 0)
+        goto done;
+    for (size_t i = 0; i < total; i++)
+        big[i] = (uint8_t)(i * 7 + (i >> 9));
+    CHECK_IEQ(kp_writer_add_data(w, big, total, &one), 0);
+    kp_writer_free(w);
+    w = NULL;
+
+    wf = kp_writer_new_fd(fd, 0);
+    if (!CHECK(wf != NULL))
+        goto done;
+    CHECK_IEQ(kp_writer_add_data(wf, "abc", 3, &small), 0);
+    CHECK_IEQ(kp_writer_blob_begin(wf), 0);
+    for (size_t i = 0, at = 0; i < sizeof cuts / sizeof *cuts; i++) {
+        CHECK_IEQ(kp_writer_blob_append(wf, big + at, cuts[i]), 0);
+        at += cuts[i];
+    }
+    CHECK_IEQ(kp_writer_blob_end(wf, &pieces), 0);
+    CHECK_EQ(pieces.offset, KP_DATA_ALIGN);
+    CHECK_EQ(pieces.size, one.size);
+    CHECK_EQ(pieces.check, one.check);
+    CHECK_IEQ(kp_writer_add_data(wf, "defg", 4, &again), 0);
+    CHECK_EQ(again.offset, (pieces.offset + total + KP_DATA_ALIGN - 1) &
+                               ~(uint64_t)(KP_DATA_ALIGN - 1));
+    CHECK_IEQ(kp_writer_add_file(wf, "big", pieces), 0);
+    CHECK_IEQ(kp_writer_add_file(wf, "small", small), 0);
+    CHECK_IEQ(kp_writer_add_file(wf, "again", again), 0);
+    CHECK_IEQ(kp_writer_finish_fd(wf, &size, err, sizeof err), 0);
+    kp_writer_free(wf);
+    payload = malloc((size_t)size);
+    if (!CHECK(payload != NULL) ||
+        !CHECK(pread(fd, payload, (size_t)size, 0) == (ssize_t)size))
+        goto done;
+    if (!CHECK_MSG(kp_open(&p, payload, (size_t)size, err, sizeof err) == 0,
+                   "kp_open: %s", err))
+        goto done;
+    CHECK_IEQ(kp_blob_verify(&p, &pieces), 0);
+    CHECK(memcmp(kp_blob_bytes(&p, &pieces), big, total) == 0);
+    CHECK(memcmp(kp_blob_bytes(&p, &again), "defg", 4) == 0);
+
+    /* Misuse fails with a message, and the writer stays failed. */
+    w = kp_writer_new();
+    if (!CHECK(w != NULL))
+        goto done;
+    CHECK_IEQ(kp_writer_blob_append(w, "x", 1), -1);
+    CHECK(strstr(kp_writer_error(w), "outside a blob") != NULL);
+    CHECK_IEQ(kp_writer_add_data(w, "x", 1, &one), -1);
+    CHECK_IEQ(kp_writer_finish(w, &buf, &len, err, sizeof err), -1);
+    CHECK(strstr(err, "outside a blob") != NULL);
+    kp_writer_free(w);
+    w = kp_writer_new();
+    if (!CHECK(w != NULL))
+        goto done;
+    CHECK_IEQ(kp_writer_blob_begin(w), 0);
+    CHECK_IEQ(kp_writer_finish(w, &buf, &len, err, sizeof err), -1);
+    CHECK(strstr(err, "not ended") != NULL);
+    CHECK_IEQ(kp_writer_blob_begin(w), -1);
+    CHECK_IEQ(kp_writer_finish_fd(w, &size, err, sizeof err), -1);
+done:
+    kp_writer_free(w);
+    free(big);
+    free(buf);
+    free(payload);
+    if (fd >= 0)
+        close(fd);
+}
+
+/* A blob over 4 GiB - 1 bytes is refused before any of its bytes is read:
+   the memory given is mapped without access. */
+static void test_writer_blob_limit(void)
+{
+    size_t huge = (size_t)KP_BLOB_MAX + 1;
+    void *none = mmap(NULL, huge, PROT_NONE,
+                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    kp_writer *w = kp_writer_new();
+    kp_blob b;
+
+    if (!CHECK(none != MAP_FAILED) || !CHECK(w != NULL))
+        goto done;
+    CHECK_IEQ(kp_writer_add_data(w, none, huge, &b), -1);
+    CHECK_MSG(strstr(kp_writer_error(w), "32-bit") != NULL,
+              "error \"%s\" should name the 32-bit limit",
+              kp_writer_error(w));
+    kp_writer_free(w);
+    /* In pieces: the piece that crosses the limit. */
+    w = kp_writer_new();
+    if (!CHECK(w != NULL))
+        goto done;
+    CHECK_IEQ(kp_writer_blob_begin(w), 0);
+    CHECK_IEQ(kp_writer_blob_append(w, "0123456789abcdef", 16), 0);
+    CHECK_IEQ(kp_writer_blob_append(w, none, huge - 16), -1);
+    CHECK(strstr(kp_writer_error(w), "4294967295") != NULL);
+done:
+    kp_writer_free(w);
+    if (none != MAP_FAILED)
+        munmap(none, huge);
+}
+
+/* A file that cannot be written: the error names the offset and the
+   cause, at the first write (a big blob) or at the end (small ones). */
+static void test_writer_write_error(void)
+{
+    static uint8_t big[100000];
+    int fd = open("/dev/null", O_RDONLY);
+    char err[KP_ERRLEN] = "";
+    kp_writer *w;
+    uint64_t size;
+    kp_blob b;
+
+    if (!CHECK(fd >= 0))
+        return;
+    w = kp_writer_new_fd(fd, 4096);
+    if (CHECK(w != NULL)) {
+        CHECK_IEQ(kp_writer_add_data(w, "small", 5, &b), 0);
+        CHECK_IEQ(kp_writer_finish_fd(w, &size, err, sizeof err), -1);
+        CHECK_MSG(strstr(err, "cannot write the payload at file offset") !=
+                      NULL, "error \"%s\"", err);
+    }
+    kp_writer_free(w);
+    w = kp_writer_new_fd(fd, 0);
+    if (CHECK(w != NULL)) {
+        CHECK_IEQ(kp_writer_add_data(w, big, sizeof big, &b), -1);
+        CHECK(strstr(kp_writer_error(w), "Bad file descriptor") != NULL);
+        CHECK_IEQ(kp_writer_add_data(w, "x", 1, &b), -1);
+    }
+    kp_writer_free(w);
+    CHECK(kp_writer_new_fd(-1, 0) == NULL);
+    close(fd);
+}
+
 int main(void)
 {
     run_test("round_trip_header", test_round_trip_header);
@@ -1218,8 +1716,14 @@ int main(void)
     run_test("flipped_data", test_flipped_data);
     run_test("bad_headers", test_bad_headers);
     run_test("forged_index", test_forged_index);
+    run_test("names", test_names);
+    run_test("escape", test_escape);
     run_test("trailer", test_trailer);
     run_test("map_file", test_map_file);
+    run_test("writer_fd_layout", test_writer_fd_layout);
+    run_test("writer_blob_pieces", test_writer_blob_pieces);
+    run_test("writer_blob_limit", test_writer_blob_limit);
+    run_test("writer_write_error", test_writer_write_error);
     printf("%d passed, %d failed\n", tests_passed, tests_failed);
     return tests_failed ? 1 : 0;
 }

@@ -3,6 +3,7 @@
 # packed files, and importlib.metadata distributions packed in the
 # executable. Everything is read through the C primitives of _kiln.
 import io
+import os as _os
 
 import _kiln
 
@@ -11,7 +12,10 @@ PACKAGE, NAMESPACE = 8, 16
 
 class KilnPath:
     """A packed file or folder, as importlib.resources' Traversable and as
-    the SimplePath that importlib.metadata's PathDistribution reads."""
+    the SimplePath that importlib.metadata's PathDistribution reads. Names
+    are str as os.listdir() gives them: packed bytes decoded with the
+    filesystem encoding (os.fsdecode), and _kiln encodes them back the same
+    way (os.fsencode), so a name that is not UTF-8 round-trips."""
 
     __slots__ = ("_rel",)
 
@@ -42,7 +46,11 @@ class KilnPath:
     def joinpath(self, *descendants):
         parts = [self._rel] if self._rel else []
         for d in descendants:
-            d = str(d)
+            d = _os.fspath(d)
+            if not isinstance(d, str):  # as pathlib: bytes are refused
+                raise TypeError("argument should be a str object or an "
+                                "os.PathLike object returning str, not "
+                                f"{type(d)!r}")
             parts.extend(p for p in d.split("/") if p not in ("", "."))
         return KilnPath("/".join(parts))
 
@@ -273,3 +281,66 @@ def _extract_for_filename(rel):
             with open(out, "wb") as f:
                 f.write(_kiln.read(item))
     return target
+
+
+def wrap_spawnv_passfds(util):
+    """multiprocessing.util.spawnv_passfds starts an app's children (spawn,
+    the fork server, the resource tracker) as `app FLAGS -c "from
+    multiprocessing..."`. The launcher takes such an argv for a child's
+    only with a proof that the app itself started it (childproof.c): here
+    each child gets a new one, named by an argument right after argv[0].
+    Nothing process-wide changes, so concurrent spawns need no lock."""
+    import os
+    spawnv_passfds = util.spawnv_passfds
+
+    def kiln_spawnv_passfds(path, args, passfds):
+        if not _starts_app_child(path, args):
+            return spawnv_passfds(path, args, passfds)
+        proof = _kiln.child_proof()
+        try:
+            return spawnv_passfds(
+                path, [args[0], "--kiln-child-proof=%d" % proof, *args[1:]],
+                [*passfds, proof])
+        finally:
+            os.close(proof)
+
+    kiln_spawnv_passfds.__name__ = kiln_spawnv_passfds.__qualname__ = \
+        "spawnv_passfds"
+    kiln_spawnv_passfds.__doc__ = spawnv_passfds.__doc__
+    kiln_spawnv_passfds.__wrapped__ = spawnv_passfds
+    util.spawnv_passfds = kiln_spawnv_passfds
+
+
+def _starts_app_child(path, args):
+    """Whether path is this app and args a multiprocessing child's: -c
+    and code that starts "from multiprocessing." (mpchild.c checks the
+    flags before them). A child started from a file that is no longer the
+    running one (a rebuild renamed a new one into place) could not prove
+    that this app started it, and would run the app's main: refused."""
+    import os
+    args = list(args)
+    try:
+        at = args.index("-c", 1)
+    except ValueError:
+        return False
+    code = args[at + 1] if at + 1 < len(args) else None
+    if not (isinstance(code, str) and code.startswith("from multiprocessing.")):
+        return False
+    try:
+        if not os.path.samefile(path, _kiln.exe):
+            return False
+    except (OSError, TypeError, ValueError):
+        return False
+    try:
+        same = os.path.samefile(path, "/proc/self/exe")
+    except OSError as e:
+        raise RuntimeError(f"kiln: cannot start a multiprocessing child of "
+                           f"{_kiln.exe}: its proof needs /proc/self/exe "
+                           f"({e})") from None
+    if not same:
+        raise RuntimeError(f"kiln: cannot start a multiprocessing child of "
+                           f"{_kiln.exe}: the file was replaced since this "
+                           f"app started (rebuilt?), and a child started "
+                           f"from it could not prove that this app started "
+                           f"it; restart the app")
+    return True

@@ -2,10 +2,12 @@
 # multiprocessing starts its helpers (spawn children, the fork server, the
 # resource tracker) as
 #     sys.executable FLAGS... -c "from multiprocessing.M import F; F(ARGS)"
-# The launcher hands the -c code here as `code` (str). It is not executed
-# as given: it must be one import of a known entry point and one call of
-# it with literal arguments, and that call is made. Anything else is
-# refused, so that an app's arguments never run arbitrary code.
+# The launcher hands the -c code here as `code` (str) only when the app
+# itself started the process, which the child proved (childproof.c); any
+# other argv is the app's own. Even then, as a second line of defence, the
+# code is not executed as given: it must be one import of a known entry
+# point and one call of it with literal arguments, and that call is made.
+# Anything else is refused.
 # Only the built-in _ast is used: an app may pack a module named ast.
 import _ast
 
@@ -73,9 +75,10 @@ def run(code, exe):
         module, name, args, kwargs = entry_point(code)
     except ValueError as e:
         raise SystemExit(
-            "kiln: %s was started as a multiprocessing child (-c \"from "
-            "multiprocessing...\"), but its code is not a call of one of "
-            "multiprocessing's entry points with literal arguments: %s. A "
-            "kiln app runs no other code given with -c." % (exe, e)) from None
+            "kiln: %s was started by the app as a multiprocessing child "
+            "(-c \"from multiprocessing...\"), but its code is not a call "
+            "of one of multiprocessing's entry points with literal "
+            "arguments: %s. A kiln app runs no other code given with -c."
+            % (exe, e)) from None
     function = getattr(__import__(module, fromlist=[name]), name)
     function(*args, **kwargs)

@@ -387,6 +387,20 @@ def plain_module(name, search):
     return None
 
 
+def leaves(folder, rel):
+    """The warning to give when folder/rel leads outside folder through a
+    symlink (it is one, or a folder on its path is), else None. kiln's
+    walk checks the symlinks inside what is emitted."""
+    path = os.path.join(folder, rel)
+    real, root = os.path.realpath(path), os.path.realpath(folder)
+    if real == root or real.startswith(root.rstrip('/') + '/'):
+        return None
+    how = ('a symlink to' if os.path.islink(path) else
+           'a symlinked folder on its path leads to')
+    return (f'skipping {path}: {how} {real}, outside {root}; kiln packs '
+            'only what lies inside the folders it is given')
+
+
 def walk_files(folder, rel):
     found = []
     for top, dirs, files in os.walk(os.path.join(folder, rel)):
@@ -468,8 +482,14 @@ def own(d, files, emit, skipped):
         real = os.path.normpath(os.path.join(folder, f))
         rel = os.path.relpath(real, folder)
         parts = rel.split(os.sep)
-        if rel.startswith('..') or os.path.isabs(rel) or \
-                parts[0] == d['entry'] or '__pycache__' in parts or \
+        if parts[0] == os.pardir or os.path.isabs(rel):
+            # A row with '..' or an absolute path that leaves the folder
+            # (a console script in bin/): never packed. Symlinks that
+            # leave it are skipped, with a warning, by kiln's walk.
+            skipped.append(f'{real}\tlisted by {d["name"]} {d["version"]}, '
+                           f'but outside {folder}')
+            continue
+        if parts[0] == d['entry'] or '__pycache__' in parts or \
                 rel.endswith(('.pyc', '.pyo')):
             continue
         if len(parts) == 1 and rel.endswith('.pth'):
@@ -495,12 +515,12 @@ def own(d, files, emit, skipped):
                 if not (prefix and name == '__init__.py'):
                     emit('tree', rel)
             elif is_namespace(folder, rel, namespaces):
-                emit('namespace', rel)
-                visit(node[name], rel + '/')
+                if emit('namespace', rel):
+                    visit(node[name], rel + '/')
             elif b'extend_path' in init_head(
                     os.path.join(folder, rel, '__init__.py')):
-                emit('init', rel)  # pkgutil-style: shared, with its init
-                visit(node[name], rel + '/')
+                if emit('init', rel):  # pkgutil-style: shared, with its init
+                    visit(node[name], rel + '/')
             else:
                 emit('tree', rel)
     visit(tree, '')
@@ -590,18 +610,28 @@ def main(lines):
     for folder in search:
         for norm, entry in meta_entries(folder):
             index.setdefault(norm, (folder, entry))
-    emitted, loaded = set(), {}
+    emitted, refused, loaded = set(), set(), {}
     current = [None]
 
     def emit(kind, rel, folder=None):
+        """Says to pack rel; False (after one warning) when it leads
+        outside its folder."""
         folder = folder or current[0]
+        if (folder, rel) in refused:
+            return False
         if (folder, kind, rel) in emitted:
-            return
+            return True
+        why = leaves(folder, rel)
+        if why:
+            refused.add((folder, rel))
+            out.append('warning=' + why)
+            return False
         if current[0] != folder:
             out.append('site=' + folder)
             current[0] = folder
         emitted.add((folder, kind, rel))
         out.append(f'{kind}={rel}')
+        return True
 
     def pack(d, why):
         if current[0] != d['folder']:
@@ -610,7 +640,7 @@ def main(lines):
         out.append(f'dist={d["name"]}\t{d["version"]}\t{why}')
         skipped = []
         own(d, record_files(d), emit, skipped)
-        out.extend(f'skip={d["folder"]}/{s}' for s in skipped)
+        out.extend('skip=' + os.path.join(d['folder'], s) for s in skipped)
 
     # --site-packages DIR: everything in it.
     for folder in sites:
