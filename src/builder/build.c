@@ -202,6 +202,10 @@ static int load_config(kserver *s, build_options *o, vec *owned)
             o->source = strcmp(value, "true") == 0;
         else if (strcmp(key, "gc-freeze") == 0 && o->gc_freeze < 0)
             o->gc_freeze = strcmp(value, "true") == 0;
+        else if (strcmp(key, "python-child") == 0 && o->python_child < 0)
+            o->python_child = strcmp(value, "true") == 0;
+        else if (strcmp(key, "unbuffered") == 0 && o->unbuffered < 0)
+            o->unbuffered = strcmp(value, "true") == 0;
         else if (strcmp(key, "optimize") == 0 && o->optimize < 0) {
             o->optimize = atoi(value);
             if (o->optimize < 0 || o->optimize > 2) {
@@ -506,6 +510,10 @@ static int pack(kp_writer *w, const char *dest, const collection *c,
 
     if (!o->interpreter && o->gc_freeze)
         run |= KP_GC_FREEZE;
+    if (!o->interpreter && o->python_child)
+        run |= KP_PYTHON_CHILD;
+    if (!o->interpreter && o->unbuffered)
+        run |= KP_UNBUFFERED;
     files = xmalloc((c->modules.n + c->files.n) * sizeof *files);
     kp_writer_set_target(w, t->magic, t->hexversion);
     if (kp_writer_set_run(w, run,
@@ -830,6 +838,10 @@ int kiln_build(build_options *o)
         o->source = 1;
     if (o->gc_freeze < 0)
         o->gc_freeze = 1;
+    if (o->python_child < 0)
+        o->python_child = 0;
+    if (o->unbuffered < 0)
+        o->unbuffered = 0;
     if (o->optimize < 0)
         o->optimize = 0;
     if (!!o->script + !!o->module + !!o->interpreter != 1) {

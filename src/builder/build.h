@@ -21,6 +21,9 @@ typedef struct {
     int optimize; /* 0, 1, 2; -1 when not given */
     int gc_freeze; /* an app runs after gc.freeze() (default 1); -1 when
                       not given */
+    int python_child; /* sys.executable children are interpreters (default
+                         0); -1 when not given */
+    int unbuffered;   /* as python3 -u (default 0); -1 when not given */
     int quiet;
     int verbose; /* print the time each phase took */
     vec extract, no_extract; /* char*: top-level packages forced either way */

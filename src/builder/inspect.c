@@ -145,6 +145,13 @@ int kiln_inspect(const char *file)
         printf("  gc:       %s\n", p.flags & KP_GC_FREEZE
                                        ? "freezes the start-up objects"
                                        : "as python3 (--no-gc-freeze)");
+    if ((p.flags & KP_RUN_MASK) != KP_RUN_INTERPRETER)
+        printf("  children: %s\n", p.flags & KP_PYTHON_CHILD
+                                       ? "sys.executable runs as python "
+                                         "(--python-child)"
+                                       : "sys.executable runs the app");
+    if (p.flags & KP_UNBUFFERED)
+        printf("  stdio:    unbuffered (-u)\n");
     printf("  payload:  %zu bytes\n", p.size);
     print_entries(&p, path, &bad, &code, &source, &ext);
     bad += extlibs_print(&p);

@@ -44,6 +44,11 @@ static const char build_usage[] =
     "  --no-gc-freeze     an app runs without gc.freeze() of the objects made\n"
     "                     while starting (which saves collections; see\n"
     "                     README)\n"
+    "  --python-child     a child the app starts with sys.executable and\n"
+    "                     python's command line (-c, -m, a script) runs as\n"
+    "                     a kiln interpreter of the packed code (see README)\n"
+    "  -u, --unbuffered   the app's stdout and stderr are unbuffered, as\n"
+    "                     under python3 -u\n"
     "  --python VERSION   target CPython (default " DEFAULT_PYTHON ")\n"
     "  --config FILE      read [tool.kiln] from FILE (default:\n"
     "                     ./pyproject.toml when it exists)\n"
@@ -56,7 +61,9 @@ static const char build_usage[] =
     "                     packed, every import that resolves to nothing,\n"
     "                     and what is extracted and why\n";
 
-enum { OPT_EXTRACT = 256, OPT_NO_EXTRACT, OPT_NO_GC_FREEZE };
+enum {
+    OPT_EXTRACT = 256, OPT_NO_EXTRACT, OPT_NO_GC_FREEZE, OPT_PYTHON_CHILD
+};
 
 static int cmd_build(int argc, char **argv)
 {
@@ -74,15 +81,18 @@ static int cmd_build(int argc, char **argv)
         {"extract", required_argument, NULL, OPT_EXTRACT},
         {"no-extract", required_argument, NULL, OPT_NO_EXTRACT},
         {"no-gc-freeze", no_argument, NULL, OPT_NO_GC_FREEZE},
+        {"python-child", no_argument, NULL, OPT_PYTHON_CHILD},
+        {"unbuffered", no_argument, NULL, 'u'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     build_options o = {.python = DEFAULT_PYTHON, .source = -1,
-                       .optimize = -1, .gc_freeze = -1};
+                       .optimize = -1, .gc_freeze = -1,
+                       .python_child = -1, .unbuffered = -1};
     int c, rc;
 
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, ":m:o:Oqvh", longs, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":m:o:Oquvh", longs, NULL)) != -1) {
         switch (c) {
         case 'm':
             o.module = optarg;
@@ -132,6 +142,12 @@ static int cmd_build(int argc, char **argv)
             break;
         case OPT_NO_GC_FREEZE:
             o.gc_freeze = 0;
+            break;
+        case OPT_PYTHON_CHILD:
+            o.python_child = 1;
+            break;
+        case 'u':
+            o.unbuffered = 1;
             break;
         case 'h':
             fputs(build_usage, stdout);

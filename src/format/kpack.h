@@ -41,7 +41,13 @@ enum {
     KP_RUN_MASK = 0xff,
     KP_GC_FREEZE = 1 << 8, /* an app runs after gc.freeze(): the objects made
                               while starting are left out of collections */
-    KP_HEADER_FLAGS_ALL = KP_RUN_MASK | KP_GC_FREEZE
+    KP_PYTHON_CHILD = 1 << 9, /* a child the app starts with sys.executable
+                                 and python's command line is a kiln
+                                 interpreter of the packed code */
+    KP_UNBUFFERED = 1 << 10,  /* an app's stdout and stderr are unbuffered,
+                                 as under python3 -u */
+    KP_HEADER_FLAGS_ALL = KP_RUN_MASK | KP_GC_FREEZE | KP_PYTHON_CHILD |
+                          KP_UNBUFFERED
 };
 
 typedef struct {

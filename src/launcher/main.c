@@ -187,6 +187,9 @@ static int run(const kp_pack *pack, const char *exe, int argc, char **argv)
         config.safe_path = 1;
         config.write_bytecode = 0;
         config.optimization_level = (int)pack->optimize;
+        /* PYTHONUNBUFFERED is ignored, as every PYTHON* variable: -u is
+           the builder's choice. */
+        config.buffered_stdio = !(pack->flags & KP_UNBUFFERED);
     }
     status = code_at ? kiln_mp_child_config(&config, argc, argv, code_at)
                      : PyConfig_SetBytesArgv(&config, argc, argv);

@@ -6,7 +6,7 @@
 import tomllib
 known = {'script': str, 'module': str, 'path': list, 'output': str,
          'interpreter': bool, 'source': bool, 'optimize': int,
-         'gc-freeze': bool,
+         'gc-freeze': bool, 'python-child': bool, 'unbuffered': bool,
          'packages': list, 'site-packages': list,
          'extract': list, 'no-extract': list}
 words = {str: 'a string', list: 'a list of strings', bool: 'true or '
