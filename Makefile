@@ -28,7 +28,8 @@ FORMAT_SRC   := src/format/kpack_read.c src/format/kpack_write.c
 COMMON_SRC   := src/common/fdio.c src/common/privdir.c
 LAUNCHER_SRC := src/launcher/main.c src/launcher/importer.c src/launcher/compiler.c \
                 src/launcher/extract.c src/launcher/opencode.c src/launcher/mpchild.c \
-                src/launcher/childproof.c src/launcher/paths.c src/launcher/entries.c
+                src/launcher/childproof.c src/launcher/child.c src/launcher/children.c \
+                src/launcher/paths.c src/launcher/entries.c
 BUILDER_SRC  := src/builder/kiln.c src/builder/build.c src/builder/collect.c \
                 src/builder/server.c src/builder/inspect.c src/builder/util.c \
                 src/builder/cache.c src/builder/compile.c src/builder/dist.c \

@@ -206,6 +206,8 @@ static int load_config(kserver *s, build_options *o, vec *owned)
             o->python_child = strcmp(value, "true") == 0;
         else if (strcmp(key, "unbuffered") == 0 && o->unbuffered < 0)
             o->unbuffered = strcmp(value, "true") == 0;
+        else if (strcmp(key, "stdlib-files") == 0 && o->stdlib_files < 0)
+            o->stdlib_files = strcmp(value, "true") == 0;
         else if (strcmp(key, "optimize") == 0 && o->optimize < 0) {
             o->optimize = atoi(value);
             if (o->optimize < 0 || o->optimize > 2) {
@@ -409,22 +411,18 @@ static int add_bytes(kp_writer *w, const char *what, const char *dest,
     return 0;
 }
 
-/* Streams a data file into the writer in chunks of buf (COPY_CHUNK
-   bytes): memory does not grow with the file. */
-static int add_disk_file(kp_writer *w, const char *path, const char *dest,
-                         uint8_t *buf, kp_blob *out)
+/* Streams a data file, the one collected as id, into the writer in
+   chunks of buf (COPY_CHUNK bytes): memory does not grow with the file. */
+static int add_disk_file(kp_writer *w, const char *path, const file_id *id,
+                         const char *dest, uint8_t *buf, kp_blob *out)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC), rc = -1;
-    uint64_t done = 0;
     struct stat st;
+    int fd = open_collected(path, id, &st), rc = -1;
+    uint64_t done = 0;
     ssize_t n;
 
     if (fd < 0)
-        return error("cannot read %s: %s", path, strerror(errno));
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        error("cannot read %s: not a regular file", path);
-        goto done;
-    }
+        return -1;
     if ((uint64_t)st.st_size > KP_BLOB_MAX) {
         error("cannot pack %s: it is %llu bytes, over the kiln format's "
               "limit of %llu bytes for one file (a blob's size is 32-bit); "
@@ -467,7 +465,8 @@ static int pack_modules(kp_writer *w, const char *dest,
     for (size_t i = 0; i < c->modules.n; i++) {
         module_item *m = c->modules.v[i];
         kp_blob a = {0, 0, 0}, b = {0, 0, 0};
-        uint32_t flags = m->flags | (m->extract ? KP_MOD_EXTRACT : 0);
+        uint32_t flags = m->flags | (m->extract ? KP_MOD_EXTRACT : 0) |
+                         (m->from == FROM_STDLIB ? KP_MOD_STDLIB : 0);
         const char *what = m->disk ? m->disk : m->relpath;
 
         if (m->flags & KP_MOD_EXTENSION) {
@@ -514,6 +513,8 @@ static int pack(kp_writer *w, const char *dest, const collection *c,
         run |= KP_PYTHON_CHILD;
     if (!o->interpreter && o->unbuffered)
         run |= KP_UNBUFFERED;
+    if (o->stdlib_files > 0)
+        run |= KP_STDLIB_FILES;
     files = xmalloc((c->modules.n + c->files.n) * sizeof *files);
     kp_writer_set_target(w, t->magic, t->hexversion);
     if (kp_writer_set_run(w, run,
@@ -529,7 +530,7 @@ static int pack(kp_writer *w, const char *dest, const collection *c,
         file_item *f = c->files.v[i];
         kp_blob blob;
 
-        if (f->disk ? add_disk_file(w, f->disk, dest, buf, &blob)
+        if (f->disk ? add_disk_file(w, f->disk, &f->id, dest, buf, &blob)
                     : add_bytes(w, f->relpath, dest, f->bytes, f->len, &blob))
             goto done;
         files[nf++] = (packed_file){f->relpath, blob};
@@ -659,7 +660,8 @@ static int collect_neighbours(kserver *s, scan_keys *k, collection *c,
 
         if (m->from != FROM_APP || !m->disk || (m->flags & KP_MOD_EXTENSION))
             continue;
-        if ((!m->bytes && read_file(m->disk, &m->bytes, &m->bytes_len)) ||
+        if ((!m->bytes &&
+             read_collected(m->disk, &m->id, &m->bytes, &m->bytes_len)) ||
             scan_now(s, k, m) != 0) {
             rc = -1;
             break;
@@ -680,9 +682,51 @@ static int collect_neighbours(kserver *s, scan_keys *k, collection *c,
 
 /* ---- the build ---------------------------------------------------------- */
 
-static char *ask_server_providers(void *server, const char *names)
+static char *ask_dists(void *server, const char *request)
 {
-    return dist_providers(server, names);
+    return dist_ask(server, request);
+}
+
+#define MAX_FOLLOW_ROUNDS 8
+
+/* Scans what is packed from outside the stdlib (the compile servers, or
+   the cache), then packs the installed distributions that its imports
+   need (imports_follow), and again for what those bring. Not with
+   --site-packages, whose folders are all the app gets, nor for an
+   interpreter. */
+static int follow_imports(kserver *s, scan_keys *k, collection *c,
+                          const build_options *o, const target_info *t,
+                          const char *launcher, double start)
+{
+    char *importable = xprintf("%s,%s", t->builtins,
+                               t->frozen ? t->frozen : "");
+    vec asked = {0};
+    int rc = 0;
+
+    for (int round = 0; rc == 0; round++) {
+        vec work = {0}, twins = {0};
+        char *req = NULL;
+
+        rc = scan_collect(k, c, &work, &twins);
+        if (rc == 0 && work.n)
+            rc = compile_all(launcher, s, &work, -1, start, o->quiet);
+        scan_save(k, &work);
+        scan_extensions(&twins, ask_dists, s);
+        vec_free(&work, NULL);
+        if (rc == 0 && round < MAX_FOLLOW_ROUNDS && !o->site_dirs.n &&
+            !o->interpreter)
+            req = imports_follow(c, o->module, importable, ask_dists, s,
+                                 &asked);
+        if (!req)
+            break;
+        rc = collect_followed(s, c, req, o->verbose);
+        free(req);
+        collection_resolve(c);
+        collection_drop_builtins(c, t->builtins);
+    }
+    vec_free(&asked, free);
+    free(importable);
+    return rc;
 }
 
 static void phase(const build_options *o, double *last, const char *what)
@@ -764,7 +808,8 @@ static int read_sources(collection *c, vec *jobs)
         module_item *m = c->modules.v[i];
         if (!m->disk)
             continue;
-        if (!m->bytes && read_file(m->disk, &m->bytes, &m->bytes_len) != 0)
+        if (!m->bytes &&
+            read_collected(m->disk, &m->id, &m->bytes, &m->bytes_len) != 0)
             return -1;
         if (!(m->flags & KP_MOD_EXTENSION))
             vec_push(jobs, m);
@@ -859,6 +904,13 @@ int kiln_build(build_options *o)
               output);
         goto done;
     }
+    if (same_file(output, o->config ? o->config : "pyproject.toml")) {
+        error("the output %s would overwrite %s, the config file this build "
+              "reads; nothing was written: choose another -o, or another "
+              "output in [tool.kiln]", output,
+              o->config ? o->config : "./pyproject.toml");
+        goto done;
+    }
     note_previous_output(&c, output);
     vec_push(&c.extension_suffixes, xstrdup(t.ext_suffix));
     vec_push(&c.extension_suffixes, xstrdup(".abi3.so"));
@@ -873,17 +925,20 @@ int kiln_build(build_options *o)
     if (collect_dists(&server, &c, &o->packages, &o->site_dirs,
                       o->verbose) != 0)
         goto done;
+    /* A python child runs python -m venv too: ensurepip stays. */
     if (collect_stdlib(&c, t.stdlib, has_tkinter(t.dynload),
-                       o->interpreter) != 0 ||
+                       o->interpreter || o->python_child) != 0 ||
         collect_dynload(&c, t.dynload, o->interpreter) != 0)
         goto done;
     if (add_lib2to3_grammars(&server, &c, t.stdlib) != 0)
         goto done;
     collection_resolve(&c);
     collection_drop_builtins(&c, t.builtins);
-    if (collection_place_script(&c) != 0)
-        goto done;
     phase(o, &last, "collected");
+    if (follow_imports(&server, &keys, &c, o, &t, launcher, start) != 0 ||
+        collection_place_script(&c) != 0)
+        goto done;
+    phase(o, &last, "scanned and followed imports");
     if (check_entry(&c, o) != 0 ||
         extract_check(&c, &o->extract, &o->no_extract, o->extract_origin) ||
         read_sources(&c, &jobs) != 0)
@@ -922,10 +977,13 @@ int kiln_build(build_options *o)
         char *importable = xprintf("%s,%s", t.builtins,
                                    t.frozen ? t.frozen : "");
         imports_warn(&c, o->module, importable, t.stdlib, t.dynload,
-                     o->verbose, ask_server_providers, &server);
+                     o->verbose, ask_dists, &server);
         free(importable);
     }
     extract_plan(&c, o->module, &o->extract, &o->no_extract, o->verbose);
+    o->stdlib_files = stdlib_files_plan(&c, o->stdlib_files, o->verbose);
+    if (!o->quiet)
+        extract_note(&c);
     phase(o, &last, "checked the imports");
     if (write_output(output, launcher, &c, o, &t, &payload_len,
                      &n_files) != 0)

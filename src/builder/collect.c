@@ -8,9 +8,11 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "kpack.h"
 
@@ -33,7 +35,8 @@ typedef struct {
 enum { IN_ROOT = 0, IN_PACKAGE = 1, IN_DATA = 2 };
 
 static void add_module(collection *c, int from, const char *name,
-                       const char *relpath, const char *disk, uint32_t flags)
+                       const char *relpath, const char *disk,
+                       const file_id *id, uint32_t flags)
 {
     module_item *m = calloc(1, sizeof *m);
     if (!m) {
@@ -43,17 +46,32 @@ static void add_module(collection *c, int from, const char *name,
     m->name = xstrdup(name);
     m->relpath = xstrdup(relpath);
     m->disk = disk ? xstrdup(disk) : NULL;
+    if (id)
+        m->id = *id;
     m->flags = flags;
     m->from = from;
     vec_push(&c->modules, m);
 }
 
 static void add_file(collection *c, int from, const char *relpath,
-                     const char *disk)
+                     const char *disk, const file_id *id)
 {
     file_item *f = xmalloc(sizeof *f);
-    *f = (file_item){xstrdup(relpath), xstrdup(disk), NULL, 0, from};
+    *f = (file_item){xstrdup(relpath), xstrdup(disk), NULL, 0, from, *id};
     vec_push(&c->files, f);
+}
+
+/* The identity of the file at path now, for a file that no walk listed
+   (a script, an __init__.py, a library); unknown when it cannot be read,
+   and the read then says why. */
+static file_id id_now(const char *path)
+{
+    struct stat st, lst;
+    file_id id = {0};
+
+    if (lstat(path, &lst) == 0 && stat(path, &st) == 0)
+        id = file_id_of(&st, S_ISLNK(lst.st_mode));
+    return id;
 }
 
 static void add_dir(collection *c, const char *path, const struct stat *st)
@@ -81,13 +99,16 @@ static int follow_link(const walker *w, const char *full, struct stat *st)
     return w->root && leaves_root(full, w->root);
 }
 
-/* The stat of a directory entry, through a symlink: 0, 1 when it is
-   skipped (after a warning), -1 after an error. */
-static int entry_stat(const walker *w, const char *full, struct stat *st)
+/* The stat of the entry name of the folder dir (open as fd), through a
+   symlink: 0, with *link set when it is one; 1 when it is skipped (after a
+   warning), -1 after an error. */
+static int entry_stat(const walker *w, int fd, const char *full,
+                      const char *name, struct stat *st, int *link)
 {
-    if (lstat(full, st) != 0)
+    if (fstatat(fd, name, st, AT_SYMLINK_NOFOLLOW) != 0)
         return error("cannot read %s: %s", full, strerror(errno));
-    return S_ISLNK(st->st_mode) ? follow_link(w, full, st) : 0;
+    *link = S_ISLNK(st->st_mode);
+    return *link ? follow_link(w, full, st) : 0;
 }
 
 static int name_cmp(const void *a, const void *b)
@@ -108,6 +129,42 @@ static int list_dir(const char *path, vec *names)
             vec_push(names, xstrdup(de->d_name));
     closedir(d);
     if (names->n) /* an empty folder has no array at all */
+        qsort(names->v, names->n, sizeof *names->v, name_cmp);
+    return 0;
+}
+
+/* list_dir() of the folder disk that the walk checked (up: its device
+   and inode), with a descriptor of it in *fd (closed by the caller), to
+   look its entries up in it, not through disk again: a folder swapped
+   (for a symlink to another) since the check is refused, not listed. */
+static int list_walked(const char *disk, const ancestor *up, vec *names,
+                       int *fd)
+{
+    struct stat st;
+    int again;
+    DIR *d;
+    struct dirent *de;
+
+    *fd = open(disk, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (*fd < 0 || fstat(*fd, &st) != 0)
+        return error("cannot read directory %s: %s", disk, strerror(errno));
+    if (st.st_dev != up->dev || st.st_ino != up->ino)
+        return error("cannot read directory %s: it changed while kiln "
+                     "collected it (it is another folder now); nothing was "
+                     "written: build again once nothing changes the folders "
+                     "it packs", disk);
+    again = fcntl(*fd, F_DUPFD_CLOEXEC, 0);
+    d = again >= 0 ? fdopendir(again) : NULL;
+    if (!d) {
+        if (again >= 0)
+            close(again);
+        return error("cannot read directory %s: %s", disk, strerror(errno));
+    }
+    while ((de = readdir(d)))
+        if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+            vec_push(names, xstrdup(de->d_name));
+    closedir(d);
+    if (names->n)
         qsort(names->v, names->n, sizeof *names->v, name_cmp);
     return 0;
 }
@@ -188,6 +245,33 @@ static const char *extension_suffix(const collection *c, const char *name)
 static int walk(walker *w, const char *disk, const char *rel,
                 const char *prefix, int where, const ancestor *up);
 
+/* Is the __init__.py of the folder dir (the walk saw it as dirst) one
+   that the walk packs: a regular file, or a symlink to one that stays
+   inside the walk's root? Looked up in the folder the walk checked; its
+   identity in *id. A symlink that leaves makes the folder no package (the
+   walk of the folder warns when it meets it), as a missing one does. */
+static int package_init(const walker *w, const char *dir,
+                        const struct stat *dirst, file_id *id)
+{
+    int fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC), ok = 0;
+    char *init = xprintf("%s/__init__.py", dir), *real = NULL;
+    struct stat st, lst;
+
+    if (fd >= 0 && fstat(fd, &st) == 0 && st.st_dev == dirst->st_dev &&
+        st.st_ino == dirst->st_ino &&
+        fstatat(fd, "__init__.py", &lst, AT_SYMLINK_NOFOLLOW) == 0 &&
+        fstatat(fd, "__init__.py", &st, 0) == 0 && S_ISREG(st.st_mode))
+        ok = !S_ISLNK(lst.st_mode) || !w->root ||
+             ((real = realpath(init, NULL)) && is_inside(real, w->root));
+    if (ok)
+        *id = file_id_of(&st, S_ISLNK(lst.st_mode));
+    if (fd >= 0)
+        close(fd);
+    free(real);
+    free(init);
+    return ok;
+}
+
 /* The module file that `import` finds for base (a path without suffix):
    base + an extension suffix, or base.py; NULL if there is none. */
 static char *module_file(const collection *c, const char *base)
@@ -210,6 +294,7 @@ static int walk_dir(walker *w, const char *full, const char *relname,
 {
     ancestor me = {st->st_dev, st->st_ino, full, up};
     char *init, *modname, *subprefix, *file = NULL;
+    file_id id;
     int rc = 0;
 
     for (const ancestor *a = up; a; a = a->up)
@@ -228,9 +313,11 @@ static int walk_dir(walker *w, const char *full, const char *relname,
     init = xprintf("%s/__init__.py", full);
     modname = xprintf("%s%s", prefix, name);
     subprefix = xprintf("%s.", modname);
-    if (is_module_part(name, strlen(name)) && is_regular(init)) {
+    if (is_module_part(name, strlen(name)) &&
+        package_init(w, full, st, &id)) {
         char *relinit = xprintf("%s/__init__.py", relname);
-        add_module(w->c, w->from, modname, relinit, init, KP_MOD_PACKAGE);
+        add_module(w->c, w->from, modname, relinit, init, &id,
+                   KP_MOD_PACKAGE);
         free(relinit);
         add_dir(w->c, full, st);
         rc = walk(w, full, relname, subprefix, IN_PACKAGE, &me);
@@ -239,7 +326,8 @@ static int walk_dir(walker *w, const char *full, const char *relname,
         /* Not a folder the output must stay out of: any folder with a
            name like an identifier is one (--path . -o dist/app), and a
            new file there overwrites nothing packed. */
-        add_module(w->c, w->from, modname, relname, NULL, KP_MOD_NAMESPACE);
+        add_module(w->c, w->from, modname, relname, NULL, NULL,
+                   KP_MOD_NAMESPACE);
         rc = walk(w, full, relname, subprefix, IN_PACKAGE, &me);
     } else if (where == IN_PACKAGE) {
         /* Data, or beside a module of its name (_rust.abi3.so and _rust/
@@ -255,7 +343,8 @@ static int walk_dir(walker *w, const char *full, const char *relname,
 }
 
 static void walk_file(walker *w, const char *full, const char *relname,
-                      const char *prefix, const char *name, int where)
+                      const char *prefix, const char *name, int where,
+                      const file_id *id)
 {
     const char *suffix;
     size_t len = strlen(name);
@@ -266,21 +355,22 @@ static void walk_file(walker *w, const char *full, const char *relname,
         strcmp(name, "turtle.py") == 0)
         return; /* turtle needs tkinter */
     if (where == IN_DATA || is_dist_metadata(w, name, where)) {
-        add_file(w->c, w->from, relname, full);
+        add_file(w->c, w->from, relname, full, id);
     } else if (strcmp(name, "__init__.py") == 0) {
         return; /* the package's own module */
     } else if ((suffix = extension_suffix(w->c, name)) &&
                is_module_part(name, strcspn(name, "."))) {
         char *modname = xprintf("%s%.*s", prefix, (int)strcspn(name, "."),
                                 name);
-        add_module(w->c, w->from, modname, relname, full, KP_MOD_EXTENSION);
+        add_module(w->c, w->from, modname, relname, full, id,
+                   KP_MOD_EXTENSION);
         free(modname);
     } else if (ends_with(name, ".py") && is_module_part(name, len - 3)) {
         char *modname = xprintf("%s%.*s", prefix, (int)(len - 3), name);
-        add_module(w->c, w->from, modname, relname, full, 0);
+        add_module(w->c, w->from, modname, relname, full, id, 0);
         free(modname);
     } else if (where == IN_PACKAGE) {
-        add_file(w->c, w->from, relname, full);
+        add_file(w->c, w->from, relname, full, id);
     }
 }
 
@@ -288,7 +378,7 @@ static int walk(walker *w, const char *disk, const char *rel,
                 const char *prefix, int where, const ancestor *up)
 {
     vec names = {0};
-    int rc = list_dir(disk, &names);
+    int fd = -1, rc = list_walked(disk, up, &names, &fd);
 
     for (size_t i = 0; rc == 0 && i < names.n; i++) {
         const char *name = names.v[i];
@@ -299,7 +389,7 @@ static int walk(walker *w, const char *disk, const char *rel,
         full = xprintf("%s/%s", disk, name);
         char *relname = *rel ? xprintf("%s/%s", rel, name) : xstrdup(name);
         struct stat st;
-        int got = entry_stat(w, full, &st);
+        int link = 0, got = entry_stat(w, fd, full, name, &st, &link);
 
         if (got < 0) {
             rc = -1;
@@ -308,11 +398,14 @@ static int walk(walker *w, const char *disk, const char *rel,
         } else if (got == 0 && S_ISREG(st.st_mode) && name[0] != '.' &&
                    !(st.st_dev == w->c->output_dev &&
                      st.st_ino == w->c->output_ino)) {
-            walk_file(w, full, relname, prefix, name, where);
+            file_id id = file_id_of(&st, link);
+            walk_file(w, full, relname, prefix, name, where, &id);
         }
         free(full);
         free(relname);
     }
+    if (fd >= 0)
+        close(fd);
     vec_free(&names, free);
     return rc;
 }
@@ -401,12 +494,15 @@ int collect_site_entry(collection *c, const char *dir, const char *relpath,
     } else if (leaves_root(entry, root)) {
         /* a symlink on the way out of the site folder: skipped */
     } else if (kind == SITE_NAMESPACE) {
-        add_module(c, FROM_SITE, name, relpath, NULL, KP_MOD_NAMESPACE);
+        add_module(c, FROM_SITE, name, relpath, NULL, NULL,
+                   KP_MOD_NAMESPACE);
     } else if (kind == SITE_INIT) {
+        file_id id = id_now(init_disk);
         if (stat(entry, &st) == 0)
             add_dir(c, entry, &st);
         if (is_regular(init_disk) && !leaves_root(init_disk, root))
-            add_module(c, FROM_SITE, name, init, init_disk, KP_MOD_PACKAGE);
+            add_module(c, FROM_SITE, name, init, init_disk, &id,
+                       KP_MOD_PACKAGE);
         else if (!is_regular(init_disk))
             rc = error("%s is missing or not a file", init_disk);
     } else if (stat(from, &st) != 0) {
@@ -434,13 +530,14 @@ int collect_stdlib(collection *c, const char *dir, int tk, int interpreter)
 
 int collect_script(collection *c, const char *script)
 {
+    file_id id = id_now(script);
     struct stat st;
 
     if (stat(script, &st) != 0)
         return error("cannot read script %s: %s", script, strerror(errno));
     if (!S_ISREG(st.st_mode))
         return error("script %s is not a regular file", script);
-    add_module(c, FROM_APP, "__main__", base_name(script), script, 0);
+    add_module(c, FROM_APP, "__main__", base_name(script), script, &id, 0);
     return 0;
 }
 
@@ -504,7 +601,9 @@ int collect_dynload(collection *c, const char *dir, int with_tests)
         modname = xprintf("%.*s", (int)stem, name);
         if (with_tests || !in_list(modname, test_only)) {
             full = xprintf("%s/%s", dir, name);
-            add_module(c, FROM_STDLIB, modname, name, full, KP_MOD_EXTENSION);
+            file_id id = id_now(full);
+            add_module(c, FROM_STDLIB, modname, name, full, &id,
+                       KP_MOD_EXTENSION);
             free(full);
         }
         free(modname);
@@ -531,7 +630,8 @@ void collection_add_made(collection *c, const char *relpath, uint8_t *bytes,
                          size_t len)
 {
     file_item *f = xmalloc(sizeof *f);
-    *f = (file_item){xstrdup(relpath), NULL, bytes, len, FROM_STDLIB};
+    *f = (file_item){xstrdup(relpath), NULL, bytes, len, FROM_STDLIB,
+                     {0, 0, 0, 0}};
     vec_push(&c->files, f);
 }
 
@@ -726,7 +826,9 @@ module_item *collection_find(const collection *c, const char *name)
 void collection_add_file(collection *c, int from, const char *relpath,
                          const char *disk)
 {
-    add_file(c, from, relpath, disk);
+    file_id id = id_now(disk);
+
+    add_file(c, from, relpath, disk, &id);
 }
 
 /* The packed file that is the output (same device and inode), or NULL. */

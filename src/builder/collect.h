@@ -22,6 +22,7 @@ typedef struct {
     char *name;    /* dotted module name */
     char *relpath; /* packed path: json/__init__.py, or a package's folder */
     char *disk;    /* file on disk; NULL for a namespace package */
+    file_id id;    /* the file the walk saw at disk: read_collected() */
     uint32_t flags; /* KP_MOD_PACKAGE, KP_MOD_NAMESPACE or KP_MOD_EXTENSION */
     int from;
     /* Filled in by the build. */
@@ -44,6 +45,7 @@ typedef struct {
     uint8_t *bytes; /* its contents */
     size_t len;
     int from;
+    file_id id; /* the file the walk saw at disk: open_collected() */
 } file_item;
 
 /* A folder that a walk went into (a package, a data or metadata folder;

@@ -79,7 +79,8 @@ static void *worker_main(void *arg)
         if (i >= w->jobs->n)
             break;
         m = w->jobs->v[i];
-        if ((!m->code && compile_one(&w->server, m, w->optimize) != 0) ||
+        if ((!m->code && w->optimize >= 0 &&
+             compile_one(&w->server, m, w->optimize) != 0) ||
             (m->want_scan && scan_request(&w->server, m) != 0)) {
             w->broken = 1;
             break;
@@ -140,7 +141,8 @@ int compile_all(const char *launcher, kserver *first, vec *jobs,
             alive += !w[i].broken;
         if (!alive)
             break;
-        progress(start, quiet, "compiling", atomic_load(&done), jobs->n);
+        progress(start, quiet, optimize < 0 ? "scanning" : "compiling",
+                 atomic_load(&done), jobs->n);
         usleep(50000);
     }
     for (int i = 0; i < started; i++) {
@@ -151,7 +153,8 @@ int compile_all(const char *launcher, kserver *first, vec *jobs,
             server_stop(&w[i].server);
     }
     if (rc == 0)
-        progress(start, quiet, "compiling", jobs->n, jobs->n);
+        progress(start, quiet, optimize < 0 ? "scanning" : "compiling",
+                 jobs->n, jobs->n);
     return rc;
 }
 

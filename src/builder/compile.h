@@ -12,7 +12,7 @@
    ..."), and scans those with want_scan set (scan_request). first is a
    started server, more are started from launcher. Progress shows after 1 s unless
    quiet. -1 when a server failed (message printed); compile errors are
-   left in the items. */
+   left in the items. optimize < 0 only scans. */
 int compile_all(const char *launcher, kserver *first, vec *jobs, int optimize,
                 double start, int quiet);
 

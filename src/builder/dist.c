@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* Appends "key=value\n" to the request; a value with a newline cannot be
    sent. */
@@ -39,10 +40,51 @@ static void say_dist(char *value, const char *site)
             version ? version : "?", why ? why : "?", site ? site : "?");
 }
 
-static int apply(collection *c, char *reply, int verbose, int searching)
+/* Is dir a folder that a site= line may name: absolute, and one the
+   server announced with a search= line (in searched) or a --site-packages
+   folder (the same folder: the server names it by its absolute path)? */
+static int known_site(const char *dir, const vec *searched,
+                      const vec *site_dirs)
+{
+    struct stat st, mine;
+
+    if (dir[0] != '/')
+        return 0;
+    for (size_t i = 0; i < searched->n; i++)
+        if (strcmp(searched->v[i], dir) == 0)
+            return 1;
+    for (size_t i = 0; site_dirs && i < site_dirs->n; i++)
+        if (stat(site_dirs->v[i], &mine) == 0 && stat(dir, &st) == 0 &&
+            S_ISDIR(st.st_mode) && st.st_dev == mine.st_dev &&
+            st.st_ino == mine.st_ino)
+            return 1;
+    return 0;
+}
+
+/* The site= line's folder, checked by known_site(); NULL after an error
+   naming it. */
+static const char *take_site(const char *dir, const vec *searched,
+                             const vec *site_dirs)
+{
+    char *shown;
+
+    if (known_site(dir, searched, site_dirs))
+        return dir;
+    shown = xescaped(dir, strlen(dir));
+    error("the compile server's answer about distributions names the site "
+          "folder '%s', which is neither a folder it searched nor a "
+          "--site-packages folder; nothing was written: a file name in a "
+          "distribution's RECORD may have forged that line", shown);
+    free(shown);
+    return NULL;
+}
+
+static int apply(collection *c, char *reply, const vec *site_dirs,
+                 int verbose, int searching)
 {
     char *line, *save = NULL;
     const char *site = NULL;
+    vec searched = {0}; /* the search= folders, not owned */
     int rc = 0;
 
     for (line = strtok_r(reply, "\n", &save); line && rc == 0;
@@ -50,18 +92,25 @@ static int apply(collection *c, char *reply, int verbose, int searching)
         char *value = strchr(line, '=');
         int kind = -1;
 
-        if (!value)
-            return error("the compile server's answer about distributions "
-                         "has a line without '=': '%s'", line);
+        if (!value) {
+            rc = error("the compile server's answer about distributions "
+                       "has a line without '=': '%s'", line);
+            break;
+        }
         *value++ = '\0';
-        if (strcmp(line, "site") == 0)
-            site = value;
-        else if (strcmp(line, "search") == 0 && verbose && searching)
+        if (strcmp(line, "site") == 0 &&
+            !(site = take_site(value, &searched, site_dirs)))
+            rc = -1;
+        else if (strcmp(line, "search") == 0)
+            vec_push(&searched, value);
+        if (strcmp(line, "search") == 0 && verbose && searching)
             fprintf(stderr, "kiln: --package searches %s\n", value);
         else if (strcmp(line, "dist") == 0 && verbose)
             say_dist(value, site);
         else if (strcmp(line, "warning") == 0)
             warning("%s", value);
+        else if (strcmp(line, "note") == 0 && verbose)
+            fprintf(stderr, "kiln: %s\n", value);
         else if (strcmp(line, "skip") == 0 && verbose)
             fprintf(stderr, "kiln: skipped %.*s: %s\n",
                     (int)strcspn(value, "\t"), value,
@@ -74,11 +123,12 @@ static int apply(collection *c, char *reply, int verbose, int searching)
         else if (strcmp(line, "init") == 0)
             kind = SITE_INIT;
         if (kind >= 0 && !site)
-            return error("the compile server named '%s' before its site "
-                         "folder", value);
-        if (kind >= 0)
+            rc = error("the compile server named '%s' before its site "
+                       "folder", value);
+        else if (kind >= 0)
             rc = collect_site_entry(c, site, value, kind);
     }
+    vec_free(&searched, NULL);
     return rc;
 }
 
@@ -108,39 +158,43 @@ int collect_dists(kserver *s, collection *c, const vec *packages,
         error("%s", (char *)out);
         goto done;
     }
-    rc = apply(c, (char *)out, verbose, packages->n > 0);
+    rc = apply(c, (char *)out, site_dirs, verbose, packages->n > 0);
 done:
     free(req);
     free(out);
     return rc;
 }
 
-char *dist_providers(kserver *s, const char *names)
+char *dist_ask(kserver *s, const char *request)
 {
-    char *req = xstrdup(""), *res = xstrdup(""), *copy = xstrdup(names);
-    char *line, *save = NULL, *tmp;
     uint8_t *out = NULL;
     size_t len;
     uint32_t status;
 
-    for (line = strtok_r(copy, "\n", &save); line;
-         line = strtok_r(NULL, "\n", &save))
-        if (add_line(&req, "provides", line) != 0)
-            goto done;
-    if (server_call(s, KC_OP_DISTS, 0, "dists", req, strlen(req), &status,
-                    &out, &len) != 0 || status != KC_OK)
-        goto done;
-    save = NULL;
-    for (line = strtok_r((char *)out, "\n", &save); line;
-         line = strtok_r(NULL, "\n", &save))
-        if (strncmp(line, "provider=", 9) == 0) {
-            tmp = xprintf("%s%s\n", res, line + 9);
-            free(res);
-            res = tmp;
-        }
-done:
-    free(copy);
-    free(req);
+    if (server_call(s, KC_OP_DISTS, 0, "dists", request, strlen(request),
+                    &status, &out, &len) != 0 || status != KC_OK ||
+        strlen((char *)out) != len) {
+        free(out);
+        return xstrdup("");
+    }
+    return (char *)out;
+}
+
+int collect_followed(kserver *s, collection *c, const char *request,
+                     int verbose)
+{
+    uint8_t *out = NULL;
+    size_t len;
+    uint32_t status;
+    int rc = -1;
+
+    if (server_call(s, KC_OP_DISTS, 0, "dists", request, strlen(request),
+                    &status, &out, &len) != 0)
+        return -1;
+    if (status != KC_OK)
+        error("%s", (char *)out);
+    else
+        rc = apply(c, (char *)out, NULL, verbose, 0);
     free(out);
-    return res;
+    return rc;
 }

@@ -16,9 +16,13 @@
    Returns 0, or -1 after printing what is wrong. */
 int collect_dists(kserver *s, collection *c, const vec *packages,
                   const vec *site_dirs, int verbose);
-/* For top-level module names ('\n'-joined), "NAME\tDIST,...\n" lines
-   naming the installed distributions that provide them; a malloc'ed
-   string, empty when none does or the server cannot say. */
-char *dist_providers(kserver *s, const char *names);
+/* The server's reply to a DISTS request of provides= or installed= lines
+   (docs/format.md); a malloc'ed string, empty when the server cannot
+   answer. */
+char *dist_ask(kserver *s, const char *request);
+/* Packs what a DISTS request of follow= lines (imports_follow) names, as
+   collect_dists() does. */
+int collect_followed(kserver *s, collection *c, const char *request,
+                     int verbose);
 
 #endif

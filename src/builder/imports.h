@@ -1,9 +1,12 @@
 /*
  * imports.h - what the packed modules import, read by the compile server's
- * SCAN op (src/launcher/py/server_scan.py, one ast pass per source): the
- * warning for imports that resolve to nothing packed, and which top-level
- * packages need real files on disk (KP_MOD_EXTRACT). Only sources from
- * outside the standard library are scanned.
+ * SCAN op (src/launcher/py/server_scan.py, one ast pass per source) and,
+ * for extension modules, from their .py twin and the strings of their C
+ * code: the installed distributions that the app's imports need (followed
+ * before the build compiles), the warning for imports that resolve to
+ * nothing packed, and which top-level packages need real files on disk
+ * (KP_MOD_EXTRACT). Only modules from outside the standard library are
+ * scanned.
  */
 #ifndef KILN_IMPORTS_H
 #define KILN_IMPORTS_H
@@ -37,20 +40,48 @@ void scan_plan(scan_keys *k, const vec *sources, const vec *misses,
 /* Caches the scans that the workers made. */
 void scan_save(const scan_keys *k, const vec *sources);
 
+/* Requests to the compile server's DISTS op (docs/format.md): the reply, a
+   malloc'ed string, empty when the server cannot answer. */
+typedef char *(*dists_fn)(void *ctx, const char *request);
+/* Gets every module from outside the stdlib that has no scan yet one,
+   reading its source (or image): from the cache, or else it goes onto work
+   (want_scan set) for the compile servers. An extension module is scanned
+   through its .py twin (a mypyc-compiled module keeps its source beside
+   it), made as an item of twins for the servers. -1 when a file cannot be
+   read (message printed). */
+int scan_collect(scan_keys *k, collection *c, vec *work, vec *twins);
+/* Once the servers have run work (and scan_save() has cached it): gives
+   each extension module its scan, its twin's and what its read-only data
+   names: the modules its C code imports, among the installed top-level
+   names (ask) and well-known ones (_cffi_backend), and __file__, as an F
+   line, when it has no twin. Frees twins. */
+void scan_extensions(vec *twins, dists_fn ask, void *ctx);
+/* The DISTS request (follow= and packed= lines) that packs what the app
+   needs and the site folders have: imports at module level of the modules
+   that the app reaches (from what it runs and the entry points of packed
+   distributions in a packed package's groups, through every import) that
+   resolve to nothing packed, required or optional; not a fallback whose
+   first choice is there, nor tests, build scripts, GUI toolkits. NULL when
+   there is nothing to ask. asked (char*) keeps the names asked about, so
+   that each is asked once. main and importable as for imports_warn. */
+char *imports_follow(const collection *c, const char *main,
+                     const char *importable, dists_fn ask, void *ctx,
+                     vec *asked);
+
 /* Prints one warning block for the unguarded imports of non-stdlib
    modules that resolve neither to a packed module nor to one the target
    always has (importable: its built-in and frozen modules, comma-separated
-   names); stdlib and dynload say which of them kiln left
-   out of the stdlib. main is what -m runs, else NULL: what a module does
-   under `if __name__ == "__main__"` counts only in the script and main.
-   verbose lists them all, with lines. A top-level name that an installed
-   distribution provides is named with it: providers(ctx, names) gets the
-   '\n'-joined names and returns "NAME\tDIST,...\n" lines (dist.h). */
-typedef char *(*providers_fn)(void *ctx, const char *names);
+   names), and for guarded ones whose fallback does not either; stdlib and
+   dynload say which of them kiln left out of the stdlib. main is what -m
+   runs, else NULL: what a module does under `if __name__ == "__main__"`
+   counts only in the script and main. Ranked: module-level imports of
+   modules the app reaches first, in full; then the others; last tests,
+   build scripts and other GUI toolkits' backends. verbose lists them all,
+   with lines. A name that an installed distribution really holds is named
+   with the --package that packs it (ask). */
 void imports_warn(const collection *c, const char *main,
                   const char *importable, const char *stdlib,
-                  const char *dynload, int verbose, providers_fn providers,
-                  void *ctx);
+                  const char *dynload, int verbose, dists_fn ask, void *ctx);
 /* Checks the names forced either way (--extract, --no-extract): each must
    be the top-level name of a packed module from outside the stdlib, and
    in one list only. -1 with a message otherwise; origin says where the
@@ -63,5 +94,14 @@ int extract_check(const collection *c, const vec *force, const vec *never,
    which and why. */
 void extract_plan(collection *c, const char *main, const vec *force,
                   const vec *never, int verbose);
+/* Prints a note for each package from the app's own folders that
+   extract_plan() extracted by itself: its extracted files are read-only,
+   so what it writes beside __file__ fails at run time. */
+void extract_note(const collection *c);
+/* Whether the whole stdlib gets real files (KP_STDLIB_FILES), and sets
+   extract on its modules then: mode 1 or 0 as given (--stdlib-files,
+   --no-stdlib-files), -1 when a packed package reads the stdlib's files
+   (jedi). verbose says why. */
+int stdlib_files_plan(collection *c, int mode, int verbose);
 
 #endif

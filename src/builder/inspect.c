@@ -59,6 +59,29 @@ static int verify(const kp_pack *p, const char *path, const char *what,
     return 1;
 }
 
+/* Checks the launcher, the file's bytes before the payload, against the
+   header's checksum; 1 after an error naming it when they differ. */
+static int verify_launcher(int fd, const kp_pack *p, const char *path)
+{
+    uint64_t sum;
+
+    printf("  launcher: %llu bytes before the payload%s\n",
+           (unsigned long long)p->payload_offset,
+           p->launcher_check ? "" : ", no checksum (an older kiln built it)");
+    if (!p->launcher_check)
+        return 0;
+    if (kp_launcher_hash(fd, p->payload_offset, &sum) != 0) {
+        error("%s: cannot read its launcher: %s", path, strerror(errno));
+        return 1;
+    }
+    if (sum == p->launcher_check)
+        return 0;
+    error("%s: damaged: the launcher (its first %llu bytes, before the "
+          "payload) fails its checksum", path,
+          (unsigned long long)p->payload_offset);
+    return 1;
+}
+
 /* The file at path, opened without blocking on a FIFO; -1 after an error.
    kp_map_file() refuses what is not a regular file. */
 static int open_file(const char *path, const char *show)
@@ -107,6 +130,49 @@ static void print_entries(const kp_pack *p, const char *path, size_t *bad,
     }
 }
 
+/* The "extract:" line: the top-level names whose files are extracted at
+   run time, the stdlib's apart. */
+static void print_extracted(const kp_pack *p)
+{
+    int any = 0;
+    kp_entry e;
+
+    for (int stdlib = 0; stdlib < 2; stdlib++) {
+        const char *prev = NULL;
+        size_t prev_len = 0;
+        int first = 1;
+
+        if (stdlib && (p->flags & KP_STDLIB_FILES)) {
+            printf("%sstdlib: all of it (--stdlib-files)",
+                   any++ ? "; " : "  extract:  ");
+            break;
+        }
+        for (uint32_t i = 0; i < p->module_count; i++) {
+            size_t len;
+            char *name;
+
+            kp_module_at(p, i, &e);
+            if (!(e.flags & KP_MOD_EXTRACT) ||
+                !(e.flags & KP_MOD_STDLIB) != !stdlib)
+                continue;
+            len = strcspn(e.name, ".");
+            if (prev && len == prev_len && memcmp(prev, e.name, len) == 0)
+                continue;
+            prev = e.name;
+            prev_len = len;
+            name = xescaped(e.name, len);
+            printf("%s%s%s", !any++ ? "  extract:  " : first ? "; " : ", ",
+                   stdlib && first ? "stdlib: " : "", name);
+            free(name);
+            first = 0;
+        }
+    }
+    if (any)
+        printf("\n            (real files at run time, in read-only folders "
+               "of kiln's extract\n            cache: what the app writes "
+               "there fails, or as root is not kept)\n");
+}
+
 int kiln_inspect(const char *file)
 {
     kp_pack p;
@@ -123,7 +189,6 @@ int kiln_inspect(const char *file)
         error("%s", err);
         goto done;
     }
-    close(fd);
     printf("%s: kiln executable, format %d\n", path, KP_FORMAT_VERSION);
     printf("  target:   CPython %u.%u (bytecode magic %u)\n",
            p.py_version >> 24 & 0xff, p.py_version >> 16 & 0xff,
@@ -152,6 +217,9 @@ int kiln_inspect(const char *file)
                                        : "sys.executable runs the app");
     if (p.flags & KP_UNBUFFERED)
         printf("  stdio:    unbuffered (-u)\n");
+    print_extracted(&p);
+    bad += verify_launcher(fd, &p, path);
+    close(fd);
     printf("  payload:  %zu bytes\n", p.size);
     print_entries(&p, path, &bad, &code, &source, &ext);
     bad += extlibs_print(&p);
@@ -159,8 +227,8 @@ int kiln_inspect(const char *file)
            "%zu bytes\n", p.module_count, p.file_count, code, source, ext);
     munmap(map, map_len);
     if (bad) {
-        error("%s: %zu damaged entr%s; rebuild or re-download it", path, bad,
-              bad == 1 ? "y" : "ies");
+        error("%s: %zu damaged part%s; rebuild or re-download it", path, bad,
+              bad == 1 ? "" : "s");
         goto done;
     }
     printf("all checksums verified\n");

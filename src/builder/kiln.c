@@ -56,13 +56,19 @@ static const char build_usage[] =
     "                     at run time, for code that reads files beside\n"
     "                     __file__ (repeatable; kiln detects most cases)\n"
     "  --no-extract PKG   never extract PKG, even when it seems to need it\n"
+    "  --stdlib-files     give the whole standard library real files (in\n"
+    "                     read-only folders) at run time, for code that\n"
+    "                     reads or stats the files\n"
+    "                     of the modules it analyses (kiln does it by itself\n"
+    "                     for jedi; --no-stdlib-files turns that off)\n"
     "  -q, --quiet        no progress or summary (warnings stay)\n"
     "  -v, --verbose      print the time each phase takes, the distributions\n"
     "                     packed, every import that resolves to nothing,\n"
     "                     and what is extracted and why\n";
 
 enum {
-    OPT_EXTRACT = 256, OPT_NO_EXTRACT, OPT_NO_GC_FREEZE, OPT_PYTHON_CHILD
+    OPT_EXTRACT = 256, OPT_NO_EXTRACT, OPT_NO_GC_FREEZE, OPT_PYTHON_CHILD,
+    OPT_STDLIB_FILES, OPT_NO_STDLIB_FILES
 };
 
 static int cmd_build(int argc, char **argv)
@@ -83,11 +89,14 @@ static int cmd_build(int argc, char **argv)
         {"no-gc-freeze", no_argument, NULL, OPT_NO_GC_FREEZE},
         {"python-child", no_argument, NULL, OPT_PYTHON_CHILD},
         {"unbuffered", no_argument, NULL, 'u'},
+        {"stdlib-files", no_argument, NULL, OPT_STDLIB_FILES},
+        {"no-stdlib-files", no_argument, NULL, OPT_NO_STDLIB_FILES},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     build_options o = {.python = DEFAULT_PYTHON, .source = -1,
                        .optimize = -1, .gc_freeze = -1,
-                       .python_child = -1, .unbuffered = -1};
+                       .python_child = -1, .unbuffered = -1,
+                       .stdlib_files = -1};
     int c, rc;
 
     opterr = 0;
@@ -136,6 +145,10 @@ static int cmd_build(int argc, char **argv)
             break;
         case OPT_EXTRACT:
             vec_push(&o.extract, optarg);
+            break;
+        case OPT_STDLIB_FILES:
+        case OPT_NO_STDLIB_FILES:
+            o.stdlib_files = c == OPT_STDLIB_FILES;
             break;
         case OPT_NO_EXTRACT:
             vec_push(&o.no_extract, optarg);

@@ -107,19 +107,54 @@ void vec_free(vec *a, void (*free_item)(void *))
     a->n = a->cap = 0;
 }
 
-int read_file(const char *path, uint8_t **out, size_t *len)
+file_id file_id_of(const struct stat *st, int link)
+{
+    return (file_id){st->st_dev, st->st_ino, !link, 1};
+}
+
+int open_collected(const char *path, const file_id *id, struct stat *st)
+{
+    int known = id && id->known, direct = known && id->direct;
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC |
+                            (direct ? O_NOFOLLOW : 0));
+    const char *now = NULL; /* what the file is now, when it is wrong */
+
+    if (fd < 0 && errno == ELOOP && direct)
+        now = "a symlink";
+    else if (fd < 0 || fstat(fd, st) != 0)
+        goto failed;
+    else if (!S_ISREG(st->st_mode))
+        now = "not a regular file";
+    else if (known && (st->st_dev != id->dev || st->st_ino != id->ino))
+        now = "another file";
+    else if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) != 0)
+        goto failed;
+    else
+        return fd;
+    if (fd >= 0)
+        close(fd);
+    if (!known)
+        return error("cannot read %s: %s", path, now);
+    return error("cannot read %s: it changed since it was collected (it is "
+                 "%s now); nothing was written: build again once nothing "
+                 "changes the folders it packs", path, now);
+failed:
+    error("cannot read %s: %s", path, strerror(errno));
+    if (fd >= 0)
+        close(fd);
+    return -1;
+}
+
+int read_collected(const char *path, const file_id *id, uint8_t **out,
+                   size_t *len)
 {
     struct stat st;
     uint8_t *buf;
     size_t done = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = open_collected(path, id, &st);
 
     if (fd < 0)
-        return error("cannot read %s: %s", path, strerror(errno));
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        return error("cannot read %s: not a regular file", path);
-    }
+        return -1;
     buf = xmalloc((size_t)st.st_size + 1);
     while (done < (size_t)st.st_size) {
         ssize_t n = read(fd, buf + done, (size_t)st.st_size - done);
@@ -141,8 +176,12 @@ int read_file(const char *path, uint8_t **out, size_t *len)
     return 0;
 }
 
-/* Is the real path real inside the real folder root (or root itself)? */
-static int is_inside(const char *real, const char *root)
+int read_file(const char *path, uint8_t **out, size_t *len)
+{
+    return read_collected(path, NULL, out, len);
+}
+
+int is_inside(const char *real, const char *root)
 {
     size_t n = strlen(root);
     if (n == 1 && root[0] == '/')

@@ -1,14 +1,16 @@
 /*
  * elf.c - reads DT_NEEDED, DT_SONAME, DT_RPATH and DT_RUNPATH of a 64-bit
- * little-endian ELF shared object in memory. The image is untrusted: the
- * header, the program header table, the dynamic segment and the string
- * table are each checked to lie inside the image before they are read, and
- * every string to end inside the string table. Fields are read byte by
- * byte as little-endian, so the result does not depend on the host.
+ * little-endian ELF shared object in memory, and where its read-only data
+ * lies. The image is untrusted: the header, the program and section header
+ * tables, the dynamic segment, the string table and each read-only range
+ * are checked to lie inside the image before they are read, and every
+ * string to end inside its table or range. Fields are read byte by byte as
+ * little-endian, so the result does not depend on the host.
  *
- * Path: ELF header -> program headers -> PT_DYNAMIC -> dynamic entries;
- * DT_STRTAB is an address, mapped to a file offset through the PT_LOAD
- * segment that holds it.
+ * Dependencies: ELF header -> program headers -> PT_DYNAMIC -> dynamic
+ * entries; DT_STRTAB is an address, mapped to a file offset through the
+ * PT_LOAD segment that holds it. Read-only data: ELF header -> section
+ * headers (else program headers) -> their flags.
  */
 #include "elf.h"
 
@@ -239,4 +241,130 @@ int elf_read_deps(const void *buf, size_t size, elf_deps *out, char *err,
                                     "DT_RUNPATH"))))
         return -1;
     return 0;
+}
+
+/* ---- read-only data ------------------------------------------------------ */
+
+/* Adds [off, off + len) to out, checked to lie inside the image. what and
+   i name it in messages. */
+static int add_range(const image *im, elf_rodata *out, uint64_t off,
+                     uint64_t len, const char *what, uint64_t i)
+{
+    if (len == 0)
+        return 0;
+    if (!inside(im, off, len))
+        return fail(im, "%s %llu (offset %llu, %llu bytes) lies outside the "
+                        "file (%zu bytes)", what, (unsigned long long)i,
+                    (unsigned long long)off, (unsigned long long)len,
+                    im->size);
+    if (out->count == ELF_MAX_RODATA)
+        return fail(im, "more than %d read-only sections", ELF_MAX_RODATA);
+    out->range[out->count++] = (elf_range){off, len};
+    return 0;
+}
+
+/* The section header table: offset, entry size and count (the count is
+   in section 0's sh_size when e_shnum is 0 and there is a table). */
+static int section_table(const image *im, uint64_t *shoff, uint64_t *shnum,
+                         uint16_t *shentsize)
+{
+    const uint8_t *p = im->p;
+
+    *shoff = rd(p + offsetof(Elf64_Ehdr, e_shoff), 8);
+    *shentsize = (uint16_t)rd(p + offsetof(Elf64_Ehdr, e_shentsize), 2);
+    *shnum = rd(p + offsetof(Elf64_Ehdr, e_shnum), 2);
+    if (*shoff == 0) { /* no section headers */
+        *shnum = 0;
+        return 0;
+    }
+    if (*shentsize < sizeof(Elf64_Shdr))
+        return fail(im, "section header entries of %u bytes, fewer than %zu",
+                    *shentsize, sizeof(Elf64_Shdr));
+    if (*shnum == 0) { /* extended numbering */
+        if (!inside(im, *shoff, sizeof(Elf64_Shdr)))
+            return fail(im, "the section header table (offset %llu) lies "
+                            "outside the file (%zu bytes)",
+                        (unsigned long long)*shoff, im->size);
+        *shnum = rd(p + *shoff + offsetof(Elf64_Shdr, sh_size), 8);
+    }
+    if (*shnum > im->size / *shentsize ||
+        !inside(im, *shoff, *shnum * *shentsize))
+        return fail(im, "the section header table (offset %llu, %llu "
+                        "entries of %u bytes) lies outside the file (%zu "
+                        "bytes)", (unsigned long long)*shoff,
+                    (unsigned long long)*shnum, *shentsize, im->size);
+    return 0;
+}
+
+int elf_read_rodata(const void *buf, size_t size, elf_rodata *out, char *err,
+                    size_t errlen)
+{
+    image im = {buf, size, err, errlen};
+    uint64_t phoff = 0, shoff = 0, shnum = 0;
+    uint16_t machine, phnum = 0, phentsize = 0, shentsize = 0;
+
+    memset(out, 0, sizeof *out);
+    if (check_header(&im, &machine, &phoff, &phnum, &phentsize) != 0 ||
+        section_table(&im, &shoff, &shnum, &shentsize) != 0)
+        return -1;
+    for (uint64_t i = 0; i < shnum; i++) {
+        const uint8_t *sh = im.p + shoff + i * shentsize;
+        uint64_t flags = rd(sh + offsetof(Elf64_Shdr, sh_flags), 8);
+        if (rd(sh + offsetof(Elf64_Shdr, sh_type), 4) == SHT_PROGBITS &&
+            (flags & SHF_ALLOC) && !(flags & (SHF_WRITE | SHF_EXECINSTR)) &&
+            add_range(&im, out, rd(sh + offsetof(Elf64_Shdr, sh_offset), 8),
+                      rd(sh + offsetof(Elf64_Shdr, sh_size), 8), "section",
+                      i) != 0)
+            return -1;
+    }
+    for (uint16_t i = 0; shnum == 0 && i < phnum; i++) {
+        const uint8_t *ph = im.p + phoff + (uint64_t)i * phentsize;
+        segment s = phdr_at(&im, phoff + (uint64_t)i * phentsize);
+        uint32_t flags = (uint32_t)rd(ph + offsetof(Elf64_Phdr, p_flags), 4);
+        if (s.type == PT_LOAD && !(flags & (PF_W | PF_X)) &&
+            add_range(&im, out, s.offset, s.filesz, "PT_LOAD segment", i))
+            return -1;
+    }
+    return 0;
+}
+
+size_t elf_rodata_count(const void *image, const elf_rodata *ro,
+                        const void *needle, size_t len)
+{
+    size_t n = 0;
+
+    for (unsigned i = 0; len && i < ro->count; i++) {
+        const uint8_t *p = (const uint8_t *)image + ro->range[i].offset;
+        size_t left = (size_t)ro->range[i].size;
+        const uint8_t *hit;
+        while ((hit = memmem(p, left, needle, len))) {
+            n++;
+            left -= (size_t)(hit - p) + 1;
+            p = hit + 1;
+        }
+    }
+    return n;
+}
+
+const char *elf_rodata_next(const void *image, const elf_rodata *ro,
+                            elf_cursor *c, size_t *len)
+{
+    for (; c->range < ro->count; c->range++, c->at = 0) {
+        const char *base = (const char *)image + ro->range[c->range].offset;
+        uint64_t size = ro->range[c->range].size;
+        while (c->at < size) {
+            const char *s = base + c->at;
+            const char *nul = memchr(s, '\0', (size_t)(size - c->at));
+            if (!nul) { /* runs past its range: not a string */
+                c->at = size;
+                break;
+            }
+            c->at += (uint64_t)(nul - s) + 1;
+            if (nul > s) {
+                *len = (size_t)(nul - s);
+                return s;
+            }
+        }
+    }
+    return NULL;
 }

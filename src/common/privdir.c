@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <pwd.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -35,76 +36,32 @@ static char *join(const char *a, const char *b)
     return out;
 }
 
-/* Appends the components of tail to real (taken): the folders that do not
-   exist yet. "." is skipped; ".." is refused, as it cannot be resolved. */
-static char *append_missing(char *real, const char *path, const char *tail,
-                            char *why, size_t whylen)
+/* How many symlinks one walk follows, as the kernel's MAXSYMLINKS. */
+#define MAX_LINKS 40
+
+/* path made absolute: joined to the working folder (getcwd(), which has
+   no symlink in it) when relative; trailing slashes dropped. malloc'd, or
+   NULL with why. */
+static char *absolute(const char *path, char *why, size_t whylen)
 {
-    char *copy = strdup(tail), *save = NULL, *out = real, *next, *c;
+    size_t len = strlen(path);
+    char *cwd = NULL, *out = NULL;
 
-    if (!copy)
-        goto oom;
-    for (c = strtok_r(copy, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
-        if (strcmp(c, ".") == 0)
-            continue;
-        if (strcmp(c, "..") == 0) {
-            snprintf(why, whylen, "%s has '..' below a folder that does "
-                     "not exist; give the path without it", path);
-            goto fail;
-        }
-        next = join(strcmp(out, "/") == 0 ? "" : out, c);
-        if (!next)
-            goto oom;
-        free(out);
-        out = next;
-    }
-    free(copy);
-    return out;
-oom:
-    snprintf(why, whylen, "out of memory");
-fail:
-    free(copy);
-    free(out);
-    return NULL;
-}
-
-/* The absolute path of path: its longest existing part resolved by
-   realpath() (so /home -> /var/home is followed once, here), then the
-   missing rest as given. malloc'd, or NULL with why. */
-static char *resolve(const char *path, char *why, size_t whylen)
-{
-    size_t len = strlen(path), end;
-    char *head = strdup(path), *real = NULL;
-
-    if (!head) {
-        snprintf(why, whylen, "out of memory");
-        return NULL;
-    }
-    while (len > 1 && head[len - 1] == '/')
-        head[--len] = '\0';
-    for (end = len;;) {
-        const char *h = end ? head : path[0] == '/' ? "/" : ".";
-        real = realpath(h, NULL);
-        /* ENOTDIR: a file in the way, which the walk names. */
-        if (real || (errno != ENOENT && errno != ENOTDIR) || end == 0)
-            break;
-        while (end > 0 && head[end - 1] != '/')
-            end--; /* drop the last component */
-        while (end > 0 && head[end - 1] == '/')
-            end--;
-        head[end] = '\0';
-    }
-    if (!real) {
+    while (len > 1 && path[len - 1] == '/')
+        len--;
+    if (path[0] != '/' && !(cwd = getcwd(NULL, 0))) {
         snprintf(why, whylen, "cannot resolve %s: %s", path,
                  strerror(errno));
-        free(head);
         return NULL;
     }
-    memcpy(head, path, len); /* head[end:len] is the missing part again */
-    head[len] = '\0';
-    real = append_missing(real, path, head + end, why, whylen);
-    free(head);
-    return real;
+    out = malloc((cwd ? strlen(cwd) + 1 : 0) + len + 1);
+    if (out)
+        sprintf(out, "%s%s%.*s", cwd ? cwd : "", cwd ? "/" : "", (int)len,
+                path);
+    else
+        snprintf(why, whylen, "out of memory");
+    free(cwd);
+    return out;
 }
 
 /* Is gid this user's own group: the euid's primary group, with no other
@@ -188,101 +145,280 @@ static int check(int fd, const char *name, int last, int private,
     return -1;
 }
 
-/* Opens the component name below fd, making it with create; O_PATH. */
-static int step(int fd, const char *name, const char *path, int create,
-                char *why, size_t whylen)
-{
-    int next = openat(fd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW |
-                                    O_CLOEXEC);
+/* A walk down a path, component by component, never resolving a name
+   twice: the folder reached (checked unless it is the last) and its path,
+   which has no symlink in it; what is left to walk; the last symlink
+   followed, for messages, and how many were. */
+typedef struct {
+    int fd;
+    char *at;
+    char *rest;
+    size_t pos;
+    char *link;
+    int links;
+    int flags;
+    char *target; /* the path as given, made absolute, for messages */
+} walker;
 
-    if (next < 0 && errno == ENOENT && create) {
-        if (mkdirat(fd, name, 0700) != 0 && errno != EEXIST) {
+/* path, and the symlink that led there, for messages. malloc'd. */
+static char *shown(const walker *w, const char *path)
+{
+    size_t n = strlen(path) + (w->link ? strlen(w->link) + 32 : 1);
+    char *out = malloc(n);
+
+    if (out && w->link)
+        snprintf(out, n, "%s (through the symlink %s)", path, w->link);
+    else if (out)
+        memcpy(out, path, n);
+    return out;
+}
+
+/* Checks the folder the walk reached; last: nothing is left to walk. */
+static int walk_check(const walker *w, int last, char *why, size_t whylen)
+{
+    char *name = shown(w, w->at);
+    int rc = -1;
+
+    if (!name)
+        snprintf(why, whylen, "out of memory");
+    else
+        rc = check(w->fd, name, last, (w->flags & PRIVDIR_PRIVATE) != 0,
+                   w->target, why, whylen);
+    free(name);
+    return rc;
+}
+
+/* Moves the walk to the folder fd, whose path is path (both taken). */
+static void move_to(walker *w, int fd, char *path)
+{
+    close(w->fd);
+    free(w->at);
+    w->fd = fd;
+    w->at = path;
+}
+
+/* Follows the symlink open as lfd (O_PATH), named path, in the walk's
+   folder, which passed the checks. The link must be root's or this
+   user's, as whoever owns it can point it elsewhere (anyone can make one
+   in sticky /tmp); what it holds is walked next, from "/" when absolute,
+   else from the folder that holds it; last: nothing follows it. 0, or -1
+   with why. */
+static int follow(walker *w, int lfd, uid_t owner, const char *path,
+                  int last, char *why, size_t whylen)
+{
+    char buf[PATH_MAX], *name = shown(w, path), *rest = NULL, *top = NULL;
+    ssize_t n = -1;
+    int root = -1, rc = -1;
+
+    if (!name)
+        goto oom;
+    if (owner != 0 && owner != geteuid()) {
+        snprintf(why, whylen, "%s%s%s%s is a symlink owned by uid %u, who "
+                 "could point it elsewhere, so it is refused; use a folder "
+                 "elsewhere", name, last ? "" : ", above ",
+                 last ? "" : w->target, last ? "" : ",", (unsigned)owner);
+        goto done;
+    }
+    if (++w->links > MAX_LINKS) {
+        snprintf(why, whylen, "%s: more than %d symlinks on the way to %s; "
+                 "give its real path", name, MAX_LINKS, w->target);
+        goto done;
+    }
+    n = readlinkat(lfd, "", buf, sizeof buf);
+    if (n <= 0 || n >= (ssize_t)sizeof buf) {
+        snprintf(why, whylen, "cannot read the symlink %s: %s", name,
+                 n < 0 ? strerror(errno) : "empty or too long");
+        goto done;
+    }
+    buf[n] = '\0';
+    rest = malloc((size_t)n + strlen(w->rest + w->pos) + 2);
+    if (!rest || !(top = strdup("/")))
+        goto oom;
+    sprintf(rest, "%s/%s", buf, w->rest + w->pos);
+    if (buf[0] == '/') {
+        root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (root < 0) {
+            snprintf(why, whylen, "cannot open /: %s", strerror(errno));
+            goto done;
+        }
+        move_to(w, root, top); /* "/" was checked when the walk began */
+        top = NULL;
+    }
+    free(w->rest);
+    w->rest = rest;
+    w->pos = 0;
+    rest = NULL;
+    free(w->link);
+    w->link = strdup(path);
+    if (!w->link)
+        goto oom;
+    rc = 0;
+    goto done;
+oom:
+    snprintf(why, whylen, "out of memory");
+done:
+    free(top);
+    free(rest);
+    free(name);
+    return rc;
+}
+
+/* The walk's parent folder (".."): the folder above, on the path that has
+   no symlink in it. 0, or -1 with why. */
+static int go_up(walker *w, char *why, size_t whylen)
+{
+    int fd = openat(w->fd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    char *up = strdup(w->at), *slash = up ? strrchr(up, '/') : NULL;
+
+    if (fd < 0 || !slash) {
+        snprintf(why, whylen, "cannot open the folder above %s: %s", w->at,
+                 fd < 0 ? strerror(errno) : "out of memory");
+        if (fd >= 0)
+            close(fd);
+        free(up);
+        return -1;
+    }
+    slash[slash == up] = '\0'; /* "/a" -> "/", "/a/b" -> "/a" */
+    move_to(w, fd, up);
+    return 0;
+}
+
+/* Opens the component c below the walk's folder (O_PATH, not following
+   it), making it with create. The descriptor, or -1 with why. */
+static int open_below(const walker *w, const char *c, const char *path,
+                      char *why, size_t whylen)
+{
+    int fd = openat(w->fd, c, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+
+    if (fd < 0 && errno == ENOENT && (w->flags & PRIVDIR_CREATE)) {
+        if (mkdirat(w->fd, c, 0700) != 0 && errno != EEXIST) {
             snprintf(why, whylen, "cannot create %s: %s", path,
                      strerror(errno));
             return -1;
         }
-        next = openat(fd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW |
-                                    O_CLOEXEC);
+        fd = openat(w->fd, c, O_PATH | O_NOFOLLOW | O_CLOEXEC);
     }
-    if (next < 0 && errno == ENOTDIR)
-        snprintf(why, whylen, "%s is not a folder", path);
-    else if (next < 0 && errno == ELOOP)
-        snprintf(why, whylen, "%s became a symlink while kiln checked it",
-                 path);
-    else if (next < 0)
+    if (fd < 0)
         snprintf(why, whylen, "cannot open %s: %s", path, strerror(errno));
-    return next;
+    return fd;
 }
 
-/* Walks full (absolute, resolved) down from "/"; the folder's descriptor
-   (O_PATH), or -1 with why. */
-static int walk(char *full, const char *target, int flags, char *why,
+/* One step of the walk: the component c; last when nothing follows it.
+   A folder is checked as a folder above; a symlink is followed. */
+static int step(walker *w, const char *c, int last, char *why,
                 size_t whylen)
 {
-    int fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC), next;
-    int private = (flags & PRIVDIR_PRIVATE) != 0;
-    char *p = full, *slash, saved;
+    char *path = NULL;
+    struct stat st;
+    int fd = -1, rc = -1;
 
-    while (*p == '/')
-        p++;
-    if (fd < 0) {
-        snprintf(why, whylen, "cannot open /: %s", strerror(errno));
+    if (strcmp(c, ".") == 0)
+        return 0;
+    if (strcmp(c, "..") == 0)
+        return go_up(w, why, whylen) != 0 ? -1
+               : last                     ? 0
+                                          : walk_check(w, 0, why, whylen);
+    path = join(strcmp(w->at, "/") == 0 ? "" : w->at, c);
+    if (!path) {
+        snprintf(why, whylen, "out of memory");
         return -1;
     }
-    if (check(fd, "/", *p == '\0', private, target, why, whylen) != 0)
-        goto fail;
-    while (*p) {
-        slash = strchr(p, '/');
-        if (!slash)
-            slash = p + strlen(p);
-        saved = *slash;
-        *slash = '\0'; /* full is now the path of this component */
-        next = step(fd, p, full, flags & PRIVDIR_CREATE, why, whylen);
-        close(fd);
-        fd = next;
-        if (fd >= 0 && check(fd, full, saved == '\0', private, target,
-                             why, whylen) != 0) {
-            *slash = saved;
-            goto fail;
-        }
-        *slash = saved;
-        if (fd < 0)
-            return -1;
-        for (p = slash; *p == '/'; p++)
-            ;
+    fd = open_below(w, c, path, why, whylen);
+    if (fd < 0)
+        goto done;
+    if (fstat(fd, &st) != 0) {
+        snprintf(why, whylen, "cannot check %s: %s", path, strerror(errno));
+        goto done;
     }
-    return fd;
-fail:
-    close(fd);
-    return -1;
+    if (S_ISLNK(st.st_mode)) {
+        rc = follow(w, fd, st.st_uid, path, last, why, whylen);
+        goto done;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        snprintf(why, whylen, "%s is not a folder", path);
+        goto done;
+    }
+    move_to(w, fd, path);
+    fd = -1;
+    path = NULL;
+    rc = last ? 0 : walk_check(w, 0, why, whylen);
+done:
+    if (fd >= 0)
+        close(fd);
+    free(path);
+    return rc;
+}
+
+/* Walks what is left of the path, one component at a time. 0, or -1 with
+   why. */
+static int walk(walker *w, char *why, size_t whylen)
+{
+    char c[NAME_MAX + 1];
+
+    for (;;) {
+        const char *p = w->rest + w->pos, *end;
+
+        while (*p == '/')
+            p++;
+        if (!*p)
+            return 0;
+        end = strchr(p, '/');
+        if (!end)
+            end = p + strlen(p);
+        for (w->pos = (size_t)(end - w->rest); w->rest[w->pos] == '/';
+             w->pos++)
+            ;
+        if ((size_t)(end - p) > NAME_MAX) {
+            snprintf(why, whylen, "cannot open %.*s in %s: %s",
+                     (int)(end - p), p, w->at, strerror(ENAMETOOLONG));
+            return -1;
+        }
+        memcpy(c, p, (size_t)(end - p));
+        c[end - p] = '\0';
+        if (step(w, c, w->rest[w->pos] == '\0', why, whylen) != 0)
+            return -1;
+    }
 }
 
 int privdir_open(const char *path, int flags, char **real, char *why,
                  size_t whylen)
 {
-    char *full = resolve(path, why, whylen);
-    char *target = full ? strdup(full) : NULL;
-    int fd = -1, dfd = -1;
+    walker w = {.fd = -1, .flags = flags};
+    int dfd = -1;
 
-    if (full && !target)
-        snprintf(why, whylen, "out of memory");
-    if (target)
-        fd = walk(full, target, flags, why, whylen);
-    free(target);
-    if (fd >= 0) {
-        /* The O_PATH descriptor cannot list the folder; "." is the same
-           folder, not a name looked up again. */
-        dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dfd < 0)
-            snprintf(why, whylen, "cannot open %s: %s", full,
-                     strerror(errno));
-        close(fd);
+    *real = NULL;
+    w.target = absolute(path, why, whylen);
+    if (!w.target)
+        return -1;
+    w.rest = strdup(w.target);
+    w.at = strdup("/");
+    w.fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (!w.rest || !w.at || w.fd < 0) {
+        snprintf(why, whylen, "cannot open /: %s",
+                 w.fd < 0 ? strerror(errno) : "out of memory");
+        goto done;
     }
-    if (dfd < 0) {
-        free(full);
-        full = NULL;
+    /* Every folder is checked as a folder above when the walk enters it,
+       the last one once the walk ends, as the cache itself. */
+    if ((w.rest[strspn(w.rest, "/")] && walk_check(&w, 0, why, whylen)) ||
+        walk(&w, why, whylen) != 0 || walk_check(&w, 1, why, whylen) != 0)
+        goto done;
+    /* The O_PATH descriptor cannot list the folder; "." is the same
+       folder, not a name looked up again. */
+    dfd = openat(w.fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        snprintf(why, whylen, "cannot open %s: %s", w.at, strerror(errno));
+    else {
+        *real = w.at;
+        w.at = NULL;
     }
-    *real = full;
+done:
+    if (w.fd >= 0)
+        close(w.fd);
+    free(w.at);
+    free(w.rest);
+    free(w.link);
+    free(w.target);
     return dfd;
 }
 
@@ -303,6 +439,7 @@ int privdir_user_cache(const char *sub, char **path, char *why,
                        size_t whylen)
 {
     const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+    struct passwd *pw;
     struct stat st;
     int n;
 
@@ -311,8 +448,14 @@ int privdir_user_cache(const char *sub, char **path, char *why,
         xdg = NULL;
     if (home && home[0] != '/')
         home = NULL;
+    /* No HOME (env -i, some services): the home the password database
+       gives this user, as Python's expanduser() does. */
+    if (!xdg && !home && (pw = getpwuid(geteuid())) && pw->pw_dir &&
+        pw->pw_dir[0] == '/')
+        home = pw->pw_dir;
     if (!xdg && !home) {
-        snprintf(why, whylen, "neither XDG_CACHE_HOME nor HOME is set");
+        snprintf(why, whylen, "neither XDG_CACHE_HOME nor HOME is set, and "
+                 "uid %u has no home folder", (unsigned)geteuid());
         return -1;
     }
     /* XDG_CACHE_HOME decides when it exists; else HOME (sudo -E keeps
@@ -360,6 +503,7 @@ static int empty_dir(int fd, int depth)
 
 static int remove_in(int dirfd, const char *name, int depth)
 {
+    struct stat st;
     int fd, rc = -1;
 
     if (unlinkat(dirfd, name, 0) == 0 || errno == ENOENT)
@@ -374,6 +518,11 @@ static int remove_in(int dirfd, const char *name, int depth)
                                  O_CLOEXEC);
     if (fd < 0)
         return -1;
+    /* A read-only folder (the extract cache's) is made writable first;
+       one that is not ours stays as it is, and its entries stay too
+       (root too changes only its own: removal never chmods another's). */
+    if (fstat(fd, &st) == 0 && st.st_uid == geteuid())
+        fchmod(fd, 0700);
     /* Entries removed while listing may hide others: list again. */
     for (int round = 0; round < 3 && rc != 0; round++) {
         if (lseek(fd, 0, SEEK_SET) != 0 || empty_dir(fd, depth + 1) != 0)

@@ -15,19 +15,22 @@
    else (without it, it is checked as the folders above it are). */
 #define PRIVDIR_PRIVATE 2
 
-/* Opens the folder path (absolute or relative): the existing part is
-   resolved with realpath(), then walked down from "/" one component at a
-   time (O_NOFOLLOW), each checked on its descriptor: every folder above
-   must be owned by root or this user and not writable by group or others
-   unless sticky (/tmp). Returns a descriptor of the folder (O_RDONLY |
-   O_DIRECTORY, close-on-exec) and, in *real, its resolved path (malloc'd);
-   or -1 with the reason, naming the folder, in why. */
+/* Opens the folder path (absolute or relative): walked as given, down from
+   "/" one component at a time (O_NOFOLLOW), each checked on its
+   descriptor: every folder above must be owned by root or this user and
+   not writable by group or others unless sticky (/tmp). A symlink on the
+   way is followed only when it is owned by root or this user (the folder
+   that holds it passed the checks), and its target is walked with the same
+   checks; at most 40 of them. Returns a descriptor of the folder (O_RDONLY
+   | O_DIRECTORY, close-on-exec) and, in *real, its path with no symlink in
+   it (malloc'd); or -1 with the reason, naming the folder, in why. */
 int privdir_open(const char *path, int flags, char **real, char *why,
                  size_t whylen);
 
 /* The user's cache folder for sub: $XDG_CACHE_HOME/kiln/sub, else
-   $HOME/.cache/kiln/sub (not created). 0 and *path (malloc'd); -1 and why
-   when neither variable holds an absolute path; 1 and why when that folder
+   $HOME/.cache/kiln/sub, else the same in the user's home folder from the
+   password database (not created). 0 and *path (malloc'd); -1 and why
+   when there is none; 1 and why when that folder
    (XDG_CACHE_HOME, or HOME) exists but belongs to another user, as when
    root runs with a user's environment (sudo -E): kiln makes no cache in
    someone else's home, and nothing is wrong. */
@@ -35,8 +38,9 @@ int privdir_user_cache(const char *sub, char **path, char *why,
                        size_t whylen);
 
 /* Removes name under the folder dirfd: a file, or a folder and everything
-   under it, never following symlinks. Async-signal-safe (openat,
-   getdents64, unlinkat; no malloc). 0, or -1 with errno. */
+   under it (read-only folders are made writable first), never following
+   symlinks. Async-signal-safe (openat, fchmod, getdents64, unlinkat; no
+   malloc). 0, or -1 with errno. */
 int privdir_remove_at(int dirfd, const char *name);
 
 /* The inode of this process's pid namespace (0 if unknown): a pid recorded

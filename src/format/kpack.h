@@ -30,7 +30,9 @@ enum {
     KP_MOD_NAMESPACE = 1 << 4, /* namespace package: no code, no source */
     KP_MOD_EXTRACT = 1 << 5,   /* its top-level package is extracted to disk
                                   at first import; __file__ points there */
-    KP_MOD_ALL = (1 << 6) - 1
+    KP_MOD_STDLIB = 1 << 6,    /* from the standard library: extracted, it
+                                  shares the stdlib's one folder */
+    KP_MOD_ALL = (1 << 7) - 1
 };
 
 /* Header flags: what the executable runs. */
@@ -46,8 +48,11 @@ enum {
                                  interpreter of the packed code */
     KP_UNBUFFERED = 1 << 10,  /* an app's stdout and stderr are unbuffered,
                                  as under python3 -u */
+    KP_STDLIB_FILES = 1 << 11, /* the whole stdlib is extracted (its modules
+                                  are flagged KP_MOD_EXTRACT): sys._stdlib_dir
+                                  is its folder */
     KP_HEADER_FLAGS_ALL = KP_RUN_MASK | KP_GC_FREEZE | KP_PYTHON_CHILD |
-                          KP_UNBUFFERED
+                          KP_UNBUFFERED | KP_STDLIB_FILES
 };
 
 typedef struct {
@@ -76,6 +81,12 @@ typedef struct {
     const uint8_t *modules, *files, *strings, *data;
     uint64_t strings_size, data_size;
     const char *main_name; /* "" when absent */
+    /* XXH3-64 of the file's bytes before the payload (the launcher and
+       its padding); 0: not recorded. Not verified by kp_open(): hashing
+       the launcher at every start would cost too much; kiln inspect
+       does (kp_launcher_hash()). */
+    uint64_t launcher_check;
+    uint64_t payload_offset; /* in the file; set by kp_map_file() */
 } kp_pack;
 
 /* Reader. Returns 0, or -1 with a message in err (names in it escaped,
@@ -111,6 +122,11 @@ char *kp_escape(const char *s, size_t len, char *out, size_t outlen);
 #define KP_SHOWN 96 /* buffer size for a name quoted in a message */
 /* The same, whole, in a malloc'd string; NULL when memory runs out. */
 char *kp_escaped(const char *s, size_t len);
+
+/* XXH3-64 of the first len bytes of fd (an executable's launcher and its
+   padding: len is the payload's offset), read with pread(). 0, or -1 with
+   errno (EIO for a file shorter than len). */
+int kp_launcher_hash(int fd, uint64_t len, uint64_t *out);
 
 /* Trailer at the very end of an executable. */
 void kp_trailer_write(uint8_t out[KP_TRAILER_SIZE], uint64_t payload_offset,
@@ -160,7 +176,9 @@ int kp_writer_set_run(kp_writer *w, uint32_t run, const char *main_name,
 int kp_writer_finish(kp_writer *w, uint8_t **out, size_t *out_len, char *err,
                      size_t errlen);
 /* For a writer from kp_writer_new_fd(): writes the tables and strings after
-   the data, then the header; *size is the payload's size in the file. */
+   the data, then the header, whose launcher check it computes from the
+   file's bytes before the payload (fd must be readable); *size is the
+   payload's size in the file. */
 int kp_writer_finish_fd(kp_writer *w, uint64_t *size, char *err,
                         size_t errlen);
 

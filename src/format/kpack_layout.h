@@ -23,7 +23,7 @@ enum {
     H_FILE_COUNT = 36, H_MODULES_OFF = 40, H_FILES_OFF = 48,
     H_STRINGS_OFF = 56, H_STRINGS_SIZE = 64, H_DATA_OFF = 72,
     H_DATA_SIZE = 80, H_MAIN_OFF = 88, H_MAIN_LEN = 92, H_INDEX_CHECK = 96,
-    H_RESERVED = 104
+    H_LAUNCHER_CHECK = 104, H_RESERVED = 112
 };
 /* Entry field offsets. */
 enum {
@@ -66,6 +66,24 @@ static inline int fail(char *err, size_t errlen, const char *fmt, ...)
         vsnprintf(err, errlen, fmt, ap);
     va_end(ap);
     return -1;
+}
+
+/* What contradicts itself in an entry's flags, or NULL. Blob a is either
+   bytecode or an extension's image, blob b either a source or an
+   extension's preload list; a namespace package has no blob; a file is
+   no module. An extension may be a package (Cython's __init__.so, which
+   CPython's FileFinder imports), and a namespace package is a package. */
+static inline const char *flags_problem(uint32_t flags, int is_file)
+{
+    if (is_file)
+        return flags ? "module flags on a file" : NULL;
+    if ((flags & KP_MOD_EXTENSION) &&
+        (flags & (KP_MOD_CODE | KP_MOD_SOURCE)))
+        return "an extension module with bytecode or source";
+    if ((flags & KP_MOD_NAMESPACE) &&
+        (flags & (KP_MOD_CODE | KP_MOD_SOURCE | KP_MOD_EXTENSION)))
+        return "a namespace package with bytecode, source or an extension";
+    return NULL;
 }
 
 /* Is [off, off+len) inside [0, size)? Overflow-safe. */

@@ -270,6 +270,11 @@ static int check_table(const kp_pack *p, const uint8_t *table, uint32_t count,
         if (e.flags & ~(uint32_t)KP_MOD_ALL)
             return fail(err, errlen, "%s entry %u (%s): unknown flags 0x%x",
                         what, i, SHOW(e.name, e.name_len, name), e.flags);
+        if (flags_problem(e.flags, table == p->files))
+            return fail(err, errlen, "%s entry %u (%s): flags 0x%x make %s: "
+                        "refused, as the payload is damaged or forged", what,
+                        i, SHOW(e.name, e.name_len, name), e.flags,
+                        flags_problem(e.flags, table == p->files));
         if (!in_bounds(e.a.offset, e.a.size, p->data_size) ||
             !in_bounds(e.b.offset, e.b.size, p->data_size))
             return fail(err, errlen, "%s entry %u (%s): data outside the data "
@@ -346,6 +351,7 @@ int kp_open(kp_pack *p, const void *buf, size_t len, char *err, size_t errlen)
 
     p->base = b;
     p->size = len;
+    p->launcher_check = get64(b + H_LAUNCHER_CHECK);
     p->py_magic = get32(b + H_PY_MAGIC);
     p->py_version = get32(b + H_PY_VERSION);
     p->flags = get32(b + H_FLAGS);
@@ -581,8 +587,42 @@ int kp_map_file(int fd, const char *what, kp_pack *pack, void **map,
         return fail(err, errlen, "%s: payload at offset %llu: %s", what,
                     (unsigned long long)off, why);
     }
+    pack->payload_offset = off;
     *map = m;
     *map_len = (size_t)(off - start + size);
     return 0;
+}
+
+int kp_launcher_hash(int fd, uint64_t len, uint64_t *out)
+{
+    XXH3_state_t *st = XXH3_createState();
+    uint8_t *buf = malloc(1 << 20);
+    uint64_t done = 0;
+    int rc = -1;
+
+    if (!st || !buf) {
+        errno = ENOMEM;
+        goto done;
+    }
+    XXH3_64bits_reset(st);
+    while (done < len) {
+        size_t want = len - done < (1 << 20) ? (size_t)(len - done) : 1 << 20;
+        ssize_t n = pread(fd, buf, want, (off_t)done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            if (n == 0)
+                errno = EIO;
+            goto done;
+        }
+        XXH3_64bits_update(st, buf, (size_t)n);
+        done += (uint64_t)n;
+    }
+    *out = XXH3_64bits_digest(st);
+    rc = 0;
+done:
+    free(buf);
+    XXH3_freeState(st);
+    return rc;
 }
 

@@ -38,6 +38,7 @@ struct kp_writer {
     char err[KP_ERRLEN];
     uint32_t py_magic, py_version, run, optimize;
     char *main_name;
+    uint64_t launcher_check; /* file mode: of the bytes before `at` */
 };
 
 static kp_writer *writer_new(int fd, uint64_t at)
@@ -316,6 +317,11 @@ int kp_writer_add_module(kp_writer *w, const char *name, const char *path,
                  name, flags);
         return -1;
     }
+    if (flags_problem(flags, 0)) {
+        snprintf(w->err, sizeof w->err, "module '%s': flags 0x%x make %s",
+                 name, flags, flags_problem(flags, 0));
+        return -1;
+    }
     if (table_add(&w->modules, name, path, flags, a, b))
         return wfail(w, "out of memory for module '%s'", name);
     return 0;
@@ -477,6 +483,7 @@ static uint8_t *lay_out_index(kp_writer *w, uint64_t tables_off,
     put64(b + H_DATA_SIZE, data_pos(w));
     put32(b + H_MAIN_OFF, main_off);
     put32(b + H_MAIN_LEN, (uint32_t)strlen(w->main_name));
+    put64(b + H_LAUNCHER_CHECK, w->launcher_check);
 
     /* The check covers the bytes, wherever the tables end up. */
     view.module_count = (uint32_t)w->modules.n;
@@ -550,6 +557,12 @@ int kp_writer_finish_fd(kp_writer *w, uint64_t *size, char *err,
 
     if (not_finishable(w, 1, err, errlen))
         return -1;
+    if (flush(w)) /* the data first: a write error is named as one */
+        return fail(err, errlen, "%s", w->err);
+    if (w->at > 0 && kp_launcher_hash(w->fd, w->at, &w->launcher_check))
+        return fail(err, errlen, "cannot read back the launcher (the first "
+                    "%llu bytes) to checksum it: %s",
+                    (unsigned long long)w->at, strerror(errno));
     tables_off = KP_HEADER_SIZE +
                  ((data_pos(w) + KP_DATA_ALIGN - 1) &
                   ~(uint64_t)(KP_DATA_ALIGN - 1));

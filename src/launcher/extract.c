@@ -13,6 +13,19 @@
  * folders of writers that died. All of it is done relative to the cache's
  * descriptor, which privdir checked with every folder above it.
  *
+ * Once the stamp is written every folder becomes 0555: what a program
+ * writes beside an extracted __file__ (a database, a log) fails at once
+ * instead of being lost with the folder. Files keep an installed package's
+ * modes (0644, 0755), as copies of them should. Removing a folder makes it
+ * writable first. At exit each process names what was written into the
+ * extractions it used: what root wrote (modes do not stop root), and
+ * packed files changed in place, which the next run would write again.
+ * Anything changed after the stamp was written has a later mtime.
+ *
+ * The standard library's extracted part (kiln build --stdlib-files, or
+ * --extract of a stdlib name) shares one folder, stdlib-HASH, laid out as
+ * the stdlib's own folder.
+ *
  * The fallback, a private kiln-extract-TAG folder in $TMPDIR, is removed at
  * exit; on SIGTERM or SIGHUP by a handler installed when it is made (C, so
  * Python code sees no handler: the signal module read SIG_DFL at start-up);
@@ -36,12 +49,14 @@
 
 /* Changes when extracted files are written differently, so that older
    folders are not reused. 2: modes 0644 and 0755, not 0600 and 0700;
-   3: the stamp lists the files. */
-#define EXTRACT_LAYOUT "kiln-extract-3"
+   3: the stamp lists the files; 4 (never released): read-only files and
+   folders; 5: read-only folders. */
+#define EXTRACT_LAYOUT "kiln-extract-5"
 
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
+#include "entries.h"
 #include "fdio.h"
 #include "privdir.h"
 
@@ -62,6 +77,26 @@ static volatile sig_atomic_t temp_owner;
 static const int temp_signals[] = {SIGTERM, SIGHUP};
 static int swept; /* the cache's dead writers were removed */
 
+/* The top-level names whose files one folder holds, sorted, distinct. */
+typedef struct {
+    char **tops;
+    size_t n;
+} top_set;
+
+/* The extractions this process used, for the check at exit: their folder,
+   their set (owned) and their stamp's mtime. pid is the process that
+   recorded them. */
+typedef struct {
+    char *path;
+    top_set set;
+    unsigned long long stamped;
+    int files; /* check the packed files too (not the stdlib's: too many) */
+} watched_dir;
+static watched_dir *watched;
+static size_t n_watched;
+static const kp_pack *watched_pack;
+static pid_t watched_pid;
+
 static char *xasprintf(const char *fmt, ...)
 {
     va_list ap;
@@ -80,20 +115,25 @@ static char *xasprintf(const char *fmt, ...)
     return out;
 }
 
+typedef int (*file_fn)(const kp_pack *, const kp_entry *, void *);
+
 /* Calls fn for every packed file of top: the file `top` itself, or those
    under top/. Stops at the first non-zero result. */
-static int each_file(const kp_pack *pack, const char *top,
-                     int (*fn)(const kp_pack *, const kp_entry *, void *),
-                     void *arg)
+static int each_top_file(const kp_pack *pack, const char *top, file_fn fn,
+                         void *arg)
 {
     size_t len = strlen(top);
-    char *prefix = xasprintf("%s/", top);
+    char small[256], *prefix = len < sizeof small - 1 ? small
+                                                      : malloc(len + 2);
     long single = kp_find_file(pack, top, len);
     kp_entry e;
     int rc = 0;
 
     if (!prefix)
         return -1;
+    memcpy(prefix, top, len);
+    prefix[len] = '/';
+    prefix[len + 1] = '\0';
     if (single >= 0) {
         kp_file_at(pack, (uint32_t)single, &e);
         rc = fn(pack, &e, arg);
@@ -105,8 +145,75 @@ static int each_file(const kp_pack *pack, const char *top,
             break;
         rc = fn(pack, &e, arg);
     }
-    free(prefix);
+    if (prefix != small)
+        free(prefix);
     return rc;
+}
+
+/* each_top_file() for every name of the set, in order. */
+static int each_file(const kp_pack *pack, const top_set *set, file_fn fn,
+                     void *arg)
+{
+    int rc = 0;
+
+    for (size_t i = 0; rc == 0 && i < set->n; i++)
+        rc = each_top_file(pack, set->tops[i], fn, arg);
+    return rc;
+}
+
+/* The folders that hold the files of a set, each once: the root (""),
+   then, file by file, the folders of its path not seen yet. Packed paths
+   are sorted bytewise, so the files below one folder are contiguous. */
+typedef struct {
+    int (*fn)(const char *rel, void *arg);
+    void *arg;
+    const char *prev; /* the folder of the previous file */
+    size_t prev_len;
+} dir_walk;
+
+static int walk_dir_of(const kp_pack *pack, const kp_entry *e, void *arg)
+{
+    dir_walk *w = arg;
+    size_t len = ke_folder_len(e->path, e->path_len), same = 0;
+    char *rel;
+    int rc = 0;
+
+    (void)pack;
+    /* The longest folder that this file shares with the previous one. */
+    for (size_t i = 0; i <= len && i <= w->prev_len; i++) {
+        int end_a = i == len || e->path[i] == '/';
+        int end_b = i == w->prev_len || w->prev[i] == '/';
+        if (end_a && end_b)
+            same = i;
+        if (i == len || i == w->prev_len || e->path[i] != w->prev[i])
+            break;
+    }
+    if (!w->prev)
+        same = 0;
+    rel = strndup(e->path, len);
+    if (!rel)
+        return -1;
+    for (size_t i = same ? same + 1 : 0; rc == 0 && i <= len; i++)
+        if (i == len || rel[i] == '/') {
+            rel[i] = '\0';
+            if (i > 0)
+                rc = w->fn(rel, w->arg);
+            rel[i] = i == len ? '\0' : '/';
+        }
+    free(rel);
+    w->prev = e->path;
+    w->prev_len = len;
+    return rc;
+}
+
+static int each_dir(const kp_pack *pack, const top_set *set,
+                    int (*fn)(const char *rel, void *arg), void *arg)
+{
+    dir_walk w = {fn, arg, NULL, 0};
+
+    if (fn("", arg) != 0)
+        return -1;
+    return each_file(pack, set, walk_dir_of, &w);
 }
 
 static int hash_file(const kp_pack *pack, const kp_entry *e, void *arg)
@@ -137,30 +244,81 @@ static void make_tag(char *out, size_t size)
              r);
 }
 
+/* A decimal number of 1 to 19 digits at s, in *out; what follows it, or
+   NULL. */
+static const char *tag_number(const char *s, unsigned long long *out)
+{
+    int n = 0;
+
+    for (*out = 0; *s >= '0' && *s <= '9' && n < 19; s++, n++)
+        *out = *out * 10 + (unsigned long long)(*s - '0');
+    return n > 0 && !(*s >= '0' && *s <= '9') ? s : NULL;
+}
+
+/* Are the len bytes at s 16 lowercase hex digits, as %016llx writes? */
+static int is_hex16(const char *s, size_t len)
+{
+    if (len != 16)
+        return 0;
+    for (size_t i = 0; i < 16; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+            return 0;
+    return 1;
+}
+
+/* Is tag exactly what make_tag() writes, PID-NS-RANDOM? Its pid and pid
+   namespace in *pid and *ns. */
+static int parse_tag(const char *tag, long *pid, unsigned long long *ns)
+{
+    unsigned long long p;
+    const char *s = tag_number(tag, &p);
+
+    if (!s || *s != '-' || !(s = tag_number(s + 1, ns)) || *s != '-' ||
+        !is_hex16(s + 1, strlen(s + 1)) || p == 0 || p > 0x7fffffff)
+        return 0;
+    *pid = (long)p;
+    return 1;
+}
+
+/* The TAG of a writer's temporary folder, named .LABEL-HASH.TAG by
+   extract_into() (HASH: 16 hex digits), or NULL for any other name: the
+   cache holds nothing else with a dot first, but nothing else is ever
+   removed. */
+static const char *writer_tag(const char *name)
+{
+    const char *dot = strrchr(name, '.');
+    size_t len = dot ? (size_t)(dot - name) : 0;
+
+    if (name[0] != '.' || len < 19 || name[len - 17] != '-' ||
+        !is_hex16(name + len - 16, 16))
+        return NULL;
+    return dot + 1;
+}
+
 /* Does the temporary folder named ...TAG, last changed at mtime, belong to
-   no live process? Its pid, in this pid namespace, is gone (or is ours: a
-   process that had our pid before); with max_age, any folder older than
-   that is stale too. A pid from another namespace (a container sharing
-   the folder) says nothing. */
+   no live process? Only a tag that make_tag() wrote says: its pid, in this
+   pid namespace, is gone (or is ours: a process that had our pid before);
+   with max_age, such a folder older than that is stale too. A pid from
+   another namespace (a container sharing the folder) says nothing. */
 static int is_stale(const char *tag, time_t mtime, long max_age)
 {
+    unsigned long long ns;
     long pid;
-    unsigned long long ns, r;
-    int end = 0;
 
+    if (!parse_tag(tag, &pid, &ns))
+        return 0;
     if (max_age > 0 && time(NULL) - mtime > max_age)
         return 1;
-    if (sscanf(tag, "%ld-%llu-%llx%n", &pid, &ns, &r, &end) != 3 ||
-        tag[end] != '\0' || pid <= 0 || ns == 0 || ns != privdir_pid_ns())
+    if (ns == 0 || ns != privdir_pid_ns())
         return 0;
     if (pid == (long)getpid())
         return 1;
     return kill((pid_t)pid, 0) != 0 && errno == ESRCH;
 }
 
-/* Calls fn(dir, name, tag) for each folder in dir of this user whose name
-   is prefix + TAG (prefix NULL: "." + anything + "." + TAG) and that
-   is_stale() says is stale. */
+/* Removes each folder in dir of this user whose name is prefix + TAG
+   (prefix NULL: a writer's .LABEL-HASH.TAG) and that is_stale() says is
+   stale; never a symlink, nor anything a symlink points to. */
 static void sweep(int dir, const char *prefix, long max_age)
 {
     int fd = openat(dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -179,9 +337,7 @@ static void sweep(int dir, const char *prefix, long max_age)
             tag = strncmp(de->d_name, prefix, strlen(prefix)) == 0
                       ? de->d_name + strlen(prefix) : NULL;
         else
-            tag = de->d_name[0] == '.' && strcmp(de->d_name, ".") != 0 &&
-                          strcmp(de->d_name, "..") != 0
-                      ? strrchr(de->d_name, '.') + 1 : NULL;
+            tag = writer_tag(de->d_name);
         if (!tag || strcmp(de->d_name, temp_name) == 0 ||
             fstatat(dir, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
             !S_ISDIR(st.st_mode) || st.st_uid != geteuid())
@@ -243,7 +399,7 @@ static int write_file(const kp_pack *pack, const kp_entry *e, void *arg)
     const uint8_t *bytes = kp_blob_bytes(pack, &e->a);
     /* The modes of an installed package: code that copies a file keeps
        its mode (venv's activate scripts). The cache folder, 0700, keeps
-       them private. */
+       them private; the folders are made read-only (seal_dir). */
     mode_t mode = 0644;
     struct stat st;
     char line[64];
@@ -288,7 +444,7 @@ done:
 static int write_stamp(writer *w)
 {
     int fd = openat(w->dir, STAMP, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-                                       O_CLOEXEC, 0600);
+                                       O_CLOEXEC, 0444);
     int ok = fd >= 0 && fd_write_full(fd, w->stamp, w->len) == 0;
 
     if ((fd >= 0 && close(fd) != 0) || !ok) {
@@ -297,6 +453,18 @@ static int write_stamp(writer *w)
         return -1;
     }
     return 0;
+}
+
+/* Makes one folder of the set read-only, once its files are written. */
+static int seal_dir(const char *rel, void *arg)
+{
+    writer *w = arg;
+
+    if (fchmodat(w->dir, rel[0] ? rel : ".", 0555, 0) == 0)
+        return 0;
+    snprintf(w->err, w->errlen, "cannot make %s/%s read-only: %s", w->shown,
+             rel, strerror(errno));
+    return -1;
 }
 
 /* The stamp as it is being checked against the files. */
@@ -365,8 +533,8 @@ static char *read_stamp(int dir, size_t *len)
     return buf;
 }
 
-/* Is base/name a complete, intact extraction of top? */
-static int is_complete(const kp_pack *pack, const char *top, int base,
+/* Is base/name a complete, intact extraction of the set? */
+static int is_complete(const kp_pack *pack, const top_set *set, int base,
                        const char *name)
 {
     static const char head[] = EXTRACT_LAYOUT "\n";
@@ -383,7 +551,7 @@ static int is_complete(const kp_pack *pack, const char *top, int base,
         !(st.st_mode & 022) && (stamp = read_stamp(dir, &len)) &&
         len >= sizeof head - 1 && memcmp(stamp, head, sizeof head - 1) == 0) {
         checker k = {dir, stamp + sizeof head - 1, stamp + len};
-        ok = each_file(pack, top, check_file, &k) == 0 && k.at == k.end;
+        ok = each_file(pack, set, check_file, &k) == 0 && k.at == k.end;
     }
     free(stamp);
     close(dir);
@@ -394,7 +562,7 @@ static int is_complete(const kp_pack *pack, const char *top, int base,
    if another process completed it meanwhile, else swapped (so it never
    goes missing for a process using it; the old one ends as tmp), else,
    where the file system cannot swap, removed first. 0 or -1. */
-static int install(const kp_pack *pack, const char *top, int base,
+static int install(const kp_pack *pack, const top_set *set, int base,
                    const char *tmp, const char *name)
 {
     if (renameat(base, tmp, base, name) == 0)
@@ -402,7 +570,7 @@ static int install(const kp_pack *pack, const char *top, int base,
     if (errno != ENOTEMPTY && errno != EEXIST && errno != ENOTDIR &&
         errno != EISDIR)
         return -1;
-    if (is_complete(pack, top, base, name) ||
+    if (is_complete(pack, set, base, name) ||
         renameat2(base, tmp, base, name, RENAME_EXCHANGE) == 0)
         return 0;
     if (privdir_remove_at(base, name) != 0)
@@ -410,9 +578,9 @@ static int install(const kp_pack *pack, const char *top, int base,
     return renameat(base, tmp, base, name);
 }
 
-/* Makes base/name a complete extraction of top, unless it is one; shown
-   is base's path. 0, or -1 with err. */
-static int extract_into(const kp_pack *pack, const char *top, int base,
+/* Makes base/name a complete extraction of the set, unless it is one;
+   shown is base's path. 0, or -1 with err. */
+static int extract_into(const kp_pack *pack, const top_set *set, int base,
                         const char *shown, const char *name, char *err,
                         size_t errlen)
 {
@@ -420,7 +588,7 @@ static int extract_into(const kp_pack *pack, const char *top, int base,
     writer w = {.dir = -1, .err = err, .errlen = errlen};
     int made = 0, rc = -1;
 
-    if (is_complete(pack, top, base, name))
+    if (is_complete(pack, set, base, name))
         return 0;
     make_tag(tag, sizeof tag);
     snprintf(tmp, sizeof tmp, ".%s.%s", name, tag);
@@ -435,9 +603,10 @@ static int extract_into(const kp_pack *pack, const char *top, int base,
     }
     w.shown = shown;
     if (stamp_add(&w, EXTRACT_LAYOUT "\n", sizeof EXTRACT_LAYOUT) != 0 ||
-        each_file(pack, top, write_file, &w) != 0 || write_stamp(&w) != 0)
+        each_file(pack, set, write_file, &w) != 0 || write_stamp(&w) != 0 ||
+        each_dir(pack, set, seal_dir, &w) != 0)
         goto done;
-    if (install(pack, top, base, tmp, name) != 0) {
+    if (install(pack, set, base, tmp, name) != 0) {
         snprintf(err, errlen, "cannot move %s/%s to %s/%s: %s", shown, tmp,
                  shown, name, strerror(errno));
         goto done;
@@ -551,8 +720,169 @@ static int temp_root(char *err, size_t errlen)
     return 0;
 }
 
-char *kiln_extract(const kp_pack *pack, const char *top, char **warning,
-                   char *err, size_t errlen)
+const char *kiln_temp_folder(char *err, size_t errlen)
+{
+    return temp_root(err, errlen) == 0 ? temp_path : NULL;
+}
+
+/* Remembers the extraction of the set at path and when its stamp was
+   written, so that kiln_extract_cleanup() can tell what was written into
+   it since. */
+static void watch(const kp_pack *pack, const top_set *set, const char *path,
+                  int files)
+{
+    watched_dir *grown, *w;
+    struct stat st;
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC), ok;
+
+    if (fd < 0)
+        return;
+    ok = fstatat(fd, STAMP, &st, AT_SYMLINK_NOFOLLOW) == 0;
+    close(fd);
+    grown = ok ? realloc(watched, (n_watched + 1) * sizeof *watched) : NULL;
+    if (!grown)
+        return;
+    watched = grown;
+    w = &watched[n_watched];
+    w->path = strdup(path);
+    w->set.tops = calloc(set->n ? set->n : 1, sizeof *w->set.tops);
+    w->set.n = 0;
+    w->stamped = mtime_ns(&st);
+    w->files = files;
+    for (size_t i = 0; w->set.tops && i < set->n; i++)
+        if ((w->set.tops[i] = strdup(set->tops[i])))
+            w->set.n++;
+    if (!w->path || !w->set.tops || w->set.n != set->n) {
+        for (size_t i = 0; i < w->set.n; i++)
+            free(w->set.tops[i]);
+        free(w->set.tops);
+        free(w->path);
+        return;
+    }
+    n_watched++;
+    if (!watched_pid)
+        watched_pid = getpid();
+    watched_pack = pack;
+}
+
+/* Is rel a packed file, or a folder of packed files? */
+static int is_packed(const kp_pack *pack, const char *rel)
+{
+    size_t len = strlen(rel);
+    char *prefix = xasprintf("%s/", rel);
+    uint32_t i = prefix ? kp_files_lower_bound(pack, prefix, len + 1)
+                        : pack->file_count;
+    kp_entry e;
+    int found = kp_find_file(pack, rel, len) >= 0;
+
+    if (!found && i < pack->file_count) {
+        kp_file_at(pack, i, &e);
+        found = e.path_len > len + 1 && memcmp(e.path, prefix, len + 1) == 0;
+    }
+    free(prefix);
+    return found;
+}
+
+/* The check at exit of one extraction: what was written into it. */
+typedef struct {
+    const watched_dir *w;
+    int fd; /* its folder */
+    int shown;
+} reporter;
+
+static void report(reporter *r, const char *rel, const char *name,
+                   const char *what)
+{
+    if (!r->shown++)
+        fprintf(stderr, "kiln: warning: files were written into kiln's "
+                "extract cache, which holds a read-only copy of the packed "
+                "files%s; they are not kept (a new build extracts to a new "
+                "folder, and a changed file is written again): write them "
+                "elsewhere, not beside a packed module's __file__:\n",
+                geteuid() == 0 ? " (root ignores its modes)" : "");
+    if (r->shown <= 10)
+        fprintf(stderr, "  %s/%s%s%s%s\n", r->w->path, rel, rel[0] ? "/" : "",
+                name, what);
+}
+
+/* A folder changed since the stamp: what it holds besides packed files. */
+static int report_dir(const char *rel, void *arg)
+{
+    reporter *r = arg;
+    const char *at = rel[0] ? rel : ".";
+    struct stat st;
+    struct dirent *de;
+    DIR *dir = NULL;
+    int fd;
+
+    if (fstatat(r->fd, at, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+        S_ISDIR(st.st_mode) && mtime_ns(&st) > r->w->stamped &&
+        (fd = openat(r->fd, at, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+                                    O_CLOEXEC)) >= 0 &&
+        !(dir = fdopendir(fd)))
+        close(fd);
+    while (dir && (de = readdir(dir))) {
+        char *packed;
+        int ours;
+
+        /* Python's own __pycache__ (an interpreter that imports an
+           extracted source from the disk, as root) is no one's data. */
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
+            strcmp(de->d_name, "__pycache__") == 0 ||
+            (!rel[0] && strcmp(de->d_name, STAMP) == 0))
+            continue;
+        packed = rel[0] ? xasprintf("%s/%s", rel, de->d_name)
+                        : xasprintf("%s", de->d_name);
+        ours = !packed || is_packed(watched_pack, packed);
+        free(packed);
+        if (!ours)
+            report(r, rel, de->d_name, "");
+    }
+    if (dir)
+        closedir(dir);
+    return 0;
+}
+
+/* A packed file changed since the stamp (written in place). */
+static int report_file(const kp_pack *pack, const kp_entry *e, void *arg)
+{
+    reporter *r = arg;
+    struct stat st;
+
+    (void)pack;
+    if (fstatat(r->fd, e->path, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+        S_ISREG(st.st_mode) && mtime_ns(&st) > r->w->stamped)
+        report(r, "", e->path, " (changed)");
+    return 0;
+}
+
+/* Names, on stderr, what was written into the extractions this process
+   used: files that are not packed, in folders changed since the stamp,
+   and packed files changed in place (but the stdlib's: a program has no
+   business there, and checking its 700 files would slow every exit). */
+static void report_writes(void)
+{
+    int shown = 0;
+
+    for (size_t i = 0; i < n_watched; i++) {
+        reporter r = {&watched[i], open(watched[i].path, O_RDONLY |
+                                        O_DIRECTORY | O_CLOEXEC), shown};
+        if (r.fd < 0)
+            continue;
+        each_dir(watched_pack, &watched[i].set, report_dir, &r);
+        if (watched[i].files)
+            each_file(watched_pack, &watched[i].set, report_file, &r);
+        close(r.fd);
+        shown = r.shown;
+    }
+    if (shown > 10)
+        fprintf(stderr, "  ... and %d more\n", shown - 10);
+}
+
+/* Extracts the set into the folder LABEL-HASH (see kiln_extract()). */
+static char *extract_set(const kp_pack *pack, const char *label,
+                         const top_set *set, char **warning, char *err,
+                         size_t errlen)
 {
     XXH3_state_t st;
     char name[300], why[1024];
@@ -561,14 +891,16 @@ char *kiln_extract(const kp_pack *pack, const char *top, char **warning,
 
     *warning = NULL;
     err[0] = '\0';
-    if (strlen(top) > 200 || strchr(top, '/')) {
-        snprintf(err, errlen, "bad package name to extract: %s", top);
-        return NULL;
-    }
+    for (size_t i = 0; i < set->n; i++)
+        if (strlen(set->tops[i]) > 200 || strchr(set->tops[i], '/')) {
+            snprintf(err, errlen, "bad package name to extract: %s",
+                     set->tops[i]);
+            return NULL;
+        }
     XXH3_64bits_reset(&st);
     XXH3_64bits_update(&st, EXTRACT_LAYOUT, sizeof EXTRACT_LAYOUT);
-    each_file(pack, top, hash_file, &st);
-    snprintf(name, sizeof name, "%s-%016llx", top,
+    each_file(pack, set, hash_file, &st);
+    snprintf(name, sizeof name, "%.200s-%016llx", label,
              (unsigned long long)XXH3_64bits_digest(&st));
     rc = privdir_user_cache("extract", &base, why, sizeof why);
     if (rc == 0) {
@@ -577,7 +909,7 @@ char *kiln_extract(const kp_pack *pack, const char *top, char **warning,
         if (fd >= 0 && !swept++)
             sweep(fd, NULL, WRITER_MAX_AGE);
         if (fd >= 0 &&
-            extract_into(pack, top, fd, real, name, why, sizeof why) == 0) {
+            extract_into(pack, set, fd, real, name, why, sizeof why) == 0) {
             dir = xasprintf("%s/%s", real, name);
             goto done;
         }
@@ -588,11 +920,13 @@ char *kiln_extract(const kp_pack *pack, const char *top, char **warning,
         *warning = xasprintf("cannot use the extract cache (%s); using a "
                              "private temporary folder instead", why);
     if (temp_root(err, errlen) == 0 &&
-        extract_into(pack, top, temp_fd, temp_path, name, err, errlen) == 0)
+        extract_into(pack, set, temp_fd, temp_path, name, err, errlen) == 0)
         dir = xasprintf("%s/%s", temp_path, name);
 done:
     if (!dir && !err[0])
         snprintf(err, errlen, "out of memory");
+    if (dir)
+        watch(pack, set, dir, strcmp(label, "stdlib") != 0);
     if (fd >= 0)
         close(fd);
     free(base);
@@ -600,8 +934,74 @@ done:
     return dir;
 }
 
+char *kiln_extract(const kp_pack *pack, const char *top, char **warning,
+                   char *err, size_t errlen)
+{
+    char *tops[1] = {(char *)top};
+    top_set set = {tops, 1};
+
+    return extract_set(pack, top, &set, warning, err, errlen);
+}
+
+static int compare_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+char *kiln_extract_stdlib(const kp_pack *pack, char **warning, char *err,
+                          size_t errlen)
+{
+    const uint32_t both = KP_MOD_STDLIB | KP_MOD_EXTRACT;
+    top_set set = {NULL, 0};
+    char *dir = NULL;
+    size_t kept = 0;
+    kp_entry e;
+
+    *warning = NULL;
+    err[0] = '\0';
+    set.tops = malloc((pack->module_count + 1) * sizeof *set.tops);
+    for (uint32_t i = 0; set.tops && i < pack->module_count; i++) {
+        kp_module_at(pack, i, &e);
+        if ((e.flags & both) != both)
+            continue;
+        set.tops[set.n] = strndup(e.path, ke_top_len(e.path, e.path_len));
+        if (!set.tops[set.n])
+            goto done;
+        set.n++;
+    }
+    if (!set.tops)
+        goto done;
+    qsort(set.tops, set.n, sizeof *set.tops, compare_names);
+    for (size_t i = 0; i < set.n; i++)
+        if (kept > 0 && strcmp(set.tops[kept - 1], set.tops[i]) == 0)
+            free(set.tops[i]);
+        else
+            set.tops[kept++] = set.tops[i];
+    set.n = kept;
+    dir = extract_set(pack, "stdlib", &set, warning, err, errlen);
+done:
+    if (!dir && !err[0])
+        snprintf(err, errlen, "out of memory");
+    for (size_t i = 0; i < set.n; i++)
+        free(set.tops[i]);
+    free(set.tops);
+    return dir;
+}
+
 void kiln_extract_cleanup(void)
 {
+    if (watched_pid == getpid())
+        report_writes();
+    for (size_t i = 0; i < n_watched; i++) {
+        for (size_t j = 0; j < watched[i].set.n; j++)
+            free(watched[i].set.tops[j]);
+        free(watched[i].set.tops);
+        free(watched[i].path);
+    }
+    free(watched);
+    watched = NULL;
+    n_watched = 0;
+    watched_pid = 0;
     if (temp_fd >= 0 && temp_owner == getpid())
         privdir_remove_at(temp_parent, temp_name);
     release_signals();

@@ -1,6 +1,9 @@
 /*
  * extract.h - the extract-once cache: packages that read files beside their
  * __file__ get real files, written once per content and reused by every run.
+ * The files are read-only, and so are their folders: what a program writes
+ * beside an extracted __file__ fails, rather than landing in the cache,
+ * where the next build would leave it behind.
  */
 #ifndef KILN_EXTRACT_H
 #define KILN_EXTRACT_H
@@ -17,7 +20,21 @@
    failure. */
 char *kiln_extract(const kp_pack *pack, const char *top, char **warning,
                    char *err, size_t errlen);
-/* Removes the temporary folders made by kiln_extract(). */
+/* The same for the standard library's part that is extracted (the
+   top-level names of the modules flagged both KP_MOD_STDLIB and
+   KP_MOD_EXTRACT), all in one folder laid out as the stdlib's own:
+   .../extract/stdlib-<hash>. */
+char *kiln_extract_stdlib(const kp_pack *pack, char **warning, char *err,
+                          size_t errlen);
+/* The private temporary folder (0700, kiln-extract-TAG in $TMPDIR, or
+   /tmp when that is not safe, checked as the caches are), made at its
+   first use and removed at exit: for copies of packed files that are not
+   the extract cache's (pkg_resources.resource_filename()). Owned by
+   extract.c; NULL with err when no safe folder can be made. */
+const char *kiln_temp_folder(char *err, size_t errlen);
+/* At exit: warns, on stderr, about files that this process wrote into
+   the folders it extracted (root can, despite their modes), which are not
+   kept; then removes the temporary folders made by kiln_extract(). */
 void kiln_extract_cleanup(void);
 
 #endif

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "childproof.h"
+#include "children.h"
 #include "entries.h"
 #include "extract.h"
 #include "fdio.h"
@@ -50,19 +51,24 @@ static struct {
     char *disk_stdlib; /* interpreter mode: kiln_disk_stdlib(), else NULL */
     PyObject *c_excepthook; /* CPython's own sys.__excepthook__ */
     PyInterpreterState *main_interp;
-    PyObject *path_hook; /* _kiln.path_hook, in interpreter mode */
+    PyObject *path_hook; /* _kiln.path_hook */
+    int hermetic;        /* an app: kiln's importer on sys.meta_path */
     struct loaded_ext { char *name; int fd; } *exts; /* memfds, by module */
     size_t n_exts;
 } kst;
 
-static PyTypeObject ImporterType, PathEntryType;
+static PyTypeObject ImporterType, LoaderType, PathEntryType;
 static PyObject *import_attr(const char *module, const char *attr);
 
 /* ---- lookups ---------------------------------------------------------- */
 
-/* 1 and *e filled when fullname is packed, 0 when not, -1 on error. */
+/* 1 and *e filled when fullname is packed, 0 when not, -1 on error.
+   pkg.__init__ of a regular package is its __init__.py as a module of its
+   own, not a package, as CPython's FileFinder and zipimport serve it. */
 static int lookup(PyObject *fullname, kp_entry *e)
 {
+    static const char init[] = ".__init__";
+    const size_t ilen = sizeof init - 1;
     Py_ssize_t len;
     const char *name;
     long i;
@@ -78,9 +84,20 @@ static int lookup(PyObject *fullname, kp_entry *e)
         return 0;
     }
     i = kp_find_module(kst.pack, name, (size_t)len);
+    if (i >= 0) {
+        kp_module_at(kst.pack, (uint32_t)i, e);
+        return 1;
+    }
+    if ((size_t)len <= ilen || memcmp(name + len - ilen, init, ilen) != 0)
+        return 0;
+    i = kp_find_module(kst.pack, name, (size_t)len - ilen);
     if (i < 0)
         return 0;
     kp_module_at(kst.pack, (uint32_t)i, e);
+    if ((e->flags & (KP_MOD_PACKAGE | KP_MOD_NAMESPACE | KP_MOD_EXTENSION)) !=
+        KP_MOD_PACKAGE)
+        return 0;
+    e->flags &= ~(uint32_t)KP_MOD_PACKAGE;
     return 1;
 }
 
@@ -171,13 +188,29 @@ static PyObject *packed_rel(PyObject *path)
     return rel_under(path, kst.exe);
 }
 
+/* An extract folder joins sys.path, at the end, as the site folder that
+   holds a package does under python3: code that maps a file to its module
+   by sys.path (astroid's modpath_from_file, for pylint's checkers) finds
+   the extracted modules. kiln's importer still serves them first. */
+static int join_sys_path(PyObject *folder)
+{
+    PyObject *path = PySys_GetObject("path");
+    int has;
+
+    if (!path || !PyList_Check(path))
+        return 0;
+    has = PySequence_Contains(path, folder);
+    return has != 0 ? (has < 0 ? -1 : 0) : PyList_Append(path, folder);
+}
+
 /* The folder that holds the extracted files of the top-level package or
-   module whose packed path starts with rel[0:len]; extracts them first. */
+   module whose packed path starts with rel[0:len]; extracts them first.
+   The stdlib's extracted part (len 0) has one folder for all of it. */
 static PyObject *extracted_base(const char *rel, Py_ssize_t len)
 {
     static int warned;
     PyObject *top = PyUnicode_DecodeUTF8(rel, len, "surrogateescape"), *base;
-    char err[1024], *warning, *dir, *name;
+    char err[1024], *warning = NULL, *dir, *name;
 
     if (!top)
         return NULL;
@@ -187,12 +220,19 @@ static PyObject *extracted_base(const char *rel, Py_ssize_t len)
         return Py_XNewRef(base);
     }
     name = strndup(rel, (size_t)len);
-    dir = name ? kiln_extract(kst.pack, name, &warning, err, sizeof err)
-               : NULL;
+    dir = !name ? NULL
+          : len ? kiln_extract(kst.pack, name, &warning, err, sizeof err)
+                : kiln_extract_stdlib(kst.pack, &warning, err, sizeof err);
     free(name);
     if (warning && !warned++)
         fprintf(stderr, "kiln: warning: %s\n", warning);
     free(warning);
+    if (!dir && !len) {
+        PyErr_Format(PyExc_ImportError, "kiln: cannot extract the standard "
+                     "library's files: %s", err);
+        Py_DECREF(top);
+        return NULL;
+    }
     if (!dir) {
         PyErr_Format(PyExc_ImportError, "kiln: cannot extract %R, whose "
                      "code reads its files from disk: %s", top, err);
@@ -203,16 +243,41 @@ static PyObject *extracted_base(const char *rel, Py_ssize_t len)
     free(dir);
     if (base && PyDict_SetItem(kst.extracted, top, base) < 0)
         Py_CLEAR(base);
+    if (base && join_sys_path(base) < 0)
+        Py_CLEAR(base);
+    Py_DECREF(top);
+    return base;
+}
+
+/* The stdlib's extracted folder, for the stdlib module e: kept under its
+   top-level name too, as every extracted package's folder is. */
+static PyObject *stdlib_base(const kp_entry *e)
+{
+    PyObject *top = PyUnicode_DecodeUTF8(
+        e->path, (Py_ssize_t)ke_top_len(e->path, e->path_len),
+        "surrogateescape");
+    PyObject *base = top ? PyDict_GetItemWithError(kst.extracted, top) : NULL;
+
+    if (base || !top || PyErr_Occurred()) {
+        Py_XDECREF(top);
+        return Py_XNewRef(base);
+    }
+    base = extracted_base("", 0);
+    if (base && PyDict_SetItem(kst.extracted, top, base) < 0)
+        Py_CLEAR(base);
     Py_DECREF(top);
     return base;
 }
 
 /* The folder a module's paths start from: the executable, or the extract
-   cache for a package flagged for extraction. */
+   cache for a package flagged for extraction (the stdlib's folder for
+   the stdlib's). */
 static PyObject *entry_base(const kp_entry *e)
 {
     if (!(e->flags & KP_MOD_EXTRACT))
         return Py_NewRef(kst.exe);
+    if (e->flags & KP_MOD_STDLIB)
+        return stdlib_base(e);
     return extracted_base(e->path,
                           (Py_ssize_t)ke_top_len(e->path, e->path_len));
 }
@@ -576,11 +641,13 @@ done:
     Py_XDECREF(msg);
 }
 
+/* Loads the packed extension module e (packed: its packed name) as
+   fullname, with loader self. */
 static PyObject *load_extension(PyObject *self, PyObject *fullname,
-                                const kp_entry *e)
+                                PyObject *packed, const kp_entry *e)
 {
     const uint8_t *image = checked_blob(fullname, &e->a, "extension module");
-    const char *name = PyUnicode_AsUTF8(fullname);
+    const char *name = PyUnicode_AsUTF8(packed);
     PyObject *spec = NULL, *module = NULL, *origin = NULL, *kwargs = NULL;
     struct loaded_ext *exts;
     char fdpath[64];
@@ -648,8 +715,140 @@ error: /* the memfd stays registered, for the next attempt */
 
 /* ---- the importer ----------------------------------------------------- */
 
-static PyObject *make_spec(PyObject *self, PyObject *fullname,
-                           const kp_entry *e)
+/* Does path (a sys.path, or a package's __path__) hold a str entry outside
+   the executable? 1, 0, or -1 with an exception. */
+static int has_disk_entry(PyObject *path)
+{
+    PyObject *seq = PySequence_Fast(path, "a module search path must be a "
+                                    "sequence");
+    Py_ssize_t blen, n;
+    const char *b, *s;
+    int found = 0;
+
+    b = seq ? PyUnicode_AsUTF8AndSize(kst.exe, &blen) : NULL;
+    if (!b) {
+        Py_XDECREF(seq);
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(seq) && !found; i++) {
+        PyObject *entry = PySequence_Fast_GET_ITEM(seq, i);
+        if (!PyUnicode_Check(entry))
+            continue; /* PathFinder skips them */
+        s = PyUnicode_AsUTF8AndSize(entry, &n);
+        if (!s)
+            PyErr_Clear(); /* not encodable: not a packed path */
+        found = !s || n < blen || memcmp(s, b, (size_t)blen) != 0 ||
+                (n > blen && s[blen] != '/');
+    }
+    Py_DECREF(seq);
+    return found;
+}
+
+/* _kiln.find_namespace(name, path): PathFinder's search of path for name
+   (a spec, whose submodule_search_locations are the namespace portions
+   when it has no loader), each entry once: an app's sys.path holds the
+   executable twice. The path finder of kiln's namespace packages. */
+static PyObject *kiln_find_namespace(PyObject *mod, PyObject *const *args,
+                                     Py_ssize_t nargs)
+{
+    PyObject *seen = NULL, *unique = NULL, *finder = NULL, *item, *res = NULL;
+    PyObject *iter;
+
+    (void)mod;
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "find_namespace(name, path) takes "
+                        "2 arguments");
+        return NULL;
+    }
+    iter = PyObject_GetIter(args[1]);
+    seen = iter ? PySet_New(NULL) : NULL;
+    unique = seen ? PyList_New(0) : NULL;
+    if (!unique)
+        goto done;
+    while ((item = PyIter_Next(iter))) {
+        int dup = PyUnicode_Check(item) ? PySet_Contains(seen, item) : 0;
+        if (dup == 0 && PyUnicode_Check(item))
+            dup = PySet_Add(seen, item);
+        if (dup == 0)
+            dup = PyList_Append(unique, item);
+        Py_DECREF(item);
+        if (dup < 0)
+            goto done;
+    }
+    if (PyErr_Occurred())
+        goto done;
+    finder = import_attr("_frozen_importlib_external", "PathFinder");
+    if (finder)
+        res = PyObject_CallMethod(finder, "_get_spec", "OO", args[0],
+                                  unique);
+done:
+    Py_XDECREF(iter);
+    Py_XDECREF(seen);
+    Py_XDECREF(unique);
+    Py_XDECREF(finder);
+    return res;
+}
+
+static PyMethodDef find_namespace_def = {
+    "find_namespace", (PyCFunction)(void (*)(void))kiln_find_namespace,
+    METH_FASTCALL, "PathFinder's spec for name on path, each entry once."};
+
+/* The __path__ of a packed namespace package, whose parent's path is
+   parent_path: python3's _NamespacePath, which looks again when that path
+   changes, starting from locations (its packed folder) or, when parent_path
+   has folders on disk, from all its parts there. */
+static PyObject *namespace_path(PyObject *fullname, PyObject *locations,
+                                PyObject *parent_path)
+{
+    PyObject *cls = NULL, *finder = NULL, *spec = NULL, *found = NULL,
+             *loader = NULL, *res = NULL;
+    int disk = parent_path ? has_disk_entry(parent_path) : 0, parts = 0;
+
+    finder = disk >= 0 ? PyCFunction_New(&find_namespace_def, NULL) : NULL;
+    if (!finder)
+        goto done;
+    if (disk) {
+        spec = PyObject_CallFunctionObjArgs(finder, fullname, parent_path,
+                                            NULL);
+        loader = spec && spec != Py_None
+                     ? PyObject_GetAttrString(spec, "loader")
+                     : NULL;
+        found = loader == Py_None ? PyObject_GetAttrString(
+                                        spec, "submodule_search_locations")
+                                  : NULL;
+        parts = found ? PyObject_IsTrue(found) : 0;
+        if (PyErr_Occurred())
+            goto done;
+        /* A regular package of that name on disk would win under python3;
+           in an app, the packed one does. */
+        if (parts)
+            Py_SETREF(found, PySequence_List(found));
+        else
+            Py_CLEAR(found);
+        if (parts && !found)
+            goto done;
+    }
+    cls = import_attr("_frozen_importlib_external", "_NamespacePath");
+    if (cls)
+        res = PyObject_CallFunctionObjArgs(cls, fullname,
+                                           found ? found : locations, finder,
+                                           NULL);
+done:
+    Py_XDECREF(cls);
+    Py_XDECREF(finder);
+    Py_XDECREF(spec);
+    Py_XDECREF(loader);
+    Py_XDECREF(found);
+    return res;
+}
+
+/* The spec of the packed module e, imported as fullname and loaded by
+   loader. A namespace package's spec without a loader is a portion, for
+   PathFinder to join with other folders' (kiln's path entries give those);
+   with kiln's loader, its __path__ is a namespace path over parent_path
+   (NULL for a top-level one: sys.path). */
+static PyObject *make_spec(PyObject *loader, PyObject *fullname,
+                           const kp_entry *e, PyObject *parent_path)
 {
     int namespace = (e->flags & KP_MOD_NAMESPACE) != 0;
     int package = namespace || (e->flags & KP_MOD_PACKAGE);
@@ -664,7 +863,8 @@ static PyObject *make_spec(PyObject *self, PyObject *fullname,
     if (!kwargs)
         goto error;
     spec = PyObject_VectorcallDict(kst.module_spec,
-                                   (PyObject *[]){fullname, self}, 2, kwargs);
+                                   (PyObject *[]){fullname, loader}, 2,
+                                   kwargs);
     if (!spec)
         goto error;
     if (package) {
@@ -673,7 +873,14 @@ static PyObject *make_spec(PyObject *self, PyObject *fullname,
         if (!locations)
             goto error;
         PyList_SET_ITEM(locations, 0, Py_NewRef(dir));
-        if (add_disk_location(e, locations) < 0 ||
+        if (add_disk_location(e, locations) < 0)
+            goto error;
+        if (namespace && loader != Py_None)
+            Py_SETREF(locations,
+                      namespace_path(fullname, locations,
+                                     parent_path ? parent_path
+                                                 : PySys_GetObject("path")));
+        if (!locations ||
             PyObject_SetAttrString(spec, "submodule_search_locations",
                                    locations) < 0)
             goto error;
@@ -696,11 +903,69 @@ error:
     return NULL;
 }
 
+/* The first entry of a package's __path__ (a list, or a _NamespacePath),
+   or NULL without an exception. */
+static PyObject *first_entry(PyObject *path)
+{
+    PyObject *item;
+
+    if (PyList_CheckExact(path))
+        return PyList_GET_SIZE(path) > 0
+                   ? Py_NewRef(PyList_GET_ITEM(path, 0))
+                   : NULL;
+    item = PySequence_GetItem(path, 0);
+    if (!item)
+        PyErr_Clear(); /* empty, or not a sequence: PathFinder's to judge */
+    return item;
+}
+
+/* Is entry, a path, the folder that the packed module e sits in: under
+   the executable, or under its package's extract folder? No allocation in
+   the common case: this runs for every submodule import. */
+static int is_location(PyObject *entry, const kp_entry *e)
+{
+    Py_ssize_t n, blen, loc = (Py_ssize_t)ke_location_len(e);
+    PyObject *base = kst.exe, *top;
+    const char *s, *b;
+
+    if (!PyUnicode_Check(entry))
+        return 0;
+    if (e->flags & KP_MOD_EXTRACT) {
+        /* Its parent package is extracted already, if entry is its folder. */
+        top = PyUnicode_DecodeUTF8(
+            e->path, (Py_ssize_t)ke_top_len(e->path, e->path_len),
+            "surrogateescape");
+        base = top ? PyDict_GetItemWithError(kst.extracted, top) : NULL;
+        Py_XDECREF(top);
+        if (!base) {
+            PyErr_Clear();
+            return 0;
+        }
+    }
+    s = PyUnicode_AsUTF8AndSize(entry, &n);
+    b = s ? PyUnicode_AsUTF8AndSize(base, &blen) : NULL;
+    if (!b) {
+        PyErr_Clear(); /* not encodable: left to the path hook */
+        return 0;
+    }
+    if (loc == 0)
+        return n == blen && memcmp(s, b, (size_t)n) == 0;
+    return n == blen + 1 + loc && memcmp(s, b, (size_t)blen) == 0 &&
+           s[blen] == '/' && memcmp(s + blen + 1, e->path, (size_t)loc) == 0;
+}
+
+/* A top-level module is looked up among the packed ones, before anything
+   on sys.path. A submodule is looked up there when the first entry of its
+   parent's __path__ is the packed folder it sits in; else it is left to
+   PathFinder, after kiln on sys.meta_path, which searches that __path__
+   as python3 does (an alias in sys.modules, a __path__ that a package
+   extended, a folder on disk), through kiln's path hook for packed
+   folders. */
 static PyObject *Importer_find_spec(PyObject *self, PyObject *args,
                                     PyObject *kwds)
 {
     static char *kwlist[] = {"fullname", "path", "target", NULL};
-    PyObject *fullname, *path = Py_None, *target = Py_None;
+    PyObject *fullname, *path = Py_None, *target = Py_None, *first;
     kp_entry e;
     int found;
 
@@ -710,7 +975,14 @@ static PyObject *Importer_find_spec(PyObject *self, PyObject *args,
     found = lookup(fullname, &e);
     if (found <= 0)
         return found < 0 ? NULL : Py_NewRef(Py_None);
-    return make_spec(self, fullname, &e);
+    if (path == Py_None)
+        return make_spec(self, fullname, &e, NULL);
+    first = first_entry(path);
+    found = first ? is_location(first, &e) : 0;
+    Py_XDECREF(first);
+    if (!found)
+        Py_RETURN_NONE;
+    return make_spec(self, fullname, &e, path);
 }
 
 static PyObject *spec_name(PyObject *spec)
@@ -741,8 +1013,8 @@ static PyObject *cached_path(const kp_entry *e)
 
 /* A module with the attributes importlib's _init_module_attrs() would set,
    made in C: importlib then finds them present and skips its Python path. */
-static PyObject *new_module(PyObject *spec, PyObject *fullname,
-                            const kp_entry *e)
+static PyObject *new_module(PyObject *loader, PyObject *spec,
+                            PyObject *fullname, const kp_entry *e)
 {
     int package = (e->flags & KP_MOD_PACKAGE) != 0;
     PyObject *module = PyModule_NewObject(fullname), *dict, *parent = NULL,
@@ -768,7 +1040,7 @@ static PyObject *new_module(PyObject *spec, PyObject *fullname,
     cached = cached_path(e);
     if (!cached && PyErr_Occurred())
         goto error;
-    if (PyDict_SetItemString(dict, "__loader__", kst.importer) < 0 ||
+    if (PyDict_SetItemString(dict, "__loader__", loader) < 0 ||
         PyDict_SetItemString(dict, "__package__", parent) < 0 ||
         PyDict_SetItemString(dict, "__spec__", spec) < 0 ||
         (path && PyDict_SetItemString(dict, "__path__", path) < 0) ||
@@ -786,25 +1058,35 @@ done:
     return module;
 }
 
-static PyObject *Importer_create_module(PyObject *self, PyObject *spec)
+/* create_module() of loader for the packed module packed (NULL: the
+   spec's own name). */
+static PyObject *create_module(PyObject *loader, PyObject *spec,
+                               PyObject *packed)
 {
     PyObject *fullname = spec_name(spec), *res;
     kp_entry e;
 
     if (!fullname)
         return NULL;
-    if (lookup_required(fullname, &e) < 0) {
+    if (!packed)
+        packed = fullname;
+    if (lookup_required(packed, &e) < 0) {
         Py_DECREF(fullname);
         return NULL;
     }
     if (e.flags & KP_MOD_EXTENSION)
-        res = load_extension(self, fullname, &e);
+        res = load_extension(loader, fullname, packed, &e);
     else if (e.flags & KP_MOD_NAMESPACE)
         res = Py_NewRef(Py_None);
     else
-        res = new_module(spec, fullname, &e);
+        res = new_module(loader, spec, fullname, &e);
     Py_DECREF(fullname);
     return res;
+}
+
+static PyObject *Importer_create_module(PyObject *self, PyObject *spec)
+{
+    return create_module(self, spec, NULL);
 }
 
 /* The name of the packed module whose source file is path (a path inside
@@ -945,32 +1227,41 @@ static void give_main_requires(PyObject *requires)
     PyErr_Restore(type, value, tb);
 }
 
-static PyObject *Importer_exec_module(PyObject *self, PyObject *module)
+/* exec_module() of the packed module packed (NULL: the name in the
+   module's spec). */
+static PyObject *exec_module(PyObject *module, PyObject *packed)
 {
     PyObject *spec, *fullname = NULL, *code = NULL, *res = NULL, *requires;
     int pkg_resources;
     kp_entry e;
 
-    (void)self;
     spec = PyObject_GetAttrString(module, "__spec__");
     if (!spec)
         return NULL;
     fullname = spec_name(spec);
     Py_DECREF(spec);
-    if (!fullname || lookup_required(fullname, &e) < 0)
+    if (fullname && !packed)
+        packed = fullname;
+    if (!fullname || lookup_required(packed, &e) < 0)
         goto done;
     if (e.flags & KP_MOD_EXTENSION) {
         res = PyObject_CallOneArg(kst.exec_dynamic, module);
         Py_XSETREF(res, res ? Py_NewRef(Py_None) : NULL);
+        if (res && kiln_children_after_exec(fullname, module) < 0)
+            Py_CLEAR(res);
         goto done;
     }
-    code = load_code(fullname, &e);
+    code = load_code(packed, &e);
     if (!code)
         goto done;
     if (code == Py_None) {
         res = Py_NewRef(Py_None);
         goto done;
     }
+    /* The children an app starts with its own executable get a proof that
+       it started them (children.c): where they are started. */
+    if (kiln_children_before_exec(fullname) < 0)
+        goto done;
     /* pkg_resources (setuptools' old API; pip vendors one) finds
        distributions and resources through adapters it registers per
        importer type: kiln's are registered once it has loaded, and then
@@ -989,18 +1280,18 @@ static PyObject *Importer_exec_module(PyObject *self, PyObject *module)
         Py_DECREF(res);
         res = call_support("setup_pkg_resources", module);
     }
-    /* An app's multiprocessing children must prove that the app started
-       them (childproof.c): the proof goes in where they are started. */
-    if (res && (kst.pack->flags & KP_RUN_MASK) != KP_RUN_INTERPRETER &&
-        PyUnicode_CompareWithASCIIString(fullname, "multiprocessing.util") ==
-            0) {
-        Py_DECREF(res);
-        res = call_support("wrap_spawnv_passfds", module);
-    }
+    if (res && kiln_children_after_exec(fullname, module) < 0)
+        Py_CLEAR(res);
 done:
     Py_XDECREF(code);
     Py_XDECREF(fullname);
     return res;
+}
+
+static PyObject *Importer_exec_module(PyObject *self, PyObject *module)
+{
+    (void)self;
+    return exec_module(module, NULL);
 }
 
 static PyObject *Importer_get_code(PyObject *self, PyObject *fullname)
@@ -1223,6 +1514,108 @@ static PyTypeObject ImporterType = {
     .tp_new = PyType_GenericNew,
 };
 
+/* ---- modules imported under another name ------------------------------ */
+
+/* The loader of a packed module imported under another name than its own,
+   found by a path entry: a submodule of a package aliased in sys.modules
+   (setuptools' distutils hack), or in a folder that a package's __path__
+   gained. As a file loader under python3, it loads that one module: its
+   methods are the importer's, for the packed name. */
+typedef struct {
+    PyObject_HEAD
+    PyObject *name; /* str: the packed module's own name */
+} LoaderObject;
+
+/* The type, made ready when first used: at start-up that would cost as
+   much as a dozen imports. */
+static PyTypeObject *loader_type(void)
+{
+    return PyType_Ready(&LoaderType) == 0 ? &LoaderType : NULL;
+}
+
+static PyObject *new_loader(PyObject *packed)
+{
+    PyTypeObject *type = loader_type();
+    LoaderObject *lo = type ? PyObject_New(LoaderObject, type) : NULL;
+
+    if (lo)
+        lo->name = Py_NewRef(packed);
+    return (PyObject *)lo;
+}
+
+static PyObject *loader_name(PyObject *self)
+{
+    return ((LoaderObject *)self)->name;
+}
+
+static PyObject *Loader_create_module(PyObject *self, PyObject *spec)
+{
+    return create_module(self, spec, loader_name(self));
+}
+
+static PyObject *Loader_exec_module(PyObject *self, PyObject *module)
+{
+    return exec_module(module, loader_name(self));
+}
+
+/* The methods that take a module name answer for the packed module, as a
+   file loader answers for its file. */
+#define LOADER_BY_NAME(method)                                           \
+    static PyObject *Loader_##method(PyObject *self, PyObject *fullname) \
+    {                                                                    \
+        (void)fullname;                                                  \
+        return Importer_##method(kst.importer, loader_name(self));       \
+    }
+LOADER_BY_NAME(get_code)
+LOADER_BY_NAME(get_source)
+LOADER_BY_NAME(is_package)
+LOADER_BY_NAME(get_filename)
+LOADER_BY_NAME(get_resource_reader)
+#undef LOADER_BY_NAME
+
+static PyObject *Loader_repr(PyObject *self)
+{
+    return PyUnicode_FromFormat("<kiln loader of %R in %U>", loader_name(self),
+                                kst.exe);
+}
+
+static void Loader_dealloc(PyObject *self)
+{
+    Py_XDECREF(loader_name(self));
+    Py_TYPE(self)->tp_free(self);
+}
+
+static PyMethodDef Loader_methods[] = {
+    {"create_module", Loader_create_module, METH_O,
+     "Create an extension module from memory; None for others."},
+    {"exec_module", Loader_exec_module, METH_O, "Execute the module."},
+    {"get_code", Loader_get_code, METH_O, "The module's code object."},
+    {"get_source", Loader_get_source, METH_O, "The module's source."},
+    {"is_package", Loader_is_package, METH_O, "Is the module a package?"},
+    {"get_filename", Loader_get_filename, METH_O,
+     "The virtual path of the module."},
+    {"get_data", Importer_get_data, METH_O,
+     "The bytes of a packed file, by virtual path."},
+    {"get_resource_reader", Loader_get_resource_reader, METH_O,
+     "importlib.resources reader over the package's packed files."},
+    {NULL, NULL, 0, NULL}};
+
+static PyMemberDef Loader_members[] = {
+    {"name", T_OBJECT, offsetof(LoaderObject, name), READONLY,
+     "The name the module is packed under."},
+    {NULL, 0, 0, 0, NULL}};
+
+static PyTypeObject LoaderType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "_kiln.Loader",
+    .tp_basicsize = sizeof(LoaderObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "Loads one packed module imported under another name.",
+    .tp_methods = Loader_methods,
+    .tp_members = Loader_members,
+    .tp_repr = Loader_repr,
+    .tp_dealloc = Loader_dealloc,
+};
+
 /* ---- packed folders ---------------------------------------------------- */
 
 /* rel plus "/" (nothing for the root ""), into buf; -1 if too long. */
@@ -1431,6 +1824,8 @@ typedef struct {
     PyObject_HEAD
     PyObject *path;   /* str: the entry */
     PyObject *folder; /* bytes: its packed path, b"" for the root */
+    PyObject *prefix; /* str: the names of modules right in it start so:
+                         "pkg.sub." for pkg/sub, "" for the root */
 } PathEntryObject;
 
 static int in_folder(PathEntryObject *pe, const kp_entry *e)
@@ -1444,19 +1839,48 @@ static PyObject *PathEntry_find_spec(PyObject *self, PyObject *args,
                                      PyObject *kwds)
 {
     static char *kwlist[] = {"fullname", "target", NULL};
-    PyObject *fullname, *target = Py_None;
+    PathEntryObject *pe = (PathEntryObject *)self;
+    PyObject *fullname, *target = Py_None, *packed = NULL, *tail,
+             *loader = NULL, *res = NULL;
+    Py_ssize_t len, plen, dot;
     kp_entry e;
     int found;
 
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "U|O:find_spec", kwlist,
                                      &fullname, &target))
         return NULL;
-    found = lookup(fullname, &e);
-    if (found < 0)
-        return NULL;
-    if (!found || !in_folder((PathEntryObject *)self, &e))
-        Py_RETURN_NONE;
-    return make_spec(kst.importer, fullname, &e);
+    /* The module of this folder named by fullname's last part: fullname
+       itself, unless fullname's parent is an alias of this folder's
+       package (sys.modules), or has this folder in an extended __path__;
+       then it is loaded under fullname, as a file loader would. */
+    len = PyUnicode_GET_LENGTH(fullname);
+    plen = PyUnicode_GET_LENGTH(pe->prefix);
+    dot = PyUnicode_FindChar(fullname, '.', 0, len, -1);
+    if (dot == -2)
+        goto done;
+    if (dot + 1 == plen &&
+        (plen == 0 || PyUnicode_Tailmatch(fullname, pe->prefix, 0, plen, -1)))
+        packed = Py_NewRef(fullname);
+    else if ((tail = PyUnicode_Substring(fullname, dot + 1, len))) {
+        packed = PyUnicode_Concat(pe->prefix, tail);
+        Py_DECREF(tail);
+    }
+    found = packed ? lookup(packed, &e) : -1;
+    if (found <= 0 || !in_folder(pe, &e)) {
+        res = found < 0 ? NULL : Py_NewRef(Py_None);
+        goto done;
+    }
+    if (e.flags & KP_MOD_NAMESPACE) /* a portion, for PathFinder to join */
+        loader = Py_NewRef(Py_None);
+    else if (packed == fullname)
+        loader = Py_NewRef(kst.importer);
+    else
+        loader = new_loader(packed);
+    res = loader ? make_spec(loader, fullname, &e, NULL) : NULL;
+done:
+    Py_XDECREF(packed);
+    Py_XDECREF(loader);
+    return res;
 }
 
 /* pkgutil's protocol: (prefix + name, is_package) for each module right in
@@ -1502,6 +1926,7 @@ static void PathEntry_dealloc(PyObject *self)
 {
     Py_XDECREF(((PathEntryObject *)self)->path);
     Py_XDECREF(((PathEntryObject *)self)->folder);
+    Py_XDECREF(((PathEntryObject *)self)->prefix);
     Py_TYPE(self)->tp_free(self);
 }
 
@@ -1735,17 +2160,33 @@ static PyObject *kiln_excepthook(PyObject *mod, PyObject *const *args,
     return PyObject_Vectorcall(fallback, args, 3, NULL);
 }
 
-/* sys.path_hooks entry: a PathEntry for <exe> and the folders in it. */
+/* The dotted prefix of the modules right in the packed folder rel. */
+static PyObject *folder_prefix_name(PyObject *rel)
+{
+    PyObject *name, *res;
+
+    if (PyBytes_GET_SIZE(rel) == 0)
+        return PyUnicode_FromString("");
+    name = PyUnicode_DecodeUTF8(PyBytes_AS_STRING(rel), PyBytes_GET_SIZE(rel),
+                                "surrogateescape");
+    res = name ? PyObject_CallMethod(name, "replace", "ss", "/", ".") : NULL;
+    Py_XSETREF(res, res ? PyUnicode_FromFormat("%U.", res) : NULL);
+    Py_XDECREF(name);
+    return res;
+}
+
+/* sys.path_hooks entry: a PathEntry for <exe>, the folders in it, and the
+   folders of extracted packages (served from memory too). */
 static PyObject *kiln_path_hook(PyObject *mod, PyObject *path)
 {
-    PyObject *rel = NULL;
-    PathEntryObject *pe;
+    PyObject *rel = NULL, *prefix = NULL;
+    PathEntryObject *pe = NULL;
 
     (void)mod;
     if (PyUnicode_Check(path) && kst.exe) {
         rel = PyUnicode_Compare(path, kst.exe) == 0
                   ? PyBytes_FromStringAndSize("", 0)
-                  : packed_rel(path);
+                  : data_rel(path);
         if (rel && packed_kind(PyBytes_AS_STRING(rel),
                                PyBytes_GET_SIZE(rel)) != 2)
             Py_CLEAR(rel);
@@ -1757,14 +2198,42 @@ static PyObject *kiln_path_hook(PyObject *mod, PyObject *path)
                         "executable");
         return NULL;
     }
-    pe = PyObject_New(PathEntryObject, &PathEntryType);
+    prefix = folder_prefix_name(rel);
+    pe = prefix ? PyObject_New(PathEntryObject, &PathEntryType) : NULL;
     if (!pe) {
         Py_DECREF(rel);
+        Py_XDECREF(prefix);
         return NULL;
     }
     pe->path = Py_NewRef(path);
     pe->folder = rel;
+    pe->prefix = prefix;
     return (PyObject *)pe;
+}
+
+/* _kiln.temp_folder(): the app's private temporary folder (extract.c),
+   made on first use, removed at exit. */
+static PyObject *kiln_temp_folder_py(PyObject *mod, PyObject *unused)
+{
+    char err[1024];
+    const char *dir = kiln_temp_folder(err, sizeof err);
+
+    (void)mod;
+    (void)unused;
+    if (!dir)
+        return PyErr_Format(PyExc_OSError, "kiln: %s", err);
+    return PyUnicode_DecodeFSDefault(dir);
+}
+
+/* The module's __getattr__ (PEP 562): Loader. */
+static PyObject *kiln_getattr(PyObject *mod, PyObject *name)
+{
+    (void)mod;
+    if (PyUnicode_Check(name) &&
+        PyUnicode_CompareWithASCIIString(name, "Loader") == 0)
+        return Py_XNewRef((PyObject *)loader_type());
+    return PyErr_Format(PyExc_AttributeError, "module '_kiln' has no "
+                        "attribute %R", name);
 }
 
 static PyMethodDef kiln_methods[] = {
@@ -1777,10 +2246,14 @@ static PyMethodDef kiln_methods[] = {
      "(flags, packed path, base folder) of a packed module."},
     {"path_hook", kiln_path_hook, METH_O,
      "Path hook: the importer for the executable's own path entries."},
+    {"__getattr__", kiln_getattr, METH_O,
+     "_kiln.Loader, made ready when first asked for."},
     {"excepthook", (PyCFunction)(void (*)(void))kiln_excepthook,
      METH_FASTCALL, "Print a traceback with packed source lines."},
     {"child_proof", kiln_child_proof_new, METH_NOARGS,
-     "A new proof descriptor for a multiprocessing child of the app."},
+     "A new proof descriptor for a child of the app (children.c)."},
+    {"temp_folder", kiln_temp_folder_py, METH_NOARGS,
+     "The app's private temporary folder, removed at exit (extract.c)."},
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef kiln_module = {
@@ -1811,9 +2284,18 @@ int kiln_importer_register(void)
     return PyImport_AppendInittab("_kiln", PyInit__kiln);
 }
 
+/* module.attr; a module already in sys.modules is taken from there
+   (PyImport_ImportModule() costs some 10,000 instructions even then). */
 static PyObject *import_attr(const char *module, const char *attr)
 {
-    PyObject *m = PyImport_ImportModule(module), *a;
+    PyObject *name = PyUnicode_FromString(module), *m, *a;
+
+    m = name ? PyImport_GetModule(name) : NULL;
+    Py_XDECREF(name);
+    if (m == Py_None) /* blocked: the import says so */
+        Py_CLEAR(m);
+    if (!m && !PyErr_Occurred())
+        m = PyImport_ImportModule(module);
     if (!m)
         return NULL;
     a = PyObject_GetAttrString(m, attr);
@@ -1937,16 +2419,40 @@ error:
     return -1;
 }
 
+/* A frozen module whose package --extract names (os, say) gets the path
+   of its extracted file as __file__. */
+static void fix_extracted_frozen(PyObject *name, PyObject *dict,
+                                 PyObject *state)
+{
+    PyObject *file;
+    kp_entry e;
+
+    if (lookup(name, &e) != 1 || !(e.flags & KP_MOD_EXTRACT))
+        return;
+    file = module_origin(&e);
+    if (file) {
+        PyDict_SetItemString(dict, "__file__", file);
+        PyObject_SetAttrString(state, "filename", file);
+    }
+    Py_XDECREF(file);
+}
+
 /* Frozen stdlib modules take __file__ from sys._stdlib_dir, which the
-   path configuration leaves empty: point it into the executable, and give
-   the frozen modules imported so far the __file__ python3 gives them. */
+   path configuration leaves empty: point it into the executable (or to
+   the stdlib's extracted folder, when it is whole there), and give the
+   frozen modules imported so far the __file__ python3 gives them. */
 static int fix_frozen_files(void)
 {
-    PyObject *resolve, *modules, *values = NULL;
+    PyObject *resolve, *modules, *values = NULL, *dir;
     int rc = -1;
 
-    if (PySys_SetObject("_stdlib_dir", kst.exe) < 0)
+    dir = kst.pack->flags & KP_STDLIB_FILES ? extracted_base("", 0)
+                                            : Py_NewRef(kst.exe);
+    rc = dir ? PySys_SetObject("_stdlib_dir", dir) : -1;
+    Py_XDECREF(dir);
+    if (rc < 0)
         return -1;
+    rc = -1;
     resolve = import_attr("_frozen_importlib", "FrozenImporter");
     modules = PySys_GetObject("modules");
     if (!resolve || !modules)
@@ -1977,6 +2483,8 @@ static int fix_frozen_files(void)
             PyDict_SetItemString(dict, "__file__", PyTuple_GET_ITEM(res, 0));
             PyObject_SetAttrString(state, "filename", PyTuple_GET_ITEM(res, 0));
         }
+        if (res && !(kst.pack->flags & KP_STDLIB_FILES))
+            fix_extracted_frozen(name, dict, state);
         PyErr_Clear(); /* a module that refuses attributes keeps its own */
         Py_XDECREF(res);
         Py_XDECREF(name);
@@ -1990,19 +2498,96 @@ done:
     return rc;
 }
 
-/* In an app: no file-system finder at all. */
-static int drop_path_finder(void)
+/* An app's sys.path, shaped as python3's: the entry of the script's
+   folder, then the packed modules' place, both <exe> (the script is
+   <exe>/NAME.py, as in a zipapp; a -m app gets <exe> too, never the
+   current folder). PathFinder stays after kiln on sys.meta_path, as under
+   python3, but finds nothing on disk until the app puts a folder on
+   sys.path or a package's __path__ leads to one: kiln's path hook claims
+   <exe> and the folders in it. */
+static int app_sys_path(void)
 {
-    PyObject *path_finder, *meta_path = PySys_GetObject("meta_path");
-    Py_ssize_t at;
+    PyObject *path = PySys_GetObject("path");
+
+    if (!path || !PyList_Check(path)) {
+        PyErr_SetString(PyExc_RuntimeError, "sys.path is not a list");
+        return -1;
+    }
+    return PyList_Insert(path, 0, kst.exe);
+}
+
+/* ---- the message of a module that is not packed ------------------------ */
+
+/* importlib's "No module named {!r}" (_frozen_importlib._ERR_MSG, which
+   it formats to raise ModuleNotFoundError) in an app: for a top-level
+   name, the message goes on to say that it is not packed and how to pack
+   it. It is only formatted when an import fails: imports cost the same. */
+static PyObject *NotPacked_format(PyObject *self, PyObject *args,
+                                  PyObject *kwargs)
+{
+    PyObject *name, *format = NULL, *all = NULL, *head = NULL, *res = NULL;
+
+    name = PyTuple_GET_SIZE(args) == 1 ? PyTuple_GET_ITEM(args, 0) : NULL;
+    if (name && !kwargs && PyUnicode_Check(name) &&
+        PyUnicode_FindChar(name, '.', 0, PyUnicode_GET_LENGTH(name), 1) == -1)
+        return PyUnicode_FromFormat(
+            "No module named %R (kiln: %R is not packed in %U, and an app "
+            "does not import from PYTHONPATH; build it with --path DIR or "
+            "--package NAME)", name, name, kst.exe);
+    /* str.format(self, *args, **kwargs) */
+    format = PyObject_GetAttrString((PyObject *)&PyUnicode_Type, "format");
+    head = format ? PyTuple_Pack(1, self) : NULL;
+    all = head ? PySequence_Concat(head, args) : NULL;
+    if (all)
+        res = PyObject_Call(format, all, kwargs);
+    Py_XDECREF(format);
+    Py_XDECREF(head);
+    Py_XDECREF(all);
+    return res;
+}
+
+static PyMethodDef NotPacked_methods[] = {
+    {"format", (PyCFunction)(void (*)(void))NotPacked_format,
+     METH_VARARGS | METH_KEYWORDS,
+     "str.format; a top-level module name gets how to pack it."},
+    {NULL, NULL, 0, NULL}};
+
+static PyTypeObject NotPackedType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "_kiln.NotPackedMessage",
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "importlib's message for a module that no finder finds.",
+    .tp_methods = NotPacked_methods,
+    .tp_base = &PyUnicode_Type,
+};
+
+/* Puts that message in place, when importlib has the one kiln knows
+   (3.10 and 3.11; 3.12 formats it in place, and keeps python3's). */
+static int explain_not_packed(void)
+{
+    PyObject *name = PyUnicode_FromString("_frozen_importlib");
+    PyObject *bootstrap = name ? PyImport_GetModule(name) : NULL;
+    PyObject *msg = NULL, *mine = NULL;
     int rc = -1;
 
-    path_finder = import_attr("_frozen_importlib_external", "PathFinder");
-    if (path_finder && meta_path && PyList_Check(meta_path)) {
-        at = meta_path_index(meta_path, path_finder);
-        rc = at < 0 ? 0 : PySequence_DelItem(meta_path, at);
+    Py_XDECREF(name);
+    if (!bootstrap)
+        return PyErr_Occurred() ? -1 : 0;
+    msg = PyObject_GetAttrString(bootstrap, "_ERR_MSG");
+    if (!msg || !PyUnicode_Check(msg) ||
+        PyUnicode_CompareWithASCIIString(msg, "No module named {!r}") != 0) {
+        PyErr_Clear();
+        rc = 0;
+        goto done;
     }
-    Py_XDECREF(path_finder);
+    mine = PyType_Ready(&NotPackedType) == 0
+               ? PyObject_CallOneArg((PyObject *)&NotPackedType, msg)
+               : NULL;
+    if (mine)
+        rc = PyObject_SetAttrString(bootstrap, "_ERR_MSG", mine);
+done:
+    Py_DECREF(bootstrap);
+    Py_XDECREF(msg);
+    Py_XDECREF(mine);
     return rc;
 }
 
@@ -2014,7 +2599,7 @@ static int drop_path_finder(void)
 static int add_path_hook(int hermetic)
 {
     PyObject *meta_path = PySys_GetObject("meta_path");
-    PyObject *hooks = PySys_GetObject("path_hooks"), *hook;
+    PyObject *hooks = PySys_GetObject("path_hooks"), *hook, *entry;
     PyObject *cache = PySys_GetObject("path_importer_cache");
     Py_ssize_t at;
     int rc;
@@ -2029,36 +2614,48 @@ static int add_path_hook(int hermetic)
     if (at >= 0 && PySequence_DelItem(meta_path, at) < 0)
         return -1;
     hook = import_attr("_kiln", "path_hook");
-    if (!hook)
+    if (!hook || PyList_Insert(hooks, 0, hook) < 0) {
+        Py_XDECREF(hook);
         return -1;
-    rc = PyList_Insert(hooks, 0, hook);
-    Py_DECREF(hook);
-    if (rc == 0)
-        PyDict_Clear(cache);
+    }
+    kst.path_hook = hook; /* for subinterpreters */
+    /* <exe>'s finder is in the cache from the start: PathFinder asks no
+       other hook (zipimport would read the executable). */
+    PyDict_Clear(cache);
+    entry = kiln_path_hook(NULL, kst.exe);
+    rc = entry ? PyDict_SetItem(cache, kst.exe, entry) : -1;
+    Py_XDECREF(entry);
     return rc;
 }
 
-/* Audit hook, process-wide: a subinterpreter starts with importlib's own
-   finders only, so the first import it makes (during its set-up, before
-   it needs the stdlib) puts kiln's importer in place there too, as in the
-   main interpreter. */
-static int kiln_audit(const char *event, PyObject *args, void *data)
+/* Puts entry first in the list sys.<name>, unless it is there. */
+static int ensure_in(const char *name, PyObject *entry)
 {
-    PyObject *list, *entry = kst.path_hook ? kst.path_hook : kst.importer;
+    PyObject *list = PySys_GetObject(name);
     int has;
 
-    (void)args;
-    (void)data;
-    if (strcmp(event, "import") != 0 ||
-        PyInterpreterState_Get() == kst.main_interp)
-        return 0;
-    list = PySys_GetObject(kst.path_hook ? "path_hooks" : "meta_path");
     if (!list || !PyList_Check(list))
         return 0;
     has = PySequence_Contains(list, entry);
     if (has != 0)
         return has < 0 ? -1 : 0;
     return PyList_Insert(list, 0, entry);
+}
+
+/* Audit hook, process-wide: a subinterpreter starts with importlib's own
+   finders only, so the first import it makes (during its set-up, before
+   it needs the stdlib) puts kiln's path hook, and in an app its importer,
+   in place there too, as in the main interpreter. */
+static int kiln_audit(const char *event, PyObject *args, void *data)
+{
+    (void)args;
+    (void)data;
+    if (strcmp(event, "import") != 0 ||
+        PyInterpreterState_Get() == kst.main_interp)
+        return 0;
+    if (ensure_in("path_hooks", kst.path_hook) < 0)
+        return -1;
+    return kst.hermetic ? ensure_in("meta_path", kst.importer) : 0;
 }
 
 int kiln_importer_finish(int hermetic)
@@ -2068,11 +2665,11 @@ int kiln_importer_finish(int hermetic)
 
     if (fix_frozen_files() < 0)
         return -1;
-    if ((hermetic && drop_path_finder() < 0) || add_path_hook(hermetic) < 0)
+    if (add_path_hook(hermetic) < 0 ||
+        (hermetic && (app_sys_path() < 0 || explain_not_packed() < 0)))
         return -1;
     kst.main_interp = PyInterpreterState_Get();
-    if (!hermetic && !(kst.path_hook = import_attr("_kiln", "path_hook")))
-        return -1;
+    kst.hermetic = hermetic;
     if (PySys_AddAuditHook(kiln_audit, NULL) < 0)
         return -1;
     /* kiln's hook is the default one, sys.__excepthook__ too: code.py and

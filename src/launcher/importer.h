@@ -15,10 +15,13 @@ int kiln_importer_register(void);
    folder on disk whose package folders join packed packages' __path__. */
 int kiln_importer_install(const kp_pack *pack, const char *exe,
                           const char *disk_stdlib);
-/* After main initialization: in a hermetic app, drops the filesystem
-   finder; in interpreter mode, moves the importer from sys.meta_path to a
-   path hook for the sys.path entry <exe>; always installs the traceback
-   hook that shows packed sources. */
+/* After main initialization: puts kiln's path hook first on
+   sys.path_hooks (it claims <exe> and the folders in it); in a hermetic
+   app, keeps the filesystem finder after the importer, makes sys.path
+   [<exe>, <exe>] and has importlib's "No module named" message say that a
+   top-level module is not packed; in interpreter mode, moves the importer
+   from sys.meta_path to the path hook; always installs the traceback hook
+   that shows packed sources. */
 int kiln_importer_finish(int hermetic);
 /* Runs the app's entry point; returns a process exit status, or -1 after a
    KeyboardInterrupt escaped (the caller exits by SIGINT). */

@@ -18,6 +18,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "child.h"
+#include "children.h"
 #include "compiler.h"
 #include "importer.h"
 #include "kpack.h"
@@ -160,15 +162,23 @@ static int exit_by_sigint(void)
 static int run(const kp_pack *pack, const char *exe, int argc, char **argv)
 {
     int interpreter = (pack->flags & KP_RUN_MASK) == KP_RUN_INTERPRETER;
-    /* An app started by itself, through multiprocessing, as its child,
-       which proves it (mpchild.c); the proof argument leaves argv. */
-    int code_at = interpreter ? 0 : kiln_mp_child_argv(exe, &argc, &argv);
+    /* A child that the app started with its own executable, which proves
+       it (child.c); the proof argument leaves argv. */
+    kiln_child child = kiln_child_argv(pack, exe, &argc, &argv);
+    kp_pack as_python;
     PyConfig config;
     PyStatus status;
     char *invoked, prefix[PATH_MAX], base_executable[PATH_MAX];
     char disk_stdlib[PATH_MAX] = "";
     int rc, interrupted, warn_default_encoding;
 
+    kiln_children_init(pack, exe);
+    if (child.role == KILN_CHILD_PYTHON) {
+        /* --python-child: a kiln interpreter of the packed code. */
+        as_python = kiln_child_python_pack(pack);
+        pack = &as_python;
+        interpreter = 1;
+    }
     if (kiln_importer_register() != 0)
         return fatal("cannot register the _kiln module");
     if (kiln_opencode_install() != 0)
@@ -178,6 +188,11 @@ static int run(const kp_pack *pack, const char *exe, int argc, char **argv)
     config.pathconfig_warnings = 0;
     if (interpreter) {
         config.parse_argv = 1;
+        /* An app running with more privileges than its user (setuid,
+           file capabilities) ignores PYTHON* variables: its python
+           children do too, as under -I. */
+        config.isolated = child.role == KILN_CHILD_PYTHON &&
+                          getauxval(AT_SECURE) != 0;
     } else {
         config.parse_argv = 0;
         config.isolated = 1;
@@ -191,8 +206,8 @@ static int run(const kp_pack *pack, const char *exe, int argc, char **argv)
            the builder's choice. */
         config.buffered_stdio = !(pack->flags & KP_UNBUFFERED);
     }
-    status = code_at ? kiln_mp_child_config(&config, argc, argv, code_at)
-                     : PyConfig_SetBytesArgv(&config, argc, argv);
+    status = interpreter ? PyConfig_SetBytesArgv(&config, argc, argv)
+                         : kiln_child_config(&config, &child, argc, argv);
     if (PyStatus_Exception(status))
         goto fail;
     invoked = interpreter ? kiln_invoked_path(argc > 0 ? argv[0] : NULL)
@@ -253,11 +268,18 @@ static int run(const kp_pack *pack, const char *exe, int argc, char **argv)
         PyErr_Print();
         return fatal("%s: cannot finish the importer set-up", exe);
     }
+    /* What site imported, in a python child (children.c). */
+    if (kiln_children_wrap_loaded() < 0) {
+        PyErr_Print();
+        return fatal("%s: cannot wrap the functions that start children",
+                     exe);
+    }
     if (interpreter)
         return Py_RunMain();
     /* As Py_RunMain(): 120 when finalizing fails (a flush of stdout, say),
        and death by SIGINT after an unhandled KeyboardInterrupt. */
-    rc = code_at ? kiln_mp_child_run(argv[code_at], exe) : kiln_run_app(pack);
+    rc = child.role == KILN_CHILD_MP ? kiln_mp_child_run(argv[child.at], exe)
+                                     : kiln_run_app(pack);
     interrupted = rc < 0;
     if (Py_FinalizeEx() < 0)
         rc = 120;

@@ -52,6 +52,12 @@ expect_eq "PYTHONPATH" "pythonpath" "$out"
 out=$(PYTHONPATH="$T/pp" "$py" -E -c 'import ppmod' 2>&1)
 expect_contains "PYTHONPATH under -E" "No module named 'ppmod'" "$out"
 
+# pkg.__init__ is the package's __init__.py as a module of its own, and a
+# submodule is looked up in its parent's __path__ (an alias here), as
+# python3's FileFinder does (e2e 45 for apps).
+same "pkg.__init__" -c 'import json.__init__ as m, json; print(m.__name__, m.__file__ == json.__file__, hasattr(m, "__path__"))'
+same "alias in sys.modules" -c 'import sys, email.mime; sys.modules["em"] = email.mime; import em.text; print(em.text.__name__, em.text.__file__.endswith("email/mime/text.py"))'
+
 # The packed stdlib wins over what is on disk; -m on disk modules works too.
 run "$py" -c 'import os, sys; print(os.path.__name__, sys.modules["json"] if "json" in sys.modules else "-")'
 expect_eq "stdlib" "posixpath -" "$OUT"

@@ -71,6 +71,18 @@ run "$KILN" inspect "$T/f"
 expect_eq "inspect damaged: status" 1 "$RC"
 expect_contains "inspect damaged: names module" "'victim'" "$ERR"
 
+# A flipped byte in the launcher (its bytes before the payload): the header
+# holds their checksum, which kiln inspect verifies and names; the launcher
+# does not hash itself at start-up.
+run "$KILN" inspect "$T/app"
+expect_contains "inspect: the launcher" "  launcher: $payload bytes before the payload" "$OUT"
+cp "$T/app" "$T/l"; flip "$T/l" $((payload / 2))
+run "$KILN" inspect "$T/l"
+expect_eq "inspect flipped launcher: status" 1 "$RC"
+expect_contains "inspect flipped launcher: names it" \
+    "damaged: the launcher (its first $payload bytes, before the payload) fails its checksum" "$ERR"
+expect_not_contains "inspect flipped launcher: no verdict" "all checksums verified" "$OUT"
+
 # A payload packed for another CPython.
 "$BUILD/repack" "$T/app" "$T/other" 0x0a0d0dcb 0x030c01f0 || fail "repack"
 refused "$T/other" "other CPython" "packed for CPython 3.12 (bytecode magic 3531), but its launcher embeds CPython 3.11 (magic 3495)"

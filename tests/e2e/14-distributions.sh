@@ -6,24 +6,6 @@
 S=$T/site
 mkdir -p "$S"
 
-# dist NAME VERSION ENTRY FILE... : a .dist-info (ENTRY) whose METADATA is
-# read from stdin and whose RECORD lists the files given and its own.
-dist() {
-    local entry=$S/$3 name=$1 version=$2
-    shift 3
-    mkdir -p "$entry"
-    { printf 'Metadata-Version: 2.1\nName: %s\nVersion: %s\n' "$name" "$version"
-      cat; } >"$entry/METADATA"
-    for f in "$@" "${entry#"$S"/}/METADATA" "${entry#"$S"/}/RECORD"; do
-        printf '%s,,\n' "$f"
-    done >"$entry/RECORD"
-}
-# module PATH TEXT: a file under the site folder.
-module() {
-    mkdir -p "$(dirname "$S/$1")"
-    printf '%s\n' "$2" >"$S/$1"
-}
-
 # Alpha-Pkg: a package with a data file, a top-level module, a folder of
 # bundled libraries and entry points; it requires chain-a, a missing
 # distribution, one excluded by its marker, and eggy[fancy] for its extra.
@@ -35,7 +17,7 @@ module alpha.libs/libfake.so.1 'not really a library'
 # A module beside a folder of its name (stubs): import takes the module.
 module twin.py 'TWIN = "module"'
 module twin/stub.pyi 'X: int'
-dist Alpha-Pkg 1.0 Alpha_Pkg-1.0.dist-info alpha/__init__.py alpha/core.py \
+site_dist Alpha-Pkg 1.0 Alpha_Pkg-1.0.dist-info alpha/__init__.py alpha/core.py \
     alpha/data/table.txt alpha_helper.py alpha.libs/libfake.so.1 \
     twin.py twin/stub.pyi \
     ../../../bin/alpha __pycache__/alpha_helper.cpython-311.pyc \
@@ -52,13 +34,13 @@ printf '[console_scripts]\nalpha = alpha.core:main\n' \
 module chain_a.py 'import chain_b; NAME = "a" + chain_b.NAME'
 module chain_b/__init__.py 'import chain_c; NAME = "b" + chain_c.NAME'
 module chain_c.py 'NAME = "c"'
-dist chain-a 2.0 chain_a-2.0.dist-info chain_a.py <<'EOF'
+site_dist chain-a 2.0 chain_a-2.0.dist-info chain_a.py <<'EOF'
 Requires-Dist: Chain_B>=1.0
 EOF
-dist chain_b 1.0 chain_b-1.0.dist-info chain_b/__init__.py <<'EOF'
+site_dist chain_b 1.0 chain_b-1.0.dist-info chain_b/__init__.py <<'EOF'
 Requires-Dist: Chain.C
 EOF
-dist Chain.C 0.5 Chain.C-0.5.dist-info chain_c.py </dev/null
+site_dist Chain.C 0.5 Chain.C-0.5.dist-info chain_c.py </dev/null
 # eggy: an .egg-info folder without a list of files (top_level.txt only),
 # with an extra and a requirement that only Python 2 wants.
 module eggy/__init__.py 'RES = "eggy"'
@@ -69,7 +51,7 @@ printf 'eggy\n' >"$S/eggy-3.0.egg-info/top_level.txt"
 printf 'solo\n\n[:python_version < "3"]\nnever_there_either\n\n[fancy]\nfancy-dep>=1\n' \
     >"$S/eggy-3.0.egg-info/requires.txt"
 module fancy_dep.py 'FANCY = True'
-dist fancy-dep 1.0 fancy_dep-1.0.dist-info fancy_dep.py </dev/null
+site_dist fancy-dep 1.0 fancy_dep-1.0.dist-info fancy_dep.py </dev/null
 # A namespace package that two distributions share, set up by a
 # pkg_resources __init__.py that python never runs (Debian's zope).
 module ns/__init__.py "__import__('pkg_resources').declare_namespace(__name__)"
@@ -79,13 +61,13 @@ mkdir -p "$S/ns.one-1.0.egg-info"
 printf 'Metadata-Version: 1.1\nName: ns.one\nVersion: 1.0\n' >"$S/ns.one-1.0.egg-info/PKG-INFO"
 printf 'ns\n' >"$S/ns.one-1.0.egg-info/top_level.txt"
 printf 'ns\n' >"$S/ns.one-1.0.egg-info/namespace_packages.txt"
-dist ns-two 1.0 ns_two-1.0.dist-info ns/two/__init__.py </dev/null
+site_dist ns-two 1.0 ns_two-1.0.dist-info ns/two/__init__.py </dev/null
 # A pkgutil-style shared package: each plugin brings its own module.
 module plug/__init__.py 'import pkgutil; __path__ = pkgutil.extend_path(__path__, __name__)'
 module plug/x.py 'X = "x"'
 module plug/y.py 'Y = "y"'
-dist plugin-x 1.0 plugin_x-1.0.dist-info plug/__init__.py plug/x.py </dev/null
-dist plugin-y 1.0 plugin_y-1.0.dist-info plug/__init__.py plug/y.py </dev/null
+site_dist plugin-x 1.0 plugin_x-1.0.dist-info plug/__init__.py plug/x.py </dev/null
+site_dist plugin-y 1.0 plugin_y-1.0.dist-info plug/__init__.py plug/y.py </dev/null
 # A single-file .egg-info that lists nothing: its module is named like it.
 module solo.py 'SOLO = "solo"'
 printf 'Metadata-Version: 1.1\nName: solo\nVersion: 0.1\n' >"$S/solo-0.1-py3.11.egg-info"
@@ -102,7 +84,8 @@ import alpha, alpha_helper, chain_a, eggy, ns.one, plug.x, solo, twin
 print(alpha.VALUE, alpha_helper.X, chain_a.NAME, eggy.RES, ns.one.ONE,
       plug.x.X, solo.SOLO, twin.TWIN)
 print(pkgutil.get_data("alpha", "data/table.txt").decode().strip())
-for name in ("ns.two", "plug.y", "stray", "fancy_dep"):
+# Names the import scan cannot read: what --package packs, nothing more.
+for name in "ns.two plug.y stray fancy_dep".split():
     try:
         __import__(name)
         print("imported", name)

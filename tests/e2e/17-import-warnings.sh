@@ -1,11 +1,18 @@
-# Imports that resolve to nothing packed get one deduplicated warning;
-# guarded ones, attributes and what resolves (relative imports included)
-# do not. Packages that read files beside __file__ get the extract flag,
-# which --extract, --no-extract and [tool.kiln] force either way.
+# Imports that resolve to nothing packed get one deduplicated warning,
+# ranked: module-level imports of modules the app imports first, never cut;
+# then the others; last tests, build scripts and other toolkits' backends.
+# Guarded ones (but a try whose fallback fails too), attributes, what
+# resolves (relative imports, pkg.__init__), Python 2 code behind
+# `except NameError`, names a package makes itself (sys.modules, apipkg)
+# and testsuite folders do not. A hint names the --package that really
+# holds the module. Packages that read files beside __file__ get the
+# extract flag (test helpers do not decide it), which --extract,
+# --no-extract and [tool.kiln] force either way.
 . "$(dirname "$0")/lib.sh"
 export KILN_CACHE_DIR="$T/cache"
 mkdir -p "$T/src/mylib/sub" "$T/src/mylib/tests" "$T/src/bar" "$T/src/nspkg" \
-    "$T/src/datapkg" "$T/src/hooked"
+    "$T/src/datapkg" "$T/src/hooked" "$T/src/mylib/testsuite" \
+    "$T/src/apilike" "$T/src/aliaspkg" "$T/src/onlytests"
 cat >"$T/src/mylib/__init__.py" <<'PY'
 from . import util
 from .util import helper, not_a_module_but_an_attribute
@@ -15,8 +22,33 @@ import os.path, json.decoder
 from mylib import VERSION
 import hooked.virtual.deep
 from hooked import virtual_name
+import json.__init__, mylib.sub.__init__
+from json.__init__ import loads
+import apilike.builtin
+from apilike.path import local
+import aliaspkg.virtual
 VERSION = "1"
 PY
+# py's way: apipkg makes the modules below the package at run time.
+cat >"$T/src/apilike/__init__.py" <<'PY'
+def initpkg(name, exportdefs):
+    pass
+initpkg(__name__, {"builtin": {"text": "._builtin:text"}, "path": {}})
+PY
+cat >"$T/src/aliaspkg/__init__.py" <<'PY'
+import sys
+sys.modules[__name__ + ".virtual"] = sys.modules[__name__]
+PY
+# A testsuite folder is tests, and so is what imports a source tree's own.
+printf 'import pytest_thing\nimport testsuite.helpers\n' >"$T/src/mylib/testsuite/support.py"
+touch "$T/src/mylib/testsuite/__init__.py"
+# Test helpers that read files beside __file__ decide no extraction.
+touch "$T/src/onlytests/__init__.py"
+for f in conftest _testutils; do
+    printf 'import os\nDATA = open(os.path.join(os.path.dirname(__file__), "d"))\n' \
+        >"$T/src/onlytests/$f.py"
+done
+printf 'import os\nDATA = os.path.dirname(__file__)\n' >"$T/src/conftest.py"
 cat >"$T/src/mylib/sub/__init__.py" <<'PY'
 thing = 1
 from .. import util
@@ -61,6 +93,15 @@ else:
     import needed_by_feature
 def helper():
     import lazy_missing
+    from testsuite import support
+try:
+    set
+except NameError:
+    from sets import Set as set
+try:
+    reduce
+except (NameError, AttributeError):
+    from py2_functools import reduce
 if __name__ == "__main__":
     import main_only_missing
 print(repr(__file__))
@@ -108,7 +149,7 @@ if __name__ == "__main__":
     print(open(__file__).read())
 PY
 cat >"$T/app.py" <<'PY'
-import mylib, datapkg, plain
+import mylib, datapkg, plain, onlytests
 from . import sibling
 if __name__ == "__main__":
     import main_block_of_the_script
@@ -116,25 +157,31 @@ PY
 
 run "$KILN" build -q "$T/app.py" --path "$T/src" -o "$T/app"
 expect_eq "status" 0 "$RC"
-expect_eq "warning" "kiln: warning: 11 imports resolve to nothing packed:
+# mylib.cli is not imported by the app: its imports come after.
+expect_eq "warning" "kiln: warning: 12 imports resolve to nothing packed:
   ...beyond (imported by mylib.sub)
   .sibling (imported by app.py)
   bar.baz (imported by mylib.cli, mylib.util)
-  fine (imported by mylib.cli)
+  fast, or instead slow (imported by mylib.util)
   foo (imported by mylib.cli, mylib.util)
-  lazy_missing (imported by mylib.util)
   main_block_of_the_script (imported by app.py)
   mylib.missing_sub (imported by mylib)
+  then, inside functions or in modules that the app does not import itself:
+  fine (imported by mylib.cli)
+  lazy_missing (imported by mylib.util)
   not_guarded_by_keyerror (imported by mylib.cli)
   nspkg.no_such_mod (imported by mylib.cli)
   test (imported by mylib.cli): left out of the packed standard library" \
     "$(grep -v '^kiln: warning: .* shadows\|^kiln: [^w]' <<<"$ERR")"
 [ "$(grep -c 'resolve to nothing' <<<"$ERR")" = 1 ] || fail "one warning block: $ERR"
+run "$KILN" build -q -v "$T/app.py" --path "$T/src" -o "$T/app"
 for name in optional_thing speedups winreg win_only_thing old_python_thing \
     typing_only suppressed_thing main_only_missing not_a_module simplejson \
     optional_pkg needed_by_feature msvcrt hooked pytest cli_only_dep \
-    mylib.util.helper mylib.VERSION nspkg.mod json os.path; do
-    expect_not_contains "not reported: $name" "  $name " "$ERR"
+    mylib.util.helper mylib.VERSION nspkg.mod json os.path json.__init__ \
+    mylib.sub.__init__ apilike aliaspkg sets py2_functools pytest_thing \
+    testsuite; do
+    expect_not_contains "not reported: $name" "  $name" "$ERR"
 done
 
 run "$KILN" build -q -m mylib --path "$T/src" -o "$T/mylib-app"
@@ -146,22 +193,37 @@ run "$KILN" build -v "$T/app.py" --path "$T/src" -o "$T/app"
 expect_contains "verbose lines" "  bar.baz (imported by mylib.cli:1, mylib.util:1)" "$ERR"
 expect_contains "verbose lines" "  ...beyond (imported by mylib.sub:4)" "$ERR"
 expect_contains "cached scans" "kiln: 0 modules scanned for imports" "$ERR"
-expect_contains "cached warning" "kiln: warning: 11 imports resolve" "$ERR"
+expect_contains "cached warning" "kiln: warning: 12 imports resolve" "$ERR"
 echo 'import bar.qux' >>"$T/src/mylib/cli.py"
 run "$KILN" build -v "$T/app.py" --path "$T/src" -o "$T/app"
 expect_contains "changed module rescanned" "kiln: 1 modules scanned for imports" "$ERR"
 expect_contains "new import" "  bar.qux (imported by mylib.cli:10)" "$ERR"
 
-# Many missing imports: the warning stays short; -v lists all.
-mkdir -p "$T/many"
-for i in $(seq -w 1 30); do echo "import missing_$i"; done >"$T/many/many.py"
+# Many missing imports: those at module level of what the app imports
+# come first and are all shown, however many; the others are cut (-v lists
+# all), test helpers and other toolkits' backends last.
+mkdir -p "$T/many/helpers"
+for i in $(seq -w 1 20); do echo "import missing_$i"; done >"$T/many/many.py"
+printf 'def later():\n' >>"$T/many/many.py"
+for i in $(seq -w 1 10); do echo "    import a_lazy_$i"; done >>"$T/many/many.py"
+echo 'import helpers.conftest, helpers.backend_qt' >>"$T/many/many.py"
+touch "$T/many/helpers/__init__.py"
+echo 'import aaa_fixture_dep' >"$T/many/helpers/conftest.py"
+echo 'import PyQt5.QtCore' >"$T/many/helpers/backend_qt.py"
 run "$KILN" build -q "$T/many/many.py" -o "$T/many/app"
-expect_contains "count" "kiln: warning: 30 imports resolve to nothing packed:" "$ERR"
-expect_contains "cut" "  ... and 16 more (kiln build -v lists all)" "$ERR"
-[ "$(grep -c '^  missing_' <<<"$ERR")" = 14 ] || fail "14 names shown: $ERR"
+expect_contains "count" "kiln: warning: 32 imports resolve to nothing packed:" "$ERR"
+expect_contains "cut" "  ... and 12 more (kiln build -v lists all)" "$ERR"
+[ "$(grep -c '^  missing_' <<<"$ERR")" = 20 ] || fail "all 20 at start-up shown: $ERR"
+[ "$(grep -c '^  a_lazy_\|aaa_fixture' <<<"$ERR")" = 0 ] || fail "none of the others: $ERR"
 run "$KILN" build -v "$T/many/many.py" -o "$T/many/app"
-[ "$(grep -c '^  missing_' <<<"$ERR")" = 30 ] || fail "-v shows all 30: $ERR"
-expect_contains "last one" "  missing_30 (imported by many.py:30)" "$ERR"
+[ "$(grep -c '^  missing_\|^  a_lazy_' <<<"$ERR")" = 30 ] || fail "-v shows all 30: $ERR"
+expect_contains "ranked" "  missing_20 (imported by many.py:20)
+  then, inside functions or in modules that the app does not import itself:
+  a_lazy_01 (imported by many.py:22)" "$ERR"
+expect_contains "noise last" "  a_lazy_10 (imported by many.py:31)
+  last, in tests, build scripts and backends of other toolkits:
+  PyQt5 (imported by helpers.backend_qt:1)
+  aaa_fixture_dep (imported by helpers.conftest:1)" "$ERR"
 
 # A clean app gets no warning.
 echo 'import json, os.path, xml.etree.ElementTree; from collections import abc' >"$T/clean.py"
@@ -177,6 +239,10 @@ out=$(listing "$T/app")
 expect_contains "datapkg flagged" "datapkg  (extract)" "$out"
 expect_not_contains "plain not flagged" "plain  (extract)" "$out"
 expect_not_contains "mylib not flagged" "mylib  (extract)" "$out"
+expect_not_contains "test helpers decide nothing" "extracting onlytests" "$ERR"
+expect_not_contains "a conftest decides nothing" "extracting conftest" "$ERR"
+expect_not_contains "test helpers: not flagged" "(extract)" \
+    "$("$KILN" inspect "$T/app" | grep -E '  (onlytests|conftest)')"
 
 # -m runs plain as __main__: its main block's open(__file__) counts there.
 run "$KILN" build -q -v -m plain --path "$T/src" -o "$T/plainapp"
@@ -192,12 +258,9 @@ expect_not_contains "stdlib never" "(extract)" "$("$KILN" inspect "$T/app" | gre
 
 run "$KILN" build -q "$T/app.py" --path "$T/src" -o "$T/bad" --extract nosuch
 expect_eq "unknown name: status" 1 "$RC"
-expect_contains "unknown name" "--extract nosuch: nothing packed outside the standard library has the top-level name 'nosuch'" "$ERR"
+expect_contains "unknown name" "--extract nosuch: nothing packed has the top-level name 'nosuch'" "$ERR"
 expect_contains "known names" "packed top-level names:" "$ERR"
 [ -e "$T/bad" ] && fail "output written for an unknown --extract name"
-run "$KILN" build -q "$T/app.py" --path "$T/src" -o "$T/bad" --no-extract json
-expect_eq "stdlib name: status" 1 "$RC"
-expect_contains "stdlib name" "'json' is in the standard library" "$ERR"
 run "$KILN" build -q "$T/app.py" --path "$T/src" -o "$T/bad" --extract plain --no-extract plain
 expect_eq "both: status" 1 "$RC"
 expect_contains "both" "'plain' is given to both --extract and --no-extract" "$ERR"
@@ -238,17 +301,35 @@ echo 'import _frozen_importlib, _frozen_importlib_external' >"$T/frozen.py"
 run "$KILN" build -q "$T/frozen.py" -o "$T/frozen"
 expect_not_contains "frozen modules resolve" "resolve to nothing" "$ERR"
 # A missing top-level module that an installed distribution provides is
-# named with it; a missing submodule of a packed package is not.
+# named with it (imported inside a function: kiln does not pack it by
+# itself); a missing submodule of a packed package is not.
 mkdir -p "$T/inst/helperlib" "$T/inst/Helper_Dist-2.0.dist-info"
 : >"$T/inst/helperlib/__init__.py"
 printf 'Metadata-Version: 2.1\nName: Helper_Dist\nVersion: 2.0\n' \
     >"$T/inst/Helper_Dist-2.0.dist-info/METADATA"
 echo helperlib >"$T/inst/Helper_Dist-2.0.dist-info/top_level.txt"
-printf 'import helperlib\nimport json.nothing_here\n' >"$T/needs.py"
+# The hint is checked: a distribution whose metadata names a module that
+# another package holds (Debian's setuptools and pkg_resources) is not the
+# one to add; a module installed without metadata is named itself.
+mkdir -p "$T/inst/fakesetup" "$T/inst/fake_resources" \
+    "$T/inst/Fake_Setup-1.0.dist-info"
+: >"$T/inst/fakesetup/__init__.py"
+: >"$T/inst/fake_resources/__init__.py"
+printf 'Metadata-Version: 2.1\nName: Fake_Setup\nVersion: 1.0\n' \
+    >"$T/inst/Fake_Setup-1.0.dist-info/METADATA"
+printf 'fakesetup\nfake_resources\n' >"$T/inst/Fake_Setup-1.0.dist-info/top_level.txt"
+printf 'fakesetup/__init__.py,,\nFake_Setup-1.0.dist-info/METADATA,,\n' \
+    >"$T/inst/Fake_Setup-1.0.dist-info/RECORD"
+printf 'def f():\n    import helperlib\n    import fake_resources\nimport json.nothing_here\n' >"$T/needs.py"
 run env PYTHONPATH="$T/inst" "$KILN" build -q "$T/needs.py" -o "$T/needs"
 expect_contains "the provider" "helperlib (imported by needs.py): helper-dist installs it; add --package helper-dist" "$ERR"
+expect_contains "checked hint" "fake_resources (imported by needs.py): installed without distribution metadata; add --package fake_resources" "$ERR"
+expect_not_contains "checked hint: not the lister" "add --package fake-setup" "$ERR"
 expect_contains "a submodule" "json.nothing_here (imported by needs.py)" "$ERR"
 expect_not_contains "a submodule: no provider" "json.nothing_here (imported by needs.py):" "$ERR"
+run env PYTHONPATH="$T/inst" "$KILN" build -q "$T/needs.py" -o "$T/needs" \
+    --package fake_resources
+expect_not_contains "the hint works" "fake_resources" "$ERR"
 # A part of a namespace package, from a distribution named like it.
 mkdir -p "$T/inst/nsroot/part" "$T/inst/nsroot.part-1.0.dist-info" "$T/nssrc/nsroot/other"
 : >"$T/inst/nsroot/part/__init__.py"
@@ -256,7 +337,7 @@ mkdir -p "$T/inst/nsroot/part" "$T/inst/nsroot.part-1.0.dist-info" "$T/nssrc/nsr
 printf 'Metadata-Version: 2.1\nName: nsroot.part\nVersion: 1.0\n' \
     >"$T/inst/nsroot.part-1.0.dist-info/METADATA"
 echo nsroot >"$T/inst/nsroot.part-1.0.dist-info/top_level.txt"
-printf 'import nsroot.other, nsroot.part\n' >"$T/ns.py"
+printf 'import nsroot.other\ndef f():\n    import nsroot.part\n' >"$T/ns.py"
 run env PYTHONPATH="$T/inst" "$KILN" build -q "$T/ns.py" --path "$T/nssrc" -o "$T/ns"
 expect_contains "a namespace part" "nsroot.part (imported by ns.py): nsroot-part installs it; add --package nsroot-part" "$ERR"
 finish

@@ -9,15 +9,8 @@
 shared_cache=${KILN_CACHE_DIR:-} # run.sh's, for the first build
 unset KILN_CACHE_DIR XDG_CACHE_HOME
 export HOME=$T/home TMPDIR=$T/tmp
-mkdir -p "$HOME" "$TMPDIR" "$T/src/datapkg"
-cat >"$T/src/datapkg/__init__.py" <<'PY'
-import os
-def data():
-    with open(os.path.join(os.path.dirname(__file__), "d.txt")) as f:
-        return f.read().strip()
-PY
-echo "data ok" >"$T/src/datapkg/d.txt"
-printf 'import datapkg\nprint(datapkg.data())\n' >"$T/app.py"
+mkdir -p "$HOME" "$TMPDIR"
+datapkg_app
 KILN_CACHE_DIR=$shared_cache build "$T/app.py" --path "$T/src" -o "$T/app"
 
 # open_cache VAR=VALUE... [-v]: kiln build with nothing to build, in $T:

@@ -65,6 +65,19 @@ run env PYTHONPATH="$S" "$KILN" build -q "$A/usesite.py" --package distx \
 refused "-o a METADATA" "would overwrite $S/distx-1.0.dist-info/METADATA" "$S/distx-1.0.dist-info"
 expect_contains "METADATA intact" "Name: distx" "$(cat "$S/distx-1.0.dist-info/METADATA")"
 
+# The config file: output = "pyproject.toml", or --config FILE -o FILE.
+mkdir -p "$T/cfg"
+printf '[tool.kiln]\nscript = "main.py"\noutput = "pyproject.toml"\n' >"$T/cfg/pyproject.toml"
+echo 'print("cfg")' >"$T/cfg/main.py"
+cp "$T/cfg/pyproject.toml" "$T/cfg/expected"
+run env -C "$T/cfg" "$KILN" build -q
+refused "output = the config file" "the output ./pyproject.toml would overwrite ./pyproject.toml, the config file this build reads; nothing was written" "$T/cfg"
+expect_eq "config intact" "$(cat "$T/cfg/expected")" "$(cat "$T/cfg/pyproject.toml")"
+printf '[tool.kiln]\nscript = "main.py"\n' >"$T/cfg/kiln.toml"
+run env -C "$T/cfg" "$KILN" build -q --config kiln.toml -o kiln.toml
+refused "--config FILE -o FILE" "the output kiln.toml would overwrite kiln.toml, the config file this build reads" "$T/cfg"
+expect_contains "--config FILE intact" "[tool.kiln]" "$(cat "$T/cfg/kiln.toml")"
+
 # Still fine: the output beside the script, or in a --path root folder,
 # built twice (the previous output is not an input), and run.
 (cd "$A" && "$KILN" build -q main.py -o main && "$KILN" build -q main.py -o main) ||

@@ -57,26 +57,31 @@ run "$T/app"
 [ -L "$file" ] && fail "symlink: not replaced by the file"
 expect_eq "one folder" "1" "$(ls "$T/cache/kiln/extract" | wc -l)"
 
-# Writers' temporary folders: a dead process's (in this pid namespace) and
-# one older than a day (an older kiln's name, with no pid) are removed at
-# the next run; a live process's and a fresh unknown one are kept.
+# Writers' temporary folders: a dead process's (in this pid namespace;
+# read-only, as a writer leaves its folder once the stamp is written) and
+# one older than a day (another pid namespace's) are removed at the next
+# run; a live process's is kept, and so is what kiln did not name (an
+# older kiln's name, with no pid), however old.
 ns=$(stat -L -c %i /proc/self/ns/pid)
 sh -c 'exit 0' &
 dead=$!
 wait "$dead"
 base=$T/cache/kiln/extract
 name=$(basename "$dir")
+old=.$name.1-1-0123456789abcdef
 mkdir -p "$base/.$name.$dead-$ns-0123456789abcdef/datapkg" \
-    "$base/.$name.$$-$ns-0123456789abcdef" "$base/.$name.AbC123" "$base/.$name.XyZ789"
+    "$base/.$name.$$-$ns-0123456789abcdef" "$base/$old" "$base/.$name.AbC123" "$base/.$name.XyZ789"
 head -c 100000 /dev/zero >"$base/.$name.$dead-$ns-0123456789abcdef/datapkg/big"
-touch -d '2 days ago' "$base/.$name.AbC123"
+chmod 0555 "$base/.$name.$dead-$ns-0123456789abcdef/datapkg" "$base/.$name.$dead-$ns-0123456789abcdef"
+touch -d '2 days ago' "$base/$old" "$base/.$name.AbC123"
 run "$T/app"
 expect_eq "after stale writers" "a,b" "$OUT"
 [ -e "$base/.$name.$dead-$ns-0123456789abcdef" ] && fail "a dead writer's folder stays"
-[ -e "$base/.$name.AbC123" ] && fail "a writer's folder two days old stays"
+[ -e "$base/$old" ] && fail "a writer's folder two days old stays"
+[ -d "$base/.$name.AbC123" ] || fail "a folder kiln did not name was removed"
 [ -d "$base/.$name.$$-$ns-0123456789abcdef" ] || fail "a live writer's folder was removed"
 [ -d "$base/.$name.XyZ789" ] || fail "a fresh folder of unknown writer was removed"
-rmdir "$base/.$name.$$-$ns-0123456789abcdef" "$base/.$name.XyZ789"
+rmdir "$base/.$name.$$-$ns-0123456789abcdef" "$base/.$name.XyZ789" "$base/.$name.AbC123"
 
 # The fallback temporary folder (XDG_CACHE_HOME is a file): removed when the
 # app dies by SIGTERM or SIGHUP, which it still does.

@@ -6,7 +6,8 @@ set -u
 : "${KILN:?KILN must name the kiln binary}"
 PY=/usr/bin/python3.11
 T=$(mktemp -d "${TMPDIR:-/tmp}/kiln-e2e.XXXXXX")
-trap 'rm -rf "$T"' EXIT
+# Extracted folders are read-only: made writable, so that a user removes them.
+trap 'chmod -R u+w "$T" 2>/dev/null; rm -rf "$T"' EXIT
 FAILS=0
 
 fail() {
@@ -61,6 +62,40 @@ same() {
     run "$PY" "$@"
     expect_eq "$what: status" "$RC" "$rc"
     expect_eq "$what: output" "$OUT" "$out"
+}
+
+# site_dist NAME VERSION ENTRY FILE...: a .dist-info (ENTRY) in the site folder
+# $S whose METADATA is read from stdin and whose RECORD lists the files
+# given and its own.
+site_dist() {
+    local entry=$S/$3 name=$1 version=$2
+    shift 3
+    mkdir -p "$entry"
+    { printf 'Metadata-Version: 2.1\nName: %s\nVersion: %s\n' "$name" "$version"
+      cat; } >"$entry/METADATA"
+    for f in "$@" "${entry#"$S"/}/METADATA" "${entry#"$S"/}/RECORD"; do
+        printf '%s,,\n' "$f"
+    done >"$entry/RECORD"
+}
+
+# module PATH TEXT: a file under the site folder $S.
+module() {
+    mkdir -p "$(dirname "$S/$1")"
+    printf '%s\n' "$2" >"$S/$1"
+}
+
+# datapkg_app: $T/app.py prints data that the package datapkg (in $T/src)
+# reads from its own folder.
+datapkg_app() {
+    mkdir -p "$T/src/datapkg"
+    cat >"$T/src/datapkg/__init__.py" <<'PY'
+import os
+def data():
+    with open(os.path.join(os.path.dirname(__file__), "d.txt")) as f:
+        return f.read().strip()
+PY
+    echo "data ok" >"$T/src/datapkg/d.txt"
+    printf 'import datapkg\nprint(datapkg.data())\n' >"$T/app.py"
 }
 
 finish() {

@@ -1,12 +1,14 @@
 /*
- * test_elf.c - unit tests of the ELF dependency reader (src/common/elf.c).
+ * test_elf.c - unit tests of the ELF reader (src/common/elf.c): dynamic
+ * dependencies and read-only data.
  *
  * A synthetic shared object whose addresses differ from its file offsets is
  * read back; then every truncation, every bit flip of its header, program
  * headers, dynamic segment and string table, and a list of forged images
- * with a known defect. Real libraries of the host are read too. Build and
- * run with `make unit-test`; the last line of stdout is "N passed, N
- * failed".
+ * with a known defect. A second synthetic object, with section headers and
+ * read-only, executable and writable parts, tests the read-only data the
+ * same way. Real libraries of the host are read too. Build and run with
+ * `make unit-test`; the last line of stdout is "N passed, N failed".
  */
 #include "elf.h"
 
@@ -57,13 +59,9 @@ static void add_dyn(sample *s, int64_t tag, uint64_t val)
     wr(p + 8, val, 8);
 }
 
-/* Header, PT_LOAD over the whole file, PT_DYNAMIC, the string table; the
-   dynamic entries are left to the caller, then end_dyn(). */
-static void sample_start(sample *s)
+/* An x86-64 ELF header with PHNUM program headers at PHOFF. */
+static void ehdr_start(uint8_t *h, unsigned phnum)
 {
-    uint8_t *h = s->b;
-
-    memset(s, 0, sizeof *s);
     memcpy(h, ELFMAG, SELFMAG);
     h[EI_CLASS] = ELFCLASS64;
     h[EI_DATA] = ELFDATA2LSB;
@@ -72,7 +70,17 @@ static void sample_start(sample *s)
     wr(h + offsetof(Elf64_Ehdr, e_machine), EM_X86_64, 2);
     wr(h + offsetof(Elf64_Ehdr, e_phoff), PHOFF, 8);
     wr(h + offsetof(Elf64_Ehdr, e_phentsize), sizeof(Elf64_Phdr), 2);
-    wr(h + offsetof(Elf64_Ehdr, e_phnum), 2, 2);
+    wr(h + offsetof(Elf64_Ehdr, e_phnum), phnum, 2);
+}
+
+/* Header, PT_LOAD over the whole file, PT_DYNAMIC, the string table; the
+   dynamic entries are left to the caller, then end_dyn(). */
+static void sample_start(sample *s)
+{
+    uint8_t *h = s->b;
+
+    memset(s, 0, sizeof *s);
+    ehdr_start(h, 2);
     set_phdr(s->b, 0, PT_LOAD, 0, VADDR, SAMPLE_SIZE);
     set_phdr(s->b, 1, PT_DYNAMIC, DYN_OFF, VADDR + DYN_OFF,
              SAMPLE_SIZE - DYN_OFF);
@@ -110,6 +118,16 @@ static void check_inside(const uint8_t *b, size_t size, const elf_deps *d)
     }
 }
 
+/* A reader's result rc and message err must be a refusal naming needle. */
+static void check_refusal(int rc, const char *err, const char *needle,
+                          int line)
+{
+    check_at(rc == -1, __FILE__, line, "image accepted, expected \"%s\"",
+             needle);
+    check_at(strstr(err, needle) != NULL, __FILE__, line,
+             "error \"%s\" should mention \"%s\"", err, needle);
+}
+
 /* Reads an image that must be refused with a message containing needle. */
 static void expect_refused(const sample *s, size_t size, const char *needle,
                            int line)
@@ -118,10 +136,7 @@ static void expect_refused(const sample *s, size_t size, const char *needle,
     char err[ELF_ERRLEN] = "";
     int rc = elf_read_deps(s->b, size, &d, err, sizeof err);
 
-    check_at(rc == -1, __FILE__, line, "image accepted, expected \"%s\"",
-             needle);
-    check_at(strstr(err, needle) != NULL, __FILE__, line,
-             "error \"%s\" should mention \"%s\"", err, needle);
+    check_refusal(rc, err, needle, line);
 }
 
 /* ---- cases -------------------------------------------------------------- */
@@ -334,6 +349,245 @@ static void test_too_many_needed(void)
     CHECK_MSG(strstr(err, "more than 256 DT_NEEDED") != NULL, "%s", err);
 }
 
+/* ---- read-only data ------------------------------------------------------ */
+
+/* An object with three PT_LOAD segments (read-only, executable, writable),
+   and section headers for .rodata, .text, .data, .bss, a non-allocated
+   .comment and an empty read-only section. "__file__" is in each; only
+   .rodata's two count (one a C string, one inside a length-prefixed
+   table as mypyc writes them). */
+enum {
+    RO_OFF = 512, TEXT_OFF = 1024, DATA_OFF = 1280, COMMENT_OFF = 1400,
+    SHOFF = 1536, RO_NSECT = 7, RO_SIZE = 2048
+};
+static const char ro_strings[] = "\0_cffi_backend\0__file__\0x.y\0\0"
+                                 "\x08__file__\x07relpath\0tail";
+enum { RO_LEN = sizeof ro_strings - 1 }; /* "tail" has no NUL in range */
+
+typedef struct {
+    uint8_t b[RO_SIZE];
+} ro_sample;
+
+static void set_section(uint8_t *image, int i, uint32_t type, uint64_t flags,
+                        uint64_t off, uint64_t size)
+{
+    uint8_t *p = image + SHOFF + i * sizeof(Elf64_Shdr);
+    wr(p + offsetof(Elf64_Shdr, sh_type), type, 4);
+    wr(p + offsetof(Elf64_Shdr, sh_flags), flags, 8);
+    wr(p + offsetof(Elf64_Shdr, sh_offset), off, 8);
+    wr(p + offsetof(Elf64_Shdr, sh_size), size, 8);
+}
+
+static void set_pflags(uint8_t *image, int i, uint32_t flags)
+{
+    wr(image + PHOFF + i * sizeof(Elf64_Phdr) + offsetof(Elf64_Phdr, p_flags),
+       flags, 4);
+}
+
+static void ro_sample_make(ro_sample *s)
+{
+    uint8_t *h = s->b;
+
+    memset(s, 0, sizeof *s);
+    ehdr_start(h, 3);
+    wr(h + offsetof(Elf64_Ehdr, e_shoff), SHOFF, 8);
+    wr(h + offsetof(Elf64_Ehdr, e_shentsize), sizeof(Elf64_Shdr), 2);
+    wr(h + offsetof(Elf64_Ehdr, e_shnum), RO_NSECT, 2);
+    set_phdr(h, 0, PT_LOAD, 0, VADDR, TEXT_OFF);
+    set_pflags(h, 0, PF_R);
+    set_phdr(h, 1, PT_LOAD, TEXT_OFF, VADDR + TEXT_OFF, DATA_OFF - TEXT_OFF);
+    set_pflags(h, 1, PF_R | PF_X);
+    set_phdr(h, 2, PT_LOAD, DATA_OFF, VADDR + DATA_OFF, 256);
+    set_pflags(h, 2, PF_R | PF_W);
+    memcpy(h + RO_OFF, ro_strings, RO_LEN);
+    memcpy(h + TEXT_OFF, "\0__file__\0", 10);
+    memcpy(h + DATA_OFF, "\0__file__\0", 10);
+    memcpy(h + COMMENT_OFF, "\0__file__\0", 10);
+    set_section(h, 1, SHT_PROGBITS, SHF_ALLOC, RO_OFF, RO_LEN);
+    set_section(h, 2, SHT_PROGBITS, SHF_ALLOC | SHF_EXECINSTR, TEXT_OFF, 64);
+    set_section(h, 3, SHT_PROGBITS, SHF_ALLOC | SHF_WRITE, DATA_OFF, 64);
+    set_section(h, 4, SHT_NOBITS, SHF_ALLOC | SHF_WRITE, DATA_OFF + 64, 64);
+    set_section(h, 5, SHT_PROGBITS, 0, COMMENT_OFF, 10);
+    set_section(h, 6, SHT_PROGBITS, SHF_ALLOC, 0, 0);
+}
+
+/* Every range of an accepted image lies inside it, and every string the
+   cursor gives ends with a NUL inside its range. */
+static void check_rodata_inside(const uint8_t *b, size_t size,
+                                const elf_rodata *ro)
+{
+    elf_cursor c = {0, 0};
+    const char *s;
+    size_t len;
+
+    CHECK(ro->count <= ELF_MAX_RODATA);
+    for (unsigned i = 0; i < ro->count && i < ELF_MAX_RODATA; i++)
+        CHECK(ro->range[i].size > 0 && ro->range[i].offset <= size &&
+              ro->range[i].size <= size - ro->range[i].offset);
+    while ((s = elf_rodata_next(b, ro, &c, &len))) {
+        const elf_range *r = &ro->range[c.range];
+        const uint8_t *p = (const uint8_t *)s;
+        CHECK(p >= b + r->offset && p + len < b + r->offset + r->size);
+        CHECK(p[len] == 0 && len > 0);
+    }
+}
+
+static void expect_ro_refused(const ro_sample *s, size_t size,
+                              const char *needle, int line)
+{
+    elf_rodata ro;
+    char err[ELF_ERRLEN] = "";
+    int rc = elf_read_rodata(s->b, size, &ro, err, sizeof err);
+
+    check_refusal(rc, err, needle, line);
+}
+
+static void test_rodata(void)
+{
+    static const char *const want[] = {"_cffi_backend", "__file__", "x.y",
+                                        "\x08__file__\x07relpath"};
+    ro_sample s;
+    elf_rodata ro;
+    elf_cursor c = {0, 0};
+    char err[ELF_ERRLEN] = "";
+    const char *str;
+    size_t len, n = 0;
+
+    ro_sample_make(&s);
+    CHECK_IEQ(elf_read_rodata(s.b, sizeof s.b, &ro, err, sizeof err), 0);
+    CHECK_STR(err, "");
+    CHECK_EQ(ro.count, 1);
+    CHECK_EQ(ro.range[0].offset, RO_OFF);
+    CHECK_EQ(ro.range[0].size, RO_LEN);
+    CHECK_EQ(elf_rodata_count(s.b, &ro, "__file__", 8), 2);
+    CHECK_EQ(elf_rodata_count(s.b, &ro, "_cffi_backend", 13), 1);
+    CHECK_EQ(elf_rodata_count(s.b, &ro, "nowhere", 7), 0);
+    CHECK_EQ(elf_rodata_count(s.b, &ro, "", 0), 0);
+    while ((str = elf_rodata_next(s.b, &ro, &c, &len))) {
+        if (CHECK_MSG(n < 4, "a fifth string: %s", str))
+            CHECK_STR(str, want[n]);
+        CHECK_EQ(len, strlen(str));
+        n++;
+    }
+    CHECK_EQ(n, 4);
+    CHECK(elf_rodata_next(s.b, &ro, &c, &len) == NULL);
+    check_rodata_inside(s.b, sizeof s.b, &ro);
+}
+
+static void test_rodata_segments(void)
+{
+    ro_sample s;
+    elf_rodata ro;
+    char err[ELF_ERRLEN] = "";
+
+    /* Without section headers: the read-only PT_LOAD, headers and all. */
+    ro_sample_make(&s);
+    wr(s.b + offsetof(Elf64_Ehdr, e_shoff), 0, 8);
+    CHECK_IEQ(elf_read_rodata(s.b, sizeof s.b, &ro, err, sizeof err), 0);
+    CHECK_EQ(ro.count, 1);
+    CHECK_EQ(ro.range[0].offset, 0);
+    CHECK_EQ(ro.range[0].size, TEXT_OFF);
+    CHECK_EQ(elf_rodata_count(s.b, &ro, "__file__", 8), 2);
+    /* Extended numbering: e_shnum 0, the count in section 0's sh_size. */
+    ro_sample_make(&s);
+    wr(s.b + offsetof(Elf64_Ehdr, e_shnum), 0, 2);
+    wr(s.b + SHOFF + offsetof(Elf64_Shdr, sh_size), RO_NSECT, 8);
+    CHECK_IEQ(elf_read_rodata(s.b, sizeof s.b, &ro, err, sizeof err), 0);
+    CHECK_EQ(ro.count, 1);
+    CHECK_EQ(ro.range[0].offset, RO_OFF);
+    /* No section and no read-only segment: nothing, and no error. */
+    ro_sample_make(&s);
+    wr(s.b + offsetof(Elf64_Ehdr, e_shoff), 0, 8);
+    set_pflags(s.b, 0, PF_R | PF_X);
+    CHECK_IEQ(elf_read_rodata(s.b, sizeof s.b, &ro, err, sizeof err), 0);
+    CHECK_EQ(ro.count, 0);
+    CHECK_EQ(elf_rodata_count(s.b, &ro, "__file__", 8), 0);
+}
+
+static void test_rodata_refused(void)
+{
+    ro_sample s;
+
+    ro_sample_make(&s);
+    wr(s.b + offsetof(Elf64_Ehdr, e_shentsize), 32, 2);
+    expect_ro_refused(&s, sizeof s.b, "section header entries of 32",
+                      __LINE__);
+    ro_sample_make(&s);
+    wr(s.b + offsetof(Elf64_Ehdr, e_shnum), 40, 2);
+    expect_ro_refused(&s, sizeof s.b, "section header table", __LINE__);
+    ro_sample_make(&s);
+    wr(s.b + offsetof(Elf64_Ehdr, e_shoff), UINT64_MAX - 8, 8);
+    expect_ro_refused(&s, sizeof s.b, "section header table", __LINE__);
+    ro_sample_make(&s);
+    wr(s.b + offsetof(Elf64_Ehdr, e_shnum), 0, 2);
+    wr(s.b + SHOFF + offsetof(Elf64_Shdr, sh_size), UINT64_MAX / 2, 8);
+    expect_ro_refused(&s, sizeof s.b, "section header table", __LINE__);
+    ro_sample_make(&s);
+    set_section(s.b, 1, SHT_PROGBITS, SHF_ALLOC, RO_OFF, RO_SIZE);
+    expect_ro_refused(&s, sizeof s.b, "section 1 (offset 512", __LINE__);
+    ro_sample_make(&s);
+    set_section(s.b, 1, SHT_PROGBITS, SHF_ALLOC, UINT64_MAX, 2);
+    expect_ro_refused(&s, sizeof s.b, "section 1", __LINE__);
+    ro_sample_make(&s);
+    wr(s.b + offsetof(Elf64_Ehdr, e_shoff), 0, 8);
+    set_phdr(s.b, 0, PT_LOAD, 0, VADDR, RO_SIZE + 1);
+    expect_ro_refused(&s, sizeof s.b, "PT_LOAD segment 0", __LINE__);
+    /* The header checks are the dependency reader's. */
+    ro_sample_make(&s);
+    s.b[1] = 'X';
+    expect_ro_refused(&s, sizeof s.b, "not an ELF file", __LINE__);
+}
+
+static void test_rodata_too_many(void)
+{
+    static uint8_t big[SHOFF + (ELF_MAX_RODATA + 3) * sizeof(Elf64_Shdr)];
+    ro_sample s;
+    elf_rodata ro;
+    char err[ELF_ERRLEN] = "";
+
+    ro_sample_make(&s);
+    memcpy(big, s.b, SHOFF);
+    wr(big + offsetof(Elf64_Ehdr, e_shnum), ELF_MAX_RODATA + 2, 2);
+    for (int i = 1; i < ELF_MAX_RODATA + 2; i++)
+        set_section(big, i, SHT_PROGBITS, SHF_ALLOC, RO_OFF, RO_LEN);
+    CHECK_IEQ(elf_read_rodata(big, sizeof big, &ro, err, sizeof err), -1);
+    CHECK_MSG(strstr(err, "more than 64 read-only") != NULL, "%s", err);
+}
+
+/* Every truncation and every bit flip of the headers and of the section
+   table: accepted with every range inside, or refused with a message. */
+static void test_rodata_damage(void)
+{
+    static const struct { size_t from, to; } ranges[] = {
+        {0, 64}, {PHOFF, PHOFF + 3 * sizeof(Elf64_Phdr)},
+        {SHOFF, SHOFF + RO_NSECT * sizeof(Elf64_Shdr)}};
+    ro_sample s, orig;
+    elf_rodata ro;
+    char err[ELF_ERRLEN];
+
+    ro_sample_make(&orig);
+    for (size_t n = 0; n <= sizeof orig.b; n++) {
+        err[0] = 0;
+        if (elf_read_rodata(orig.b, n, &ro, err, sizeof err) == 0)
+            check_rodata_inside(orig.b, n, &ro);
+        else
+            CHECK_MSG(err[0] != 0, "no message at length %zu", n);
+    }
+    for (size_t r = 0; r < sizeof ranges / sizeof *ranges; r++)
+        for (size_t i = ranges[r].from; i < ranges[r].to; i++)
+            for (int bit = 0; bit < 8; bit++) {
+                s = orig;
+                s.b[i] ^= (uint8_t)(1u << bit);
+                err[0] = 0;
+                if (elf_read_rodata(s.b, sizeof s.b, &ro, err, sizeof err) ==
+                    0)
+                    check_rodata_inside(s.b, sizeof s.b, &ro);
+                else
+                    CHECK_MSG(err[0] != 0, "no message, byte %zu bit %d", i,
+                              bit);
+            }
+}
+
 /* The host's own libraries, as the builder meets them. */
 static void test_host_libraries(void)
 {
@@ -343,6 +597,7 @@ static void test_host_libraries(void)
     uint8_t *buf = NULL;
     size_t len = 0;
     elf_deps d;
+    elf_rodata ro;
     char err[ELF_ERRLEN] = "";
     FILE *f;
 
@@ -362,6 +617,13 @@ static void test_host_libraries(void)
     CHECK_MSG(d.needed_count == 1 && strncmp(d.needed[0], "ld-linux", 8) == 0,
               "libc.so.6 needs the dynamic loader only (%u entries)",
               d.needed_count);
+    /* system() runs /bin/sh: a C string of its read-only data, which
+       holds no symbol name (those are in .dynstr). */
+    CHECK_IEQ(elf_read_rodata(buf, len, &ro, err, sizeof err), 0);
+    CHECK(ro.count > 0);
+    CHECK(elf_rodata_count(buf, &ro, "/bin/sh", 8) > 0);
+    CHECK_EQ(elf_rodata_count(buf, &ro, "GLIBC_PRIVATE", 13), 0);
+    check_rodata_inside(buf, len, &ro);
     free(buf);
 }
 
@@ -375,6 +637,11 @@ int main(void)
     run_test("bad_segments", test_bad_segments);
     run_test("bad_dynamic", test_bad_dynamic);
     run_test("too_many_needed", test_too_many_needed);
+    run_test("rodata", test_rodata);
+    run_test("rodata_segments", test_rodata_segments);
+    run_test("rodata_refused", test_rodata_refused);
+    run_test("rodata_too_many", test_rodata_too_many);
+    run_test("rodata_damage", test_rodata_damage);
     run_test("host_libraries", test_host_libraries);
     printf("%d passed, %d failed\n", tests_passed, tests_failed);
     return tests_failed ? 1 : 0;

@@ -487,7 +487,7 @@ static void test_empty_tables(void)
         return;
     CHECK_IEQ(kp_writer_add_module(w, "m", "m", KP_MOD_NAMESPACE, none,
                                    none), 0);
-    CHECK_IEQ(kp_writer_set_run(w, KP_RUN_SCRIPT | (1u << 9), NULL, 0), -1);
+    CHECK_IEQ(kp_writer_set_run(w, KP_RUN_SCRIPT | (1u << 12), NULL, 0), -1);
     CHECK_IEQ(kp_writer_set_run(w, KP_GC_FREEZE, NULL, 0), -1);
     CHECK_IEQ(kp_writer_set_run(w, KP_RUN_INTERPRETER, NULL, 0), 0);
     if (CHECK_MSG(kp_writer_finish(w, &buf, &len, err, sizeof err) == 0,
@@ -875,7 +875,7 @@ static void test_bad_headers(void)
     /* Header flags: a run mode, plus only the known bits. */
     {
         static const uint32_t bad_flags[] = {0, 4, 0xff,
-                                             KP_RUN_SCRIPT | (1u << 9),
+                                             KP_RUN_SCRIPT | (1u << 12),
                                              KP_GC_FREEZE};
         kp_pack p;
         for (size_t i = 0; i < sizeof bad_flags / sizeof *bad_flags; i++) {
@@ -1702,6 +1702,118 @@ static void test_writer_write_error(void)
     close(fd);
 }
 
+/* ---- contradictory flags and the launcher check ----------------------- */
+
+/* Sets the flags of one entry of the sample (resealed): kp_open() refuses
+   them, naming why, or (ok) accepts them. */
+static void check_flags(int file, uint32_t i, uint32_t flags, int ok,
+                        const char *expect, int line)
+{
+    sample s;
+    char err[KP_ERRLEN] = "";
+    kp_pack p;
+    uint8_t *c;
+
+    if (make_sample(&s)) {
+        free(s.buf);
+        return;
+    }
+    c = dup_bytes(s.buf, s.len);
+    wr32((file ? file_entry(c, i) : mod_entry(c, i)) + E_FLAGS, flags);
+    reseal(c);
+    if (ok)
+        CHECK_MSG(kp_open(&p, c, s.len, err, sizeof err) == 0,
+                  "line %d: flags 0x%x refused: %s", line, flags, err);
+    else if (CHECK_MSG(kp_open(&p, c, s.len, err, sizeof err) == -1,
+                       "line %d: flags 0x%x accepted", line, flags))
+        CHECK_MSG(strstr(err, expect) != NULL, "line %d: error \"%s\" should "
+                  "mention \"%s\"", line, err, expect);
+    free(c);
+    free(s.buf);
+}
+
+/* Sample module entries: 2 app.fast (an extension), 5 app.ns (a
+   namespace package); file entry 0 README.txt. */
+static void test_contradictory_flags(void)
+{
+    const uint32_t code = KP_MOD_CODE, src = KP_MOD_SOURCE;
+    const uint32_t ext = KP_MOD_EXTENSION, ns = KP_MOD_NAMESPACE;
+    const uint32_t pkg = KP_MOD_PACKAGE;
+    kp_writer *w = kp_writer_new();
+    kp_blob none = {0, 0, 0};
+
+    check_flags(0, 2, ext | code, 0, "extension module with bytecode",
+                __LINE__);
+    check_flags(0, 2, ext | src, 0, "extension module with bytecode or "
+                "source", __LINE__);
+    check_flags(0, 2, ext | code | src | pkg, 0, "extension", __LINE__);
+    check_flags(0, 5, ns | pkg | code, 0, "namespace package with",
+                __LINE__);
+    check_flags(0, 5, ns | src, 0, "namespace package with", __LINE__);
+    check_flags(0, 5, ns | ext, 0, "namespace package with", __LINE__);
+    check_flags(1, 0, code, 0, "module flags on a file", __LINE__);
+    check_flags(1, 0, KP_MOD_EXTRACT, 0, "module flags on a file", __LINE__);
+    /* Fine: an extension that is a package's __init__ (Cython), a
+       namespace package (a package) that is extracted, from the stdlib. */
+    check_flags(0, 2, ext | pkg | KP_MOD_EXTRACT, 1, NULL, __LINE__);
+    check_flags(0, 5, ns | pkg | KP_MOD_EXTRACT | KP_MOD_STDLIB, 1, NULL,
+                __LINE__);
+    check_flags(0, 5, ns, 1, NULL, __LINE__);
+    /* The writer refuses them too. */
+    if (CHECK(w != NULL)) {
+        CHECK_IEQ(kp_writer_add_module(w, "x", "x.so", ext | code, none,
+                                       none), -1);
+        CHECK_MSG(strstr(kp_writer_error(w), "extension module with") !=
+                      NULL, "writer: %s", kp_writer_error(w));
+        CHECK_IEQ(kp_writer_add_module(w, "y", "y", ns | src, none, none),
+                  -1);
+        CHECK_IEQ(kp_writer_add_module(w, "z", "z/__init__.so", ext | pkg,
+                                       none, none), 0);
+    }
+    kp_writer_free(w);
+}
+
+/* The header's launcher check: the writer to a file hashes the bytes
+   before the payload; one in memory records none; kp_launcher_hash()
+   reads the same bytes back, and fails on a file that is too short. */
+static void test_launcher_check(void)
+{
+    uint8_t prefix[FD_PREFIX];
+    sample m, f;
+    kp_pack pm, pf;
+    uint64_t sum = 0;
+    int fd = temp_fd();
+
+    memset(prefix, 0xee, sizeof prefix);
+    if (make_sample(&m) || open_sample(&m, &pm) || make_sample_fd(&f) ||
+        open_sample(&f, &pf) || fd < 0) {
+        free(m.buf);
+        free(f.buf);
+        if (fd >= 0)
+            close(fd);
+        return;
+    }
+    CHECK_EQ(pm.launcher_check, 0);
+    CHECK_EQ(pf.launcher_check, XXH3_64bits(prefix, sizeof prefix));
+    CHECK(write(fd, prefix, sizeof prefix) == (ssize_t)sizeof prefix);
+    CHECK_IEQ(kp_launcher_hash(fd, sizeof prefix, &sum), 0);
+    CHECK_EQ(sum, pf.launcher_check);
+    CHECK_IEQ(kp_launcher_hash(fd, sizeof prefix - 1, &sum), 0);
+    CHECK(sum != pf.launcher_check);
+    CHECK_IEQ(kp_launcher_hash(fd, sizeof prefix + 1, &sum), -1);
+    /* A header byte of the launcher check set without a reseal: the index
+       check covers it. */
+    f.buf[104] ^= 1;
+    {
+        char err[KP_ERRLEN] = "";
+        CHECK_IEQ(kp_open(&pf, f.buf, f.len, err, sizeof err), -1);
+        CHECK_ERR(err, "index checksum mismatch");
+    }
+    close(fd);
+    free(m.buf);
+    free(f.buf);
+}
+
 int main(void)
 {
     run_test("round_trip_header", test_round_trip_header);
@@ -1724,6 +1836,8 @@ int main(void)
     run_test("writer_blob_pieces", test_writer_blob_pieces);
     run_test("writer_blob_limit", test_writer_blob_limit);
     run_test("writer_write_error", test_writer_write_error);
+    run_test("contradictory_flags", test_contradictory_flags);
+    run_test("launcher_check", test_launcher_check);
     printf("%d passed, %d failed\n", tests_passed, tests_failed);
     return tests_failed ? 1 : 0;
 }

@@ -132,10 +132,12 @@ def find_distributions(context):
 
     prepared = Prepared(context.name)
     found = []
+    seen = set()  # an app's sys.path holds the executable twice
     for entry in context.path:
         rel = _packed_rel(entry)
-        if rel is None or _kiln.kind(rel) != 2:
+        if rel is None or rel in seen or _kiln.kind(rel) != 2:
             continue
+        seen.add(rel)
         folder = KilnPath(rel)
         files, dirs = _kiln.listdir(rel)
         for child in sorted(files + dirs):
@@ -230,11 +232,23 @@ def setup_pkg_resources(pr):
     try:
         pr.register_finder(_kiln.PathEntry, find_packed)
         pr.register_loader_type(_kiln.Importer, KilnProvider)
+        pr.register_loader_type(_kiln.Loader, KilnProvider)
         ws = pr.working_set
-        for entry in list(ws.entries):
-            if _packed_rel(entry) is not None:
-                for dist in pr.find_distributions(entry, True):
-                    ws.add(dist, entry, False)
+        # Activated as pkg_resources activates what it finds on sys.path
+        # as it loads (replace=False), not as later additions, which would
+        # drop the second <exe> entry from sys.path.
+        callbacks, ws.callbacks, added = ws.callbacks, [], []
+        try:
+            for entry in dict.fromkeys(ws.entries):  # each once
+                if _packed_rel(entry) is not None:
+                    for dist in pr.find_distributions(entry, True):
+                        if dist.key not in ws.by_key:
+                            ws.add(dist, entry, False)
+                            added.append(dist)
+        finally:
+            ws.callbacks = callbacks
+        for dist in added:
+            dist.activate(replace=False)
     except Exception as e:  # a pkg_resources kiln does not know
         import warnings
         warnings.warn(f"kiln: pkg_resources will not see packed "
@@ -259,11 +273,13 @@ def _extract_for_filename(rel):
     global _filename_root
     import os
     if _filename_root is None:
-        import atexit
-        import shutil
-        import tempfile
-        _filename_root = tempfile.mkdtemp(prefix="kiln-resources-")
-        atexit.register(shutil.rmtree, _filename_root, True)
+        # In the app's private temporary folder (0700, made by the launcher
+        # in a $TMPDIR whose folders it checked, else /tmp; removed at
+        # exit), not a mkdtemp() in a $TMPDIR that another user could
+        # change.
+        root = os.path.join(_kiln.temp_folder(), "resource-files")
+        os.makedirs(root, mode=0o700, exist_ok=True)
+        _filename_root = root
     target = os.path.join(_filename_root, *rel.split("/"))
     if _kiln.kind(rel) == 0:
         os.makedirs(os.path.dirname(target), exist_ok=True)
@@ -281,66 +297,3 @@ def _extract_for_filename(rel):
             with open(out, "wb") as f:
                 f.write(_kiln.read(item))
     return target
-
-
-def wrap_spawnv_passfds(util):
-    """multiprocessing.util.spawnv_passfds starts an app's children (spawn,
-    the fork server, the resource tracker) as `app FLAGS -c "from
-    multiprocessing..."`. The launcher takes such an argv for a child's
-    only with a proof that the app itself started it (childproof.c): here
-    each child gets a new one, named by an argument right after argv[0].
-    Nothing process-wide changes, so concurrent spawns need no lock."""
-    import os
-    spawnv_passfds = util.spawnv_passfds
-
-    def kiln_spawnv_passfds(path, args, passfds):
-        if not _starts_app_child(path, args):
-            return spawnv_passfds(path, args, passfds)
-        proof = _kiln.child_proof()
-        try:
-            return spawnv_passfds(
-                path, [args[0], "--kiln-child-proof=%d" % proof, *args[1:]],
-                [*passfds, proof])
-        finally:
-            os.close(proof)
-
-    kiln_spawnv_passfds.__name__ = kiln_spawnv_passfds.__qualname__ = \
-        "spawnv_passfds"
-    kiln_spawnv_passfds.__doc__ = spawnv_passfds.__doc__
-    kiln_spawnv_passfds.__wrapped__ = spawnv_passfds
-    util.spawnv_passfds = kiln_spawnv_passfds
-
-
-def _starts_app_child(path, args):
-    """Whether path is this app and args a multiprocessing child's: -c
-    and code that starts "from multiprocessing." (mpchild.c checks the
-    flags before them). A child started from a file that is no longer the
-    running one (a rebuild renamed a new one into place) could not prove
-    that this app started it, and would run the app's main: refused."""
-    import os
-    args = list(args)
-    try:
-        at = args.index("-c", 1)
-    except ValueError:
-        return False
-    code = args[at + 1] if at + 1 < len(args) else None
-    if not (isinstance(code, str) and code.startswith("from multiprocessing.")):
-        return False
-    try:
-        if not os.path.samefile(path, _kiln.exe):
-            return False
-    except (OSError, TypeError, ValueError):
-        return False
-    try:
-        same = os.path.samefile(path, "/proc/self/exe")
-    except OSError as e:
-        raise RuntimeError(f"kiln: cannot start a multiprocessing child of "
-                           f"{_kiln.exe}: its proof needs /proc/self/exe "
-                           f"({e})") from None
-    if not same:
-        raise RuntimeError(f"kiln: cannot start a multiprocessing child of "
-                           f"{_kiln.exe}: the file was replaced since this "
-                           f"app started (rebuilt?), and a child started "
-                           f"from it could not prove that this app started "
-                           f"it; restart the app")
-    return True

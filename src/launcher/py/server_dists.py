@@ -1,10 +1,15 @@
 # server_dists.py - compile-server op DISTS: finds installed distributions
 # for `kiln build --package NAME` (following Requires-Dist, with extras and
-# environment markers) and `--site-packages DIR`, and says which files of
-# their site folder each one owns. Request (arg_data): "package=SPEC" and
-# "site-packages=DIR" lines. Reply: lines described in docs/format.md.
-# Or, for the import warning, "provides=NAME" lines: which installed
-# distributions provide those top-level modules.
+# environment markers, and the plugins of NAME: installed distributions
+# with entry points in NAME's groups) and `--site-packages DIR`, and says
+# which files of their site folder each one owns. Request (arg_data):
+# "package=SPEC" and "site-packages=DIR" lines; or "follow=NAME<TAB>WHY"
+# lines (with "packed=ENTRY" lines for what is packed already): what the
+# build's import scan found missing and installed. Reply: lines described
+# in docs/format.md. Or, for the import warning, "provides=NAME" lines:
+# which installed distributions really hold those top-level modules, or
+# which are installed without metadata; "installed=1": every top-level name
+# importable from the site folders.
 # Snippets run in a fresh namespace with arg_name (str) and arg_data
 # (bytes) and leave their answer, a str, in `result`.
 import csv, os, platform, re, site, sys
@@ -308,31 +313,51 @@ def load(folder, entry):
 
 
 dpkg_lists = None
+DPKG_INFO = '/var/lib/dpkg/info'
+
+
+def read_list(name):
+    """(package, b'\\n' + contents) of a dpkg file list, or None."""
+    try:
+        with open(os.path.join(DPKG_INFO, name), 'rb') as fh:
+            return name[:-5].split(':')[0], b'\n' + fh.read()
+    except OSError:
+        return None
+
+
+def dpkg_list(path):
+    """(package, file list) of the dpkg package that installed path, or
+    None. Debian's python3-NAME is read first (NAME from path: the
+    distribution of an .egg-info, a module), then every list, once."""
+    global dpkg_lists
+    needle = b'\n' + os.fsencode(path) + b'\n'
+    try:
+        names = sorted(f for f in os.listdir(DPKG_INFO) if f.endswith('.list'))
+    except OSError:
+        return None
+    stem = normalize(os.path.basename(path).split('-')[0].split('.')[0])
+    guesses = {'python3-' + stem, stem}
+    for name in names:
+        if name[:-5].split(':')[0] in guesses:
+            found = read_list(name)
+            if found and needle in found[1]:
+                return found
+    if dpkg_lists is None:
+        dpkg_lists = [found for found in map(read_list, names) if found]
+    for package, data in dpkg_lists:
+        if needle in data:
+            return package, data
+    return None
 
 
 def dpkg_files(path):
     """Files the system's package manager (dpkg) installed together with the
     metadata at path, or None: Debian's egg-info folders often list none."""
-    global dpkg_lists
-    info = '/var/lib/dpkg/info'
-    if dpkg_lists is None:
-        dpkg_lists = []
-        try:
-            names = [f for f in os.listdir(info) if f.endswith('.list')]
-        except OSError:
-            names = []
-        for f in names:
-            try:
-                with open(os.path.join(info, f), 'rb') as fh:
-                    dpkg_lists.append(b'\n' + fh.read())
-            except OSError:
-                pass
-    needle = b'\n' + os.fsencode(path) + b'\n'
-    for data in dpkg_lists:
-        if needle in data:
-            lines = os.fsdecode(data).splitlines()
-            return [p for p in lines if p and not os.path.isdir(p)]
-    return None
+    found = dpkg_list(path)
+    if found is None:
+        return None
+    lines = os.fsdecode(found[1]).splitlines()
+    return [p for p in lines if p and not os.path.isdir(p)]
 
 
 def record_files(d):
@@ -399,6 +424,26 @@ def leaves(folder, rel):
            'a symlinked folder on its path leads to')
     return (f'skipping {path}: {how} {real}, outside {root}; kiln packs '
             'only what lies inside the folders it is given')
+
+
+def is_control(c):
+    """C0, DEL, C1 or a Unicode line separator: a newline in a name would
+    start a line of the reply."""
+    return c < ' ' or '\x7f' <= c <= '\x9f' or c in '\u2028\u2029'
+
+
+def escaped(name):
+    """name with its control characters and backslashes escaped, as in a
+    Python literal, for a message."""
+    return ''.join(repr(c)[1:-1] if is_control(c) or c == '\\' else c
+                   for c in name)
+
+
+def one_line(line):
+    """line with the control characters that a name brought in (but
+    tabs, which separate fields) escaped: it stays one line of the reply."""
+    return ''.join(repr(c)[1:-1] if is_control(c) and c != '\t' else c
+                   for c in line)
 
 
 def walk_files(folder, rel):
@@ -572,11 +617,33 @@ def did_you_mean(norm, index, search):
     return f'; did you mean: {", ".join(close)}?' if close else ''
 
 
+def holds(folder, entry, name):
+    """Does `--package` of the distribution at folder/entry pack the module
+    name (a top-level name, or a dotted part of a namespace package)? Its
+    metadata may name what another package installs: Debian's setuptools
+    lists pkg_resources, which python3-pkg-resources holds."""
+    rel = name.replace('.', '/')
+    emitted, mark = [], len(out)
+    try:
+        d = load(folder, entry)
+        own(d, record_files(d), lambda kind, r, f=None: emitted.append(r)
+            or True, [])
+    except (ValueError, OSError):
+        return False
+    finally:
+        del out[mark:]  # its warnings belong to a --package of it
+    files = {rel + suffix for suffix in MODULE_SUFFIXES}
+    return any(r == rel or r.startswith(rel + '/') or r in files
+               for r in emitted)
+
+
 def providers(names, search):
     """provider=NAME<TAB>DIST,... lines for the import warning: the
-    installed distributions whose top-level modules include each of names;
-    for a dotted name (a part of a namespace package: lazr.uri), the one
-    named so."""
+    installed distributions whose top-level modules include each of names
+    and that really hold it; for a dotted name (a part of a namespace
+    package: lazr.uri), the one named so. module=NAME<TAB>DEBPKG for a name
+    installed without metadata, which `--package NAME` packs (DEBPKG: the
+    Debian package that holds it, or empty)."""
     wanted, found = set(names), {}
     dotted = {normalize(n): n for n in names if '.' in n}
     for folder in search:
@@ -584,24 +651,98 @@ def providers(names, search):
             dist = PathDistribution(Path(folder, entry))
             tops = (dist.read_text('top_level.txt') or '').split()
             if not tops:
-                tops = [str(f).split('/')[0] for f in dist.files or []]
+                tops = [str(f).split('/')[0] for f in dist.files or []] or \
+                    [norm.replace('-', '_')]  # as guess_files() does
             if norm in dotted:
                 tops = tops + [dotted[norm]]
             for top in tops:
                 if top != dotted.get(norm):
                     top = top.split('.')[0]
-                if top in wanted and norm not in found.setdefault(top, []):
+                if top in wanted and norm not in found.setdefault(top, []) \
+                        and holds(folder, entry, top):
                     found[top].append(norm)
-    return [f'provider={top}\t{",".join(dists)}'
-            for top, dists in sorted(found.items())]
+    lines = [f'provider={top}\t{",".join(dists)}'
+             for top, dists in sorted(found.items()) if dists]
+    for name in sorted(wanted - {t for t, d in found.items() if d}):
+        plain = plain_module(name, search)
+        if plain:
+            owner = dpkg_list(os.path.join(*plain))
+            lines.append(f'module={name}\t{owner[0] if owner else ""}')
+    return lines
+
+
+def installed(search):
+    """installed=NAME lines: the top-level names importable from the site
+    folders (packages, namespace folders, modules, extensions)."""
+    names = set()
+    for folder in search:
+        try:
+            entries = os.listdir(folder)
+        except OSError:
+            continue
+        for e in entries:
+            base = e.split('.')[0]
+            full = os.path.join(folder, e)
+            if base.isidentifier() and (
+                    (e == base and os.path.isdir(full)) or
+                    e.endswith(MODULE_SUFFIXES)):
+                names.add(base)
+    return [f'installed={n}' for n in sorted(names)]
+
+
+def group_owners(group):
+    """The names of the distribution an entry-point group may belong to,
+    normalized, as groups are named: flake8.extension, pytest11,
+    sphinx.html_themes."""
+    first = group.split('.')[0]
+    return {normalize(first), normalize(re.sub(r'\d+$', '', first))}
+
+
+def entry_groups(folder, entry):
+    """The groups of the entry points of the distribution at
+    folder/entry."""
+    text = PathDistribution(Path(folder, entry)).read_text(
+        'entry_points.txt') or ''
+    return set(re.findall(r'^\s*\[\s*([^\]\s]+)\s*\]', text, re.M))
+
+
+def tops_of(d):
+    names = (d['dist'].read_text('top_level.txt') or '').split()
+    return {normalize(n.split('.')[0]) for n in names}
+
+
+def plugins(requested, index, loaded):
+    """(folder, entry, group, owner) of the installed distributions with
+    entry points in a group named after a requested distribution (or one of
+    its top-level modules): the plugins it would load under python3
+    (flake8's flake8.extension: mccabe)."""
+    owners = {}
+    for d in requested:
+        for n in {normalize(d['name'])} | tops_of(d):
+            owners.setdefault(n, d['name'])
+    found = []
+    for norm, (folder, entry) in sorted(index.items()):
+        if os.path.join(folder, entry) in loaded:
+            continue
+        for group in sorted(entry_groups(folder, entry)):
+            mine = group_owners(group) & set(owners)
+            if group not in ('console_scripts', 'gui_scripts') and mine:
+                found.append((norm, group, owners[min(mine)]))
+                break
+    return found
 
 
 def main(lines):
     asked = [v for k, v in lines if k == 'provides']
-    if asked:
-        out.extend(providers(asked, site_dirs()))
+    if asked or any(k == 'installed' for k, v in lines):
+        out.extend(providers(asked, site_dirs()) if asked else [])
+        out.extend(installed(site_dirs()) if ('installed', '1') in lines
+                   else [])
         return
     specs = [v for k, v in lines if k == 'package']
+    follow = [v.partition('\t')[::2] for k, v in lines if k == 'follow']
+    packed = {normalize(v.rsplit('.', 1)[0].split('-')[0])
+              for k, v in lines if k == 'packed'}
     sites = [v for k, v in lines if k == 'site-packages']
     search = site_dirs()
     for d in search:
@@ -621,6 +762,13 @@ def main(lines):
             return False
         if (folder, kind, rel) in emitted:
             return True
+        if any(map(is_control, rel)):
+            refused.add((folder, rel))
+            out.append('warning=skipping ' +
+                       escaped(os.path.join(folder, rel)) + ': its name '
+                       'holds a control character (a newline, say), so it '
+                       'is not packed; rename it')
+            return False
         why = leaves(folder, rel)
         if why:
             refused.add((folder, rel))
@@ -656,8 +804,11 @@ def main(lines):
         for s in skipped:
             out.append('skip=' + folder + '/' + s)
 
-    # --package NAME: the distribution and what it requires.
-    queue = []
+    # --package NAME: the distribution and what it requires; follow=NAME:
+    # what the import scan found missing. reason: why, for what no
+    # --package names.
+    queue = [(name, set(), None, name, why) for name, why in follow
+             if normalize(name) not in packed]
     for spec in specs:
         m = re.fullmatch(r'\s*([A-Za-z0-9_](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)'
                          r'\s*(?:\[([^\]]*)\])?\s*', spec)
@@ -665,14 +816,31 @@ def main(lines):
             raise ValueError(f'--package {spec!r}: not a distribution name; '
                              'write NAME or NAME[extra,...]')
         queue.append((m.group(1), parse_extras(m.group(2), f'--package '
-                                               f'{spec}'), None, spec))
-    while queue:
-        name, extras, by, spec = queue.pop(0)
+                                               f'{spec}'), None, spec, None))
+    requested = []  # by --package, for their plugins; None once done
+    while True:
+        # Once they and what they require are in: their plugins, once.
+        if not queue and specs and requested is not None:
+            queue = [(norm, set(), None, norm, f'a {group} plugin of {owner}')
+                     for norm, group, owner in plugins(requested, index,
+                                                       loaded)]
+            requested = None
+        if not queue:
+            break
+        name, extras, by, spec, reason = queue.pop(0)
         norm = normalize(name)
+        if norm in packed:
+            continue
         if norm not in index:
             plain = by is None and plain_module(name, search)
             if plain:  # a module installed without metadata
-                emit('tree', plain[1], plain[0])
+                if reason and emit('tree', plain[1], plain[0]):
+                    out.append(f'note=packing {name} ({reason}), installed '
+                               f'without metadata in {plain[0]}')
+                elif not reason:
+                    emit('tree', plain[1], plain[0])
+                continue
+            if reason:
                 continue
             if by is None:
                 raise ValueError(
@@ -705,18 +873,22 @@ def main(lines):
                        f'{e!r} (asked for by '
                        f'{"--package " + spec if by is None else by["name"]})')
         if first:
-            why = 'requested' if by is None else f'required by {by["name"]}'
+            why = reason or ('requested' if by is None
+                             else f'required by {by["name"]}')
             pack(d, why + (f' [{",".join(sorted(extras))}]'
                            if extras else ''))
+            if by is None and reason is None and requested is not None:
+                requested.append(d)
         for text, rname, rextras, marker in reqs:
             wanted = ([''] if first else []) + sorted(new)
             if marker is None and not first:
                 continue
             if marker is None or marker == 'bad' or \
                     any(evaluate(marker, e) for e in wanted):
-                queue.append((rname, rextras, d, text))
+                queue.append((rname, rextras, d, text, None))
 
 
 main([line.partition('=')[::2] for line in arg_data.decode().splitlines()
       if '=' in line])
-result = ''.join(line + '\n' for line in out)
+# One line each, whatever a name held (a skip= row from a RECORD).
+result = ''.join(one_line(line) + '\n' for line in out)
