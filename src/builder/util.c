@@ -189,10 +189,49 @@ int is_inside(const char *real, const char *root)
     return strncmp(real, root, n) == 0 && (real[n] == '/' || real[n] == '\0');
 }
 
+/* Are the real path real and every folder above it root's, and writable
+   by no one else? */
+static int root_only(const char *real)
+{
+    char *p = xstrdup(real), *slash = p;
+    struct stat st;
+    int ok = 1;
+
+    while (ok && slash) {
+        slash = strchr(slash + 1, '/');
+        if (slash)
+            *slash = '\0';
+        ok = lstat(*p ? p : "/", &st) == 0 && st.st_uid == 0 &&
+             !S_ISLNK(st.st_mode) && !(st.st_mode & (S_IWGRP | S_IWOTH));
+        if (slash)
+            *slash = '/';
+    }
+    free(p);
+    return ok;
+}
+
+/* A symlink that the system's packages installed (Debian links a
+   package's data into /usr/share): the link is root's, in a folder that
+   only root can change, and it leads into /usr through folders only root
+   can change. No other user could have made or redirected it. */
+static int system_link(const char *path, const char *real)
+{
+    char *dir = dir_name(path), *real_dir = realpath(dir, NULL);
+    struct stat st;
+    int ok = lstat(path, &st) == 0 && S_ISLNK(st.st_mode) &&
+             st.st_uid == 0 && real_dir && root_only(real_dir) &&
+             is_inside(real, "/usr") && root_only(real);
+
+    free(dir);
+    free(real_dir);
+    return ok;
+}
+
 int leaves_root(const char *path, const char *root)
 {
     char *real = realpath(path, NULL), *real_root = realpath(root, NULL);
-    int out = real && real_root && !is_inside(real, real_root);
+    int out = real && real_root && !is_inside(real, real_root) &&
+              !system_link(path, real);
     struct stat st;
 
     if (out)

@@ -59,7 +59,9 @@ int read_collected(const char *path, const file_id *id, uint8_t **out,
 int is_inside(const char *real, const char *root);
 /* 1, after a warning naming path and where it leads, when path resolves
    (through a symlink: it is one, or a folder on its path is) to a place
-   outside the folder root; 0 when it stays inside, or does not resolve. */
+   outside the folder root; 0 when it stays inside, or does not resolve,
+   or is a symlink the system installed (root's, into /usr, through
+   folders only root can change). */
 int leaves_root(const char *path, const char *root);
 /* Directory part of a path ("." when it has none). */
 char *dir_name(const char *path);

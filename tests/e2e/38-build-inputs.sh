@@ -111,6 +111,9 @@ echo 'V = "shared"' >"$P/common/real.py"
 echo 'inside data' >"$P/assets/table.txt"
 ln -s /etc "$P/pkg/etclink"                 # a folder outside
 ln -s /etc/passwd "$P/pkg/passwd"           # a file outside
+# Into /usr, but made where others could: only the system's own links
+# (root's, in folders only root changes) are followed.
+ln -s /usr/lib/python3/dist-packages "$P/pkg/usrlink"
 ln -s "$O" "$P/pkg/outdir"                  # a folder of modules outside
 ln -s "$O/kiln_secret.py" "$P/leak.py"           # a top-level module outside
 ln -s ../common/real.py "$P/pkg/alias.py"   # inside: packed
@@ -129,6 +132,7 @@ PY
 run "$KILN" build -q "$T/symapp.py" --path "$P" -o "$T/symapp"
 expect_eq "symlinks outside: status" 0 "$RC"
 expect_contains "warns: folder link" "warning: skipping $P/pkg/etclink: a symlink to /etc, outside $RP" "$ERR"
+expect_contains "warns: link into /usr" "warning: skipping $P/pkg/usrlink: a symlink to /usr/lib/python3/dist-packages, outside $RP" "$ERR"
 expect_contains "warns: file link" "warning: skipping $P/pkg/passwd: a symlink to /etc/passwd, outside $RP" "$ERR"
 expect_contains "warns: module folder link" "warning: skipping $P/pkg/outdir: a symlink to $(realpath "$O"), outside $RP" "$ERR"
 expect_contains "warns: module link" "warning: skipping $P/leak.py: a symlink to $(realpath "$O")/kiln_secret.py, outside $RP" "$ERR"
@@ -138,7 +142,7 @@ expect_eq "symlinks outside: app" "shared inside data
 no leak
 no pkg.outdir.kiln_secret" "$OUT$ERR"
 run "$KILN" inspect "$T/symapp"
-for x in passwd etclink outdir kiln_secret leak "outside data"; do
+for x in passwd etclink usrlink outdir kiln_secret leak "outside data"; do
     expect_not_contains "inspect: $x not packed" "$x" "$OUT"
 done
 expect_contains "inspect: inside link packed" "pkg/datalink/table.txt" "$OUT"

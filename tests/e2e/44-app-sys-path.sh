@@ -104,5 +104,9 @@ if [ -d /usr/lib/python3/dist-packages/coverage ]; then
         run "$T/coverage" report; cd - >/dev/null
     expect_eq "coverage run" "3" "$out"
     expect_contains "coverage report" "helper.py       2      0   100%" "$OUT"
+    # Debian links coverage's htmlfiles into /usr/share: packed all the same.
+    cd "$T/cov" && run "$T/coverage" html; cd - >/dev/null
+    expect_eq "coverage html" "0 Wrote HTML report to htmlcov/index.html" "$RC $OUT"
+    expect_eq "coverage html: its style" "$(cat /usr/share/python3-coverage/htmlfiles/style.css)" "$(cat "$T/cov/htmlcov/style.css")"
 fi
 finish

@@ -12,7 +12,7 @@
 # importable from the site folders.
 # Snippets run in a fresh namespace with arg_name (str) and arg_data
 # (bytes) and leave their answer, a str, in `result`.
-import csv, os, platform, re, site, sys
+import csv, os, platform, re, site, stat, sys
 import importlib.machinery
 from importlib.metadata import PathDistribution
 from pathlib import Path
@@ -412,13 +412,41 @@ def plain_module(name, search):
     return None
 
 
+def root_only(real):
+    """Are the real path real and every folder above it root's, and
+    writable by no one else?"""
+    parts = real.split('/')
+    for i in range(1, len(parts) + 1):
+        try:
+            st = os.lstat('/'.join(parts[:i]) or '/')
+        except OSError:
+            return False
+        if st.st_uid != 0 or stat.S_ISLNK(st.st_mode) or st.st_mode & 0o022:
+            return False
+    return True
+
+
+def system_link(path, real):
+    """A symlink the system's packages installed (Debian links data into
+    /usr/share): root's, in a folder only root can change, leading into
+    /usr through folders only root can change (kiln's util.c, the same)."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return False
+    return (stat.S_ISLNK(st.st_mode) and st.st_uid == 0 and
+            root_only(os.path.realpath(os.path.dirname(path))) and
+            real.startswith('/usr/') and root_only(real))
+
+
 def leaves(folder, rel):
     """The warning to give when folder/rel leads outside folder through a
     symlink (it is one, or a folder on its path is), else None. kiln's
     walk checks the symlinks inside what is emitted."""
     path = os.path.join(folder, rel)
     real, root = os.path.realpath(path), os.path.realpath(folder)
-    if real == root or real.startswith(root.rstrip('/') + '/'):
+    if real == root or real.startswith(root.rstrip('/') + '/') or \
+            system_link(path, real):
         return None
     how = ('a symlink to' if os.path.islink(path) else
            'a symlinked folder on its path leads to')
