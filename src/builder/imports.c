@@ -1663,8 +1663,9 @@ void extract_note(const collection *c)
 /* Packed packages that read the files of the modules they analyse, the
    stdlib's too, through their __file__: jedi parses each module's source
    and stats its file, and catches only FileNotFoundError, where a path
-   inside the executable gives NotADirectoryError. */
-static const char *const reads_stdlib_files[] = {"jedi"};
+   inside the executable gives NotADirectoryError; astroid (pylint) parses
+   each imported module's source file. */
+static const char *const reads_stdlib_files[] = {"jedi", "astroid"};
 
 int stdlib_files_plan(collection *c, int mode, int verbose)
 {

@@ -128,4 +128,13 @@ dump dumps" "$OUT"
     run "$T/nofiles"
     expect_contains "jedi without the files" "NotADirectoryError" "$ERR"
 fi
+# pylint's astroid parses the source of each module imported: without the
+# stdlib's files, `import json` is "Unable to import" (Debian's pylint).
+if [ -x /usr/bin/pylint ]; then
+    printf '"""Doc."""\nimport json\n\nprint(json.dumps(1))\n' >"$T/lintme.py"
+    run "$KILN" build -v /usr/bin/pylint --package pylint -o "$T/pylint"
+    expect_contains "pylint: -v says why" "kiln: extracting the whole standard library: astroid reads the files of the modules it analyses" "$ERR"
+    run "$T/pylint" --persistent=n --score=n "$T/lintme.py"
+    expect_eq "pylint: stdlib imports resolve" "0 " "$RC $OUT"
+fi
 finish
