@@ -35,9 +35,9 @@ BUILDER_SRC  := src/builder/kiln.c src/builder/build.c src/builder/collect.c \
                 src/builder/cache.c src/builder/compile.c src/builder/dist.c \
                 src/builder/imports.c src/builder/extlibs.c \
                 src/common/elf.c
-# -iquote: "elf.h" is kiln's, <elf.h> the system's.
-INCLUDES     := -iquote src/format -iquote src/common -iquote src/protocol \
-                -iquote src/launcher -iquote src/builder
+# -iquote: "elf.h" is kiln's, <elf.h> the system's. What both sides may
+# include; each adds its own folder (LAUNCHER_INCLUDES, BUILDER_INCLUDES).
+INCLUDES     := -iquote src/format -iquote src/common -iquote src/protocol
 HEADERS      := $(wildcard src/*/*.h)
 
 LAUNCHER := kiln-launcher-$(PY_VERSION)
@@ -51,9 +51,10 @@ EMBED_H  := $(patsubst src/launcher/py/%,$(BUILD)/gen/%.h,$(EMBED_PY))
 BUILDER_EMBED_PY := $(wildcard src/builder/py/*.py)
 BUILDER_EMBED_H  := $(patsubst src/builder/py/%,$(BUILD)/gen/builder/%.h,$(BUILDER_EMBED_PY))
 LAUNCHER_DEPS := $(LAUNCHER_SRC) $(FORMAT_SRC) $(COMMON_SRC) $(HEADERS) $(TARGET_H) $(EMBED_H)
-LAUNCHER_INCLUDES := $(INCLUDES) -I$(BUILD)/py$(PY_VERSION) -I$(BUILD)/gen -I$(PY_INCLUDE)
+LAUNCHER_INCLUDES := $(INCLUDES) -iquote src/launcher -I$(BUILD)/py$(PY_VERSION) \
+                     -I$(BUILD)/gen -I$(PY_INCLUDE)
 BUILDER_DEPS := $(BUILDER_SRC) $(FORMAT_SRC) $(COMMON_SRC) $(HEADERS) $(BUILDER_EMBED_H)
-BUILDER_INCLUDES := $(INCLUDES) -I$(BUILD)/gen/builder
+BUILDER_INCLUDES := $(INCLUDES) -iquote src/builder -I$(BUILD)/gen/builder
 
 .PHONY: all install demo check bench deps check-deps unit-test fuzz e2e san optimized clean \
         conformance conformance-quick
@@ -66,15 +67,15 @@ $(TARGET_H): Makefile
 	$(PYTHON) -c 'import importlib.util as u, sys; print("#define KILN_PY_MAGIC 0x%08xu" % int.from_bytes(u.MAGIC_NUMBER, "little")); print("#define KILN_PY_PREFIX \"%s\"" % sys.base_prefix)' > $@.tmp
 	mv $@.tmp $@
 
+define embed_py
+	@mkdir -p $(@D)
+	$(PYTHON) tools/embed.py $(subst .,_,$(*F))_py $< > $@.tmp
+	mv $@.tmp $@
+endef
 $(BUILD)/gen/%.py.h: src/launcher/py/%.py tools/embed.py
-	@mkdir -p $(@D)
-	$(PYTHON) tools/embed.py $(subst .,_,$(*F))_py $< > $@.tmp
-	mv $@.tmp $@
-
+	$(embed_py)
 $(BUILD)/gen/builder/%.py.h: src/builder/py/%.py tools/embed.py
-	@mkdir -p $(@D)
-	$(PYTHON) tools/embed.py $(subst .,_,$(*F))_py $< > $@.tmp
-	mv $@.tmp $@
+	$(embed_py)
 
 $(BUILD)/kiln: $(BUILDER_DEPS)
 	@mkdir -p $(@D)

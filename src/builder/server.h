@@ -19,10 +19,10 @@ typedef struct {
 } kserver;
 
 int server_start(kserver *s, const char *launcher);
-/* Sends one request, and before the first one that runs Python code, that
-   code (src/builder/py/server_*.py). Returns -1 when the server is gone (message printed);
-   otherwise 0 with *status KC_OK or KC_ERROR and the reply in *out
-   (NUL-terminated, caller frees). */
+/* Sends one request; before the first one that runs Python, that Python
+   (src/builder/py/server_*.py). Returns -1 when the server is gone or
+   refuses that Python (message printed); otherwise 0 with *status KC_OK
+   or KC_ERROR and the reply in *out (NUL-terminated, caller frees). */
 int server_call(kserver *s, uint32_t op, uint32_t arg, const char *name,
                 const void *data, size_t len, uint32_t *status, uint8_t **out,
                 size_t *out_len);
