@@ -35,19 +35,26 @@ BUILDER_SRC  := src/builder/kiln.c src/builder/build.c src/builder/collect.c \
                 src/builder/cache.c src/builder/compile.c src/builder/dist.c \
                 src/builder/imports.c src/builder/extlibs.c \
                 src/common/elf.c
-# -iquote: "elf.h" is kiln's, <elf.h> the system's.
-INCLUDES     := -iquote src/format -iquote src/common -iquote src/launcher \
-                -iquote src/builder
+# -iquote: "elf.h" is kiln's, <elf.h> the system's. What both sides may
+# include; each adds its own folder (LAUNCHER_INCLUDES, BUILDER_INCLUDES).
+INCLUDES     := -iquote src/format -iquote src/common -iquote src/protocol
 HEADERS      := $(wildcard src/*/*.h)
 
 LAUNCHER := kiln-launcher-$(PY_VERSION)
 TARGET_H := $(BUILD)/py$(PY_VERSION)/target.h
 # Python code of the launcher lives in src/launcher/py/*.py and is built in
-# as C strings: src/launcher/py/x.py becomes $(BUILD)/gen/x.py.h.
+# as C strings: src/launcher/py/x.py becomes $(BUILD)/gen/x.py.h. The
+# builder's, which it sends to the compile server, lives in src/builder/py/
+# and becomes $(BUILD)/gen/builder/x.py.h, built into kiln only.
 EMBED_PY := $(wildcard src/launcher/py/*.py)
 EMBED_H  := $(patsubst src/launcher/py/%,$(BUILD)/gen/%.h,$(EMBED_PY))
+BUILDER_EMBED_PY := $(wildcard src/builder/py/*.py)
+BUILDER_EMBED_H  := $(patsubst src/builder/py/%,$(BUILD)/gen/builder/%.h,$(BUILDER_EMBED_PY))
 LAUNCHER_DEPS := $(LAUNCHER_SRC) $(FORMAT_SRC) $(COMMON_SRC) $(HEADERS) $(TARGET_H) $(EMBED_H)
-LAUNCHER_INCLUDES := $(INCLUDES) -I$(BUILD)/py$(PY_VERSION) -I$(BUILD)/gen -I$(PY_INCLUDE)
+LAUNCHER_INCLUDES := $(INCLUDES) -iquote src/launcher -I$(BUILD)/py$(PY_VERSION) \
+                     -I$(BUILD)/gen -I$(PY_INCLUDE)
+BUILDER_DEPS := $(BUILDER_SRC) $(FORMAT_SRC) $(COMMON_SRC) $(HEADERS) $(BUILDER_EMBED_H)
+BUILDER_INCLUDES := $(INCLUDES) -iquote src/builder -I$(BUILD)/gen/builder
 
 .PHONY: all install demo check bench deps check-deps unit-test fuzz e2e san optimized clean \
         conformance conformance-quick
@@ -60,14 +67,19 @@ $(TARGET_H): Makefile
 	$(PYTHON) -c 'import importlib.util as u, sys; print("#define KILN_PY_MAGIC 0x%08xu" % int.from_bytes(u.MAGIC_NUMBER, "little")); print("#define KILN_PY_PREFIX \"%s\"" % sys.base_prefix)' > $@.tmp
 	mv $@.tmp $@
 
-$(BUILD)/gen/%.py.h: src/launcher/py/%.py tools/embed.py
+define embed_py
 	@mkdir -p $(@D)
 	$(PYTHON) tools/embed.py $(subst .,_,$(*F))_py $< > $@.tmp
 	mv $@.tmp $@
+endef
+$(BUILD)/gen/%.py.h: src/launcher/py/%.py tools/embed.py
+	$(embed_py)
+$(BUILD)/gen/builder/%.py.h: src/builder/py/%.py tools/embed.py
+	$(embed_py)
 
-$(BUILD)/kiln: $(BUILDER_SRC) $(FORMAT_SRC) $(COMMON_SRC) $(HEADERS)
+$(BUILD)/kiln: $(BUILDER_DEPS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(INCLUDES) -o $@ $(BUILDER_SRC) $(FORMAT_SRC) $(COMMON_SRC) -lpthread
+	$(CC) $(CFLAGS) $(BUILDER_INCLUDES) -o $@ $(BUILDER_SRC) $(FORMAT_SRC) $(COMMON_SRC) -lpthread
 
 $(BUILD)/$(LAUNCHER): $(LAUNCHER_DEPS)
 	$(CC) $(CFLAGS) $(LAUNCHER_INCLUDES) \
@@ -76,9 +88,9 @@ $(BUILD)/$(LAUNCHER): $(LAUNCHER_DEPS)
 
 # ASan+UBSan builds of both, side by side so that kiln finds its launcher.
 san: $(BUILD)/san/kiln $(BUILD)/san/$(LAUNCHER)
-$(BUILD)/san/kiln: $(BUILDER_SRC) $(FORMAT_SRC) $(COMMON_SRC) $(HEADERS)
+$(BUILD)/san/kiln: $(BUILDER_DEPS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(SAN_FLAGS) $(INCLUDES) -o $@ $(BUILDER_SRC) $(FORMAT_SRC) $(COMMON_SRC) -lpthread
+	$(CC) $(CFLAGS) $(SAN_FLAGS) $(BUILDER_INCLUDES) -o $@ $(BUILDER_SRC) $(FORMAT_SRC) $(COMMON_SRC) -lpthread
 $(BUILD)/san/$(LAUNCHER): $(LAUNCHER_DEPS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(SAN_FLAGS) $(LAUNCHER_INCLUDES) \

@@ -1,6 +1,6 @@
 """embed.py NAME FILE: prints FILE as a C string constant named NAME, so that
-Python code kept in .py files under src/launcher/py/ is built into the
-launcher."""
+Python code kept in .py files is built into C: src/launcher/py/ into the
+launcher, src/builder/py/ into kiln (which sends it to the compile server)."""
 import sys
 
 name, path = sys.argv[1], sys.argv[2]

@@ -1,7 +1,7 @@
 /*
  * dist.h - installed distributions: `kiln build --package NAME` and
  * `--site-packages DIR`. The target's compile server finds them and says
- * which files each one owns (src/launcher/py/server_dists.py); dist.c adds
+ * which files each one owns (src/builder/py/server_dists.py); dist.c adds
  * those files to the collection.
  */
 #ifndef KILN_DIST_H

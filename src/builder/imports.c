@@ -1,6 +1,6 @@
 /*
  * imports.c - reads the compile server's import scans (format in
- * src/launcher/py/server_scan.py) and makes those of extension modules
+ * src/builder/py/server_scan.py) and makes those of extension modules
  * (their .py twin, the strings of their C code); from them, finds what
  * the app reaches, asks for the installed distributions its imports need
  * (imports_follow), warns about imports that resolve to nothing packed,

@@ -1,6 +1,6 @@
 /*
  * imports.h - what the packed modules import, read by the compile server's
- * SCAN op (src/launcher/py/server_scan.py, one ast pass per source) and,
+ * SCAN op (src/builder/py/server_scan.py, one ast pass per source) and,
  * for extension modules, from their .py twin and the strings of their C
  * code: the installed distributions that the app's imports need (followed
  * before the build compiles), the warning for imports that resolve to

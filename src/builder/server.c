@@ -1,6 +1,8 @@
 /*
  * server.c - starts a launcher with --kiln-compile-server and exchanges
- * request and reply frames with it over two pipes.
+ * request and reply frames with it over two pipes. kiln owns the Python
+ * code that the server runs: it is built into kiln and sent to each server
+ * before its first request that runs it.
  */
 #include "server.h"
 
@@ -15,6 +17,24 @@
 #include "fdio.h"
 #include "util.h"
 
+/* The server's Python code, from src/builder/py/ (tools/embed.py). */
+#include "server_dists.py.h"
+#include "server_grammar.py.h"
+#include "server_info.py.h"
+#include "server_scan.py.h"
+#include "server_toml.py.h"
+
+static const struct {
+    uint32_t op;
+    const char *file, *source;
+} server_code[] = {
+    {KC_OP_INFO, "server_info.py", server_info_py},
+    {KC_OP_TOML, "server_toml.py", server_toml_py},
+    {KC_OP_SCAN, "server_scan.py", server_scan_py},
+    {KC_OP_GRAMMAR, "server_grammar.py", server_grammar_py},
+    {KC_OP_DISTS, "server_dists.py", server_dists_py},
+};
+
 extern char **environ;
 
 int server_start(kserver *s, const char *launcher)
@@ -26,6 +46,7 @@ int server_start(kserver *s, const char *launcher)
 
     s->launcher = launcher;
     s->pid = -1;
+    s->code_sent = 0;
     if (pipe2(in, O_CLOEXEC) != 0)
         return error("cannot create a pipe: %s", strerror(errno));
     if (pipe2(out, O_CLOEXEC) != 0) {
@@ -51,9 +72,10 @@ int server_start(kserver *s, const char *launcher)
     return 0;
 }
 
-int server_call(kserver *s, uint32_t op, uint32_t arg, const char *name,
-                const void *data, size_t len, uint32_t *status, uint8_t **out,
-                size_t *out_len)
+/* One request and its reply; `what` names the request in messages. */
+static int exchange(kserver *s, uint32_t op, uint32_t arg, const char *name,
+                    const void *data, size_t len, const char *what,
+                    uint32_t *status, uint8_t **out, size_t *out_len)
 {
     uint32_t head[4] = {op, arg, (uint32_t)strlen(name), (uint32_t)len};
     uint32_t reply[2];
@@ -63,18 +85,52 @@ int server_call(kserver *s, uint32_t op, uint32_t arg, const char *name,
         fd_write_full(s->to, name, head[2]) || fd_write_full(s->to, data, len) ||
         fd_read_full(s->from, reply, sizeof reply))
         return error("the compile server %s stopped unexpectedly (while "
-                     "handling %s)", s->launcher, name);
+                     "handling %s)", s->launcher, what);
     buf = xmalloc((size_t)reply[1] + 1);
     if (fd_read_full(s->from, buf, reply[1])) {
         free(buf);
         return error("the compile server %s stopped mid-reply (while "
-                     "handling %s)", s->launcher, name);
+                     "handling %s)", s->launcher, what);
     }
     buf[reply[1]] = '\0';
     *status = reply[0];
     *out = buf;
     *out_len = reply[1];
     return 0;
+}
+
+/* Sends the server the code of its Python ops (KC_OP_LOAD). */
+static int send_code(kserver *s, const char *what)
+{
+    for (size_t i = 0; i < sizeof server_code / sizeof *server_code; i++) {
+        uint32_t status;
+        uint8_t *out;
+        size_t len;
+
+        if (exchange(s, KC_OP_LOAD, server_code[i].op, server_code[i].file,
+                     server_code[i].source, strlen(server_code[i].source),
+                     what, &status, &out, &len))
+            return -1;
+        if (status != KC_OK) {
+            error("the compile server %s refused kiln's %s: %s; use the "
+                  "launcher that was built with this kiln", s->launcher,
+                  server_code[i].file, (char *)out);
+            free(out);
+            return -1;
+        }
+        free(out);
+    }
+    s->code_sent = 1;
+    return 0;
+}
+
+int server_call(kserver *s, uint32_t op, uint32_t arg, const char *name,
+                const void *data, size_t len, uint32_t *status, uint8_t **out,
+                size_t *out_len)
+{
+    if (op != KC_OP_COMPILE && !s->code_sent && send_code(s, name))
+        return -1;
+    return exchange(s, op, arg, name, data, len, name, status, out, out_len);
 }
 
 void server_stop(kserver *s)

@@ -1,12 +1,11 @@
 /*
  * compiler.c - the compile server. `kiln build` starts the bare launcher of
  * the target CPython with --kiln-compile-server and sends it frames on
- * stdin; it answers on stdout. Bytecode is thus made by the very CPython the
- * executable embeds, and the kiln command embeds no Python of its own.
- *
- * Request:  u32 op, u32 arg, u32 name_len, u32 data_len, name, data
- * Response: u32 status (KC_OK or KC_ERROR), u32 len, bytes
- * (native byte order: both ends run on the same machine).
+ * stdin (protocol.h); it answers on stdout. Bytecode is thus made by the
+ * very CPython the executable embeds, and the kiln command embeds no Python
+ * interpreter of its own. The Python code of the other ops (TOML, SCAN,
+ * DISTS...) is kiln's: kiln sends it first (KC_OP_LOAD), so that a launcher
+ * carries none of it and always runs the code of the kiln that drives it.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -19,6 +18,7 @@
 
 #include "compiler.h"
 #include "fdio.h"
+#include "protocol.h"
 #include "target.h" /* KILN_PY_PREFIX */
 
 #define MAX_FRAME (256u << 20)
@@ -115,40 +115,64 @@ static int do_compile(const char *name, const char *source, int optimize)
     return rc;
 }
 
-/* The snippets, from src/launcher/py/server_*.py. */
-#include "server_dists.py.h"
-#include "server_grammar.py.h"
-#include "server_info.py.h"
-#include "server_scan.py.h"
-#include "server_toml.py.h"
-
-/* A snippet's compiled code, made at its first use. */
+/* The code of an op, as kiln sent it (KC_OP_LOAD), compiled at its first
+   use. */
 typedef struct {
-    const char *source;
+    uint32_t op;
+    char *source; /* NUL-terminated */
+    size_t len;
     PyObject *code;
 } snippet;
 
 static snippet snippets[] = {
-    {server_dists_py, NULL},
-    {server_grammar_py, NULL},
-    {server_info_py, NULL},
-    {server_scan_py, NULL},
-    {server_toml_py, NULL},
+    {KC_OP_INFO, NULL, 0, NULL},    {KC_OP_TOML, NULL, 0, NULL},
+    {KC_OP_SCAN, NULL, 0, NULL},    {KC_OP_GRAMMAR, NULL, 0, NULL},
+    {KC_OP_DISTS, NULL, 0, NULL},
 };
 
-static PyObject *snippet_code(const char *source)
+static snippet *snippet_for(uint32_t op)
 {
-    for (size_t i = 0; i < sizeof snippets / sizeof *snippets; i++) {
-        snippet *s = &snippets[i];
-        if (s->source != source)
-            continue;
-        if (!s->code)
-            s->code = Py_CompileString(source, "<kiln compile server>",
-                                       Py_file_input);
-        return s->code;
-    }
-    PyErr_SetString(PyExc_SystemError, "unknown snippet");
+    for (size_t i = 0; i < sizeof snippets / sizeof *snippets; i++)
+        if (snippets[i].op == op)
+            return &snippets[i];
     return NULL;
+}
+
+static void snippet_clear(snippet *s)
+{
+    free(s->source);
+    s->source = NULL;
+    s->len = 0;
+    Py_CLEAR(s->code);
+}
+
+/* Takes source (malloc'd, NUL-terminated) as the code of op. */
+static int load_snippet(uint32_t op, char *source, size_t len)
+{
+    snippet *s = snippet_for(op);
+
+    if (!s) {
+        free(source);
+        return reply(KC_ERROR, "no such op to load code for",
+                     strlen("no such op to load code for"));
+    }
+    snippet_clear(s);
+    s->source = source;
+    s->len = len;
+    return reply(KC_OK, "", 0);
+}
+
+static PyObject *snippet_code(snippet *s)
+{
+    if (!s->source) {
+        PyErr_SetString(PyExc_SystemError,
+                        "no code loaded for this op: kiln sends it first");
+        return NULL;
+    }
+    if (!s->code)
+        s->code = Py_CompileString(s->source, "<kiln compile server>",
+                                   Py_file_input);
+    return s->code;
 }
 
 /* Sets globals[key] = value and drops the reference to value. */
@@ -162,15 +186,15 @@ static int set_arg(PyObject *globals, const char *key, PyObject *value)
 /* Runs a snippet that leaves its answer in `result`; the request's name,
    data and arg are there as arg_name (str), arg_data (bytes) and arg_flags
    (int). */
-static int run_snippet(const char *source, const char *name,
-                       const char *data, size_t len, uint32_t flags)
+static int run_snippet(uint32_t op, const char *name, const char *data,
+                       size_t len, uint32_t flags)
 {
     PyObject *globals = PyDict_New(), *code, *res = NULL, *result;
     int rc;
 
     if (!globals)
         return reply_exception();
-    code = snippet_code(source);
+    code = snippet_code(snippet_for(op));
     if (!code ||
         PyDict_SetItemString(globals, "__builtins__", PyEval_GetBuiltins()) ||
         set_arg(globals, "arg_name", PyUnicode_DecodeFSDefault(name)) ||
@@ -202,6 +226,8 @@ error:
 
 static int serve(void)
 {
+    const snippet *scan = snippet_for(KC_OP_SCAN);
+
     for (;;) {
         uint32_t head[4];
         char *name, *data;
@@ -222,24 +248,23 @@ static int serve(void)
         name[head[2]] = '\0';
         data[head[3]] = '\0';
         switch (head[0]) {
+        case KC_OP_LOAD:
+            rc = load_snippet(head[1], data, head[3]);
+            data = NULL;
+            break;
         case KC_OP_INFO: /* the scanner's text keys cached scans */
-            rc = run_snippet(server_info_py, name, server_scan_py,
-                             strlen(server_scan_py), head[1]);
+            rc = run_snippet(KC_OP_INFO, name,
+                             scan->source ? scan->source : "", scan->len,
+                             head[1]);
             break;
         case KC_OP_COMPILE:
             rc = do_compile(name, data, (int)head[1]);
             break;
         case KC_OP_TOML:
-            rc = run_snippet(server_toml_py, name, data, head[3], head[1]);
-            break;
         case KC_OP_SCAN:
-            rc = run_snippet(server_scan_py, name, data, head[3], head[1]);
-            break;
         case KC_OP_GRAMMAR:
-            rc = run_snippet(server_grammar_py, name, data, head[3], head[1]);
-            break;
         case KC_OP_DISTS:
-            rc = run_snippet(server_dists_py, name, data, head[3], head[1]);
+            rc = run_snippet(head[0], name, data, head[3], head[1]);
             break;
         default:
             rc = reply(KC_ERROR, "unknown request", 15);
@@ -279,7 +304,7 @@ int kiln_compile_server(const char *exe)
         Py_ExitStatusException(status);
     rc = serve();
     for (size_t i = 0; i < sizeof snippets / sizeof *snippets; i++)
-        Py_CLEAR(snippets[i].code);
+        snippet_clear(&snippets[i]);
     if (Py_FinalizeEx() < 0)
         rc = 2;
     return rc;

@@ -100,6 +100,25 @@ expect_eq "spawn argv with a pickle on stdin: the app's main" \
 expect_eq "spawn argv with a pickle on stdin: stderr" "" "$(cat "$T/err")"
 expect_eq "spawn argv: unpickled" "" "$(cat "$T/pwned" 2>/dev/null)"
 
+# The compile server is the bare launcher's: an app given its flag, and
+# frames on stdin that load and run code (op L, then I), runs its main.
+"$PY" -c 'import struct, sys
+code = b"open(%r, \"w\").write(\"server\"); result = \"\"" % sys.argv[1]
+frames = struct.pack("4I", ord("L"), ord("I"), 1, len(code)) + b"x" + code
+frames += struct.pack("4I", ord("I"), 0, 1, 0) + b"x"
+sys.stdout.buffer.write(frames)' "$T/pwned" >"$T/frames"
+"$T/app" --kiln-compile-server <"$T/frames" >"$T/out" 2>"$T/err"
+expect_eq "compile server argv: status" 0 "$?"
+expect_eq "compile server argv: the app's main" \
+    "app argv ['--kiln-compile-server']" "$(cat "$T/out")"
+expect_eq "compile server argv: stderr" "" "$(cat "$T/err")"
+expect_eq "compile server argv: code run" "" "$(cat "$T/pwned" 2>/dev/null)"
+"$(dirname "$KILN")/kiln-launcher-3.11" --kiln-compile-server \
+    <"$T/frames" >/dev/null 2>&1
+expect_eq "the bare launcher runs the code it is sent" server \
+    "$(cat "$T/pwned" 2>/dev/null)"
+rm -f "$T/pwned"
+
 # Forged proofs: made by python3.11, not by the app.
 for how in direct sh pipe; do
     run "$PY" "$T/forge.py" $how "$T/app" -I -c "$forkserver_code"
