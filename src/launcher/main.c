@@ -26,6 +26,7 @@
 #include "mpchild.h"
 #include "opencode.h"
 #include "paths.h"
+#include "runapp.h"
 #include "target.h" /* KILN_PY_MAGIC, generated at build time */
 
 #define PY_MAJOR(hex) (((hex) >> 24) & 0xff)

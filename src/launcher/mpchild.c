@@ -18,6 +18,7 @@
 #include "child.h"
 #include "importer.h"
 #include "mpchild.h"
+#include "runapp.h"
 
 #include "mp_child.py.h" /* mp_child_py, from src/launcher/py/mp_child.py */
 
