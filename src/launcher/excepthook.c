@@ -9,6 +9,7 @@
 
 #include <string.h>
 
+#include "compat.h"
 #include "excepthook.h"
 #include "importer_internal.h"
 
@@ -101,12 +102,7 @@ void kiln_wrap_updatecache(PyObject *fullname, PyObject *linecache)
 /* Set by CPython when a KeyboardInterrupt ends the main program: then
    Py_RunMain() exits by SIGINT. Any exec() of a string clears it (3.11's
    run_eval_code_obj()), and importing traceback runs some. */
-#if PY_VERSION_HEX < 0x030C0000
-extern int _Py_UnhandledKeyboardInterrupt;
-static int *unhandled_sigint = &_Py_UnhandledKeyboardInterrupt;
-#else
-static int *unhandled_sigint = NULL;
-#endif
+static int *const unhandled_sigint = KILN_UNHANDLED_SIGINT;
 
 /* The limit argument of traceback.print_exception() that matches what the
    C printer makes of sys.tracebacklimit: the last N entries, none when N
@@ -127,10 +123,6 @@ static PyObject *traceback_limit(void)
     return PyLong_FromLong(overflow < 0 || n <= 0 ? 0 : -n);
 }
 
-/* 3.11's C printer adds ". Did you mean: 'x'?" to NameErrors and
-   AttributeErrors (Python/suggestions.c); the traceback module does not. */
-extern PyObject *_Py_Offer_Suggestions(PyObject *exception);
-
 /* For walks of exception chains, which may loop: 1 if obj's id is in the
    set seen, else 0 after adding it; -1 with an exception. */
 static int seen_before(PyObject *seen, PyObject *obj)
@@ -144,7 +136,9 @@ static int seen_before(PyObject *seen, PyObject *obj)
     return found;
 }
 
-/* Adds those suggestions to te, a traceback.TracebackException of exc, and
+/* 3.11's C printer adds ". Did you mean: 'x'?" to NameErrors and
+   AttributeErrors (Python/suggestions.c); the traceback module does not.
+   Adds those suggestions to te, a traceback.TracebackException of exc, and
    to the ones chained to it (seen: a set of the ids already done). */
 static int add_suggestions(PyObject *te, PyObject *exc, PyObject *seen)
 {
@@ -158,7 +152,7 @@ static int add_suggestions(PyObject *te, PyObject *exc, PyObject *seen)
     found = seen_before(seen, te);
     if (found != 0)
         return found < 0 ? -1 : 0;
-    suggestion = _Py_Offer_Suggestions(exc);
+    suggestion = kiln_offer_suggestions(exc);
     if (suggestion) {
         str = PyObject_GetAttrString(te, "_str");
         Py_XSETREF(str, str ? PyUnicode_FromFormat("%S. Did you mean: '%S'?",

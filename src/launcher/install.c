@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "childproof.h"
+#include "compat.h"
 #include "excepthook.h"
 #include "extract.h"
 #include "importer.h"
@@ -124,11 +125,9 @@ static int set_cached_suffix(void)
    -X frozen_modules=off; 3.10 has no list. */
 static PyObject *usable_frozen_names(void)
 {
-    const PyConfig *config =
-        _PyInterpreterState_GetConfig(PyInterpreterState_Get());
     PyObject *imp, *names;
 
-    if (!config->use_frozen_modules)
+    if (!kiln_use_frozen_modules())
         return PySet_New(NULL);
     imp = PyImport_ImportModule("_imp");
     names = imp ? PyObject_CallMethod(imp, "_frozen_module_names", NULL)

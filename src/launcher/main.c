@@ -20,6 +20,7 @@
 
 #include "child.h"
 #include "children.h"
+#include "compat.h"
 #include "compiler.h"
 #include "importer.h"
 #include "kpack.h"
