@@ -68,6 +68,28 @@ static struct PyModuleDef kiln_module = {
     PyModuleDef_HEAD_INIT, "_kiln",
     "kiln's in-memory importer.", -1, kiln_methods, NULL, NULL, NULL, NULL};
 
+/* The constants of _kiln: the flags of packed modules, which
+   kiln_locate() returns, and what kiln_kind() returns. */
+static int add_constants(PyObject *m)
+{
+    static const struct {
+        const char *name;
+        long value;
+    } constants[] = {
+        {"MOD_CODE", KP_MOD_CODE},         {"MOD_EXTENSION", KP_MOD_EXTENSION},
+        {"MOD_SOURCE", KP_MOD_SOURCE},     {"MOD_PACKAGE", KP_MOD_PACKAGE},
+        {"MOD_NAMESPACE", KP_MOD_NAMESPACE}, {"MOD_EXTRACT", KP_MOD_EXTRACT},
+        {"MOD_STDLIB", KP_MOD_STDLIB},     {"FILE", KILN_KIND_FILE},
+        {"FOLDER", KILN_KIND_FOLDER},
+    };
+
+    for (size_t i = 0; i < sizeof constants / sizeof *constants; i++)
+        if (PyModule_AddIntConstant(m, constants[i].name,
+                                    constants[i].value) < 0)
+            return -1;
+    return 0;
+}
+
 static PyObject *PyInit__kiln(void)
 {
     PyTypeObject *importer = kiln_importer_type();
@@ -81,7 +103,8 @@ static PyObject *PyInit__kiln(void)
         return NULL;
     if (PyModule_AddObjectRef(m, "Importer", (PyObject *)importer) < 0 ||
         PyModule_AddObjectRef(m, "PathEntry", (PyObject *)path_entry) < 0 ||
-        (kiln_st.exe && PyModule_AddObjectRef(m, "exe", kiln_st.exe) < 0)) {
+        (kiln_st.exe && PyModule_AddObjectRef(m, "exe", kiln_st.exe) < 0) ||
+        add_constants(m) < 0) {
         Py_DECREF(m);
         return NULL;
     }

@@ -18,6 +18,7 @@
 #include "finder.h"
 #include "importer_internal.h"
 #include "loader.h"
+#include "pyrun.h"
 #include "kiln_support.py.h"
 
 typedef struct {
@@ -25,7 +26,15 @@ typedef struct {
 } ImporterObject;
 
 static PyTypeObject ImporterType, LoaderType;
-static PyObject *call_support(const char *function, PyObject *arg);
+/* py/kiln_support.py, loaded the first time a program asks for resources
+   or metadata; each interpreter has its own. */
+static const kiln_pymodule support = {"_kiln_support", "<kiln_support>",
+                                      kiln_support_py};
+
+static PyObject *call_support(const char *function, PyObject *arg)
+{
+    return kiln_pyrun_call(&support, function, &arg, 1);
+}
 
 static PyObject *spec_name(PyObject *spec)
 {
@@ -337,39 +346,6 @@ error:
 }
 
 /* ---- the Python half: resources and metadata --------------------------- */
-
-/* This interpreter's kiln_support module (borrowed, from its sys.modules:
-   each subinterpreter has its own), compiled from the source built into
-   the launcher the first time a program asks for resources or metadata. */
-static PyObject *support_module(void)
-{
-    PyObject *code, *module, *res = NULL, *modules = PySys_GetObject("modules");
-
-    if (!modules) {
-        PyErr_SetString(PyExc_RuntimeError, "kiln: sys.modules is gone");
-        return NULL;
-    }
-    module = PyDict_GetItemString(modules, "_kiln_support");
-    if (module)
-        return module;
-    code = Py_CompileString(kiln_support_py, "<kiln_support>", Py_file_input);
-    module = code ? PyModule_New("_kiln_support") : NULL;
-    res = module ? kiln_exec_code(code, PyModule_GetDict(module)) : NULL;
-    if (!res || PyDict_SetItemString(modules, "_kiln_support", module) < 0) {
-        Py_CLEAR(module);
-    } else {
-        Py_DECREF(module); /* sys.modules keeps it */
-    }
-    Py_XDECREF(res);
-    Py_XDECREF(code);
-    return module;
-}
-
-static PyObject *call_support(const char *function, PyObject *arg)
-{
-    PyObject *support = support_module();
-    return support ? PyObject_CallMethod(support, function, "O", arg) : NULL;
-}
 
 static PyObject *Importer_get_resource_reader(PyObject *self,
                                               PyObject *fullname)

@@ -87,18 +87,20 @@ static int walk_folder(const char *prefix, size_t len, PyObject *files,
     return found;
 }
 
-/* 1 for a packed file, 2 for a packed folder, 0 for neither. */
+/* KILN_KIND_FILE, KILN_KIND_FOLDER, or 0 for neither. */
 static int packed_kind(const char *rel, Py_ssize_t len)
 {
     char prefix[4096];
 
     if (kp_find_file(kiln_proc.pack, rel, (size_t)len) >= 0)
-        return 1;
+        return KILN_KIND_FILE;
     if (len == 0)
-        return 2;
+        return KILN_KIND_FOLDER;
     if (folder_prefix(rel, len, prefix, sizeof prefix) < 0)
         return 0;
-    return walk_folder(prefix, (size_t)len + 1, NULL, NULL) > 0 ? 2 : 0;
+    return walk_folder(prefix, (size_t)len + 1, NULL, NULL) > 0
+               ? KILN_KIND_FOLDER
+               : 0;
 }
 
 static PyObject *os_error(int code, const char *rel, Py_ssize_t len)
@@ -117,7 +119,7 @@ static PyObject *os_error(int code, const char *rel, Py_ssize_t len)
    decoded as os.fsdecode() does: a name that is not UTF-8 round-trips as
    it does through os.listdir() and open(). */
 
-/* _kiln.kind(rel): 1 file, 2 folder, 0 nothing, for a packed path. */
+/* _kiln.kind(rel): FILE, FOLDER, or 0 for nothing, for a packed path. */
 PyObject *kiln_kind(PyObject *mod, PyObject *arg)
 {
     PyObject *rel = kiln_fs_bytes(arg), *res;
@@ -156,7 +158,8 @@ PyObject *kiln_listdir(PyObject *mod, PyObject *arg)
     if (found < 0)
         goto done;
     if (!found && len > 0) {
-        os_error(packed_kind(rel, len) == 1 ? ENOTDIR : ENOENT, rel, len);
+        os_error(packed_kind(rel, len) == KILN_KIND_FILE ? ENOTDIR : ENOENT,
+                 rel, len);
         goto done;
     }
     lf = PySequence_List(files);
@@ -188,7 +191,8 @@ PyObject *kiln_read(PyObject *mod, PyObject *arg)
         return NULL;
     i = kp_find_file(kiln_proc.pack, rel, (size_t)len);
     if (i < 0) {
-        os_error(packed_kind(rel, len) == 2 ? EISDIR : ENOENT, rel, len);
+        os_error(packed_kind(rel, len) == KILN_KIND_FOLDER ? EISDIR : ENOENT,
+                 rel, len);
     } else {
         kp_file_at(kiln_proc.pack, (uint32_t)i, &e);
         bytes = kiln_checked_blob(arg, &e.a, "data");
@@ -390,7 +394,7 @@ PyObject *kiln_path_hook(PyObject *mod, PyObject *path)
                   ? PyBytes_FromStringAndSize("", 0)
                   : kiln_data_rel(path);
         if (rel && packed_kind(PyBytes_AS_STRING(rel),
-                               PyBytes_GET_SIZE(rel)) != 2)
+                               PyBytes_GET_SIZE(rel)) != KILN_KIND_FOLDER)
             Py_CLEAR(rel);
     }
     if (!rel) {

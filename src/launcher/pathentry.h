@@ -12,6 +12,8 @@
 PyTypeObject *kiln_pathentry_type(void);
 /* sys.path_hooks entry: a PathEntry for <exe> and the folders in it. */
 PyObject *kiln_path_hook(PyObject *mod, PyObject *path);
+/* What _kiln.kind() says of a packed path: nothing (0), a file, a folder. */
+enum { KILN_KIND_FILE = 1, KILN_KIND_FOLDER = 2 };
 /* _kiln.kind(), listdir(), read() and locate(). */
 PyObject *kiln_kind(PyObject *mod, PyObject *arg);
 PyObject *kiln_listdir(PyObject *mod, PyObject *arg);
