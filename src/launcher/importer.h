@@ -5,6 +5,9 @@
 #ifndef KILN_IMPORTER_H
 #define KILN_IMPORTER_H
 
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
 #include "kpack.h"
 
 /* Before Py_InitializeFromConfig: registers the built-in module _kiln. */
@@ -23,17 +26,10 @@ int kiln_importer_install(const kp_pack *pack, const char *exe,
    from sys.meta_path to the path hook; always installs the traceback hook
    that shows packed sources. */
 int kiln_importer_finish(int hermetic);
-/* Runs the app's entry point; returns a process exit status, or -1 after a
-   KeyboardInterrupt escaped (the caller exits by SIGINT). */
-int kiln_run_app(const kp_pack *pack);
 /* For io.open_code(): what the virtual path <exe>/<packed path> holds. A
    new reference to the bytes of a packed file (a module's source, a data
    file), else to the code object of a module packed without its source;
    NULL without an exception when nothing is packed there. */
 PyObject *kiln_importer_path_contents(PyObject *path);
-/* The exit status of running code that returned res (stolen): 0; or after
-   an exception, printed, 1 (-1 after a KeyboardInterrupt); SystemExit
-   exits the process. */
-int kiln_exit_status(PyObject *res);
 
 #endif

@@ -20,12 +20,14 @@
 
 #include "child.h"
 #include "children.h"
+#include "compat.h"
 #include "compiler.h"
 #include "importer.h"
 #include "kpack.h"
 #include "mpchild.h"
 #include "opencode.h"
 #include "paths.h"
+#include "runapp.h"
 #include "target.h" /* KILN_PY_MAGIC, generated at build time */
 
 #define PY_MAJOR(hex) (((hex) >> 24) & 0xff)

@@ -16,8 +16,9 @@
 #include <string.h>
 
 #include "child.h"
-#include "importer.h"
 #include "mpchild.h"
+#include "pyrun.h"
+#include "runapp.h"
 
 #include "mp_child.py.h" /* mp_child_py, from src/launcher/py/mp_child.py */
 
@@ -51,31 +52,15 @@ PyStatus kiln_mp_child_config(PyConfig *config, int argc, char **argv,
 
 int kiln_mp_child_run(const char *code, const char *exe)
 {
-    PyObject *snippet, *globals = NULL, *code_s = NULL, *exe_s = NULL,
-                       *res = NULL, *run;
+    static const kiln_pymodule mp_child = {"_kiln_mp_child",
+                                           "<kiln mp_child.py>", mp_child_py};
+    PyObject *args[2] = {NULL, NULL}, *res = NULL;
 
-    snippet = Py_CompileString(mp_child_py, "<kiln mp_child.py>",
-                               Py_file_input);
-    globals = snippet ? PyDict_New() : NULL;
-    if (!globals ||
-        PyDict_SetItemString(globals, "__builtins__", PyEval_GetBuiltins()) <
-            0)
-        goto done;
-    res = PyEval_EvalCode(snippet, globals, globals);
-    if (!res)
-        goto done;
-    Py_CLEAR(res);
-    run = PyDict_GetItemString(globals, "run"); /* borrowed */
-    if (!run)
-        PyErr_SetString(PyExc_RuntimeError, "kiln: mp_child.py has no run()");
-    code_s = run ? PyUnicode_DecodeFSDefault(code) : NULL;
-    exe_s = code_s ? PyUnicode_DecodeFSDefault(exe) : NULL;
-    if (exe_s)
-        res = PyObject_CallFunctionObjArgs(run, code_s, exe_s, NULL);
-done:
-    Py_XDECREF(snippet);
-    Py_XDECREF(globals);
-    Py_XDECREF(code_s);
-    Py_XDECREF(exe_s);
+    args[0] = PyUnicode_DecodeFSDefault(code);
+    args[1] = args[0] ? PyUnicode_DecodeFSDefault(exe) : NULL;
+    if (args[1])
+        res = kiln_pyrun_call(&mp_child, "run", args, 2);
+    Py_XDECREF(args[0]);
+    Py_XDECREF(args[1]);
     return kiln_exit_status(res);
 }

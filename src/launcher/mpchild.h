@@ -5,6 +5,9 @@
 #ifndef KILN_MPCHILD_H
 #define KILN_MPCHILD_H
 
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
 /* Sets up a child's PyConfig on top of the app's, for argv
        exe FLAGS... -c CODE ARGS...
    with CODE at code_at (child.c): sys.argv as python3 -c makes it ("-c"

@@ -4,7 +4,8 @@
 # Included by the main Makefile, which defines CC, CFLAGS, BUILD and
 # SAN_FLAGS.
 #   make unit-test                 plain and ASan+UBSan builds of test_kpack
-#                                  and test_elf
+#                                  and test_elf, and the unit tests of the
+#                                  launcher's Python half (tests/py)
 #   make fuzz [FUZZ_SECONDS=30]    libFuzzer runs of fuzz_kpack (the reader
 #                                  and the launcher's src/launcher/entries.c,
 #                                  seeded by make_corpus) and fuzz_elf
@@ -50,6 +51,7 @@ unit-test: $(BUILD)/test_kpack $(BUILD)/test_kpack_san $(BUILD)/test_elf \
 	$(BUILD)/test_kpack_san
 	$(BUILD)/test_elf
 	$(BUILD)/test_elf_san
+	$(PYTHON) -I tests/py/test_kiln_support.py
 
 $(BUILD)/fuzz_kpack: tests/fuzz/fuzz_kpack.c tests/fuzz/require.h $(KPACK_DEPS) \
 		$(ENTRIES_DEPS)

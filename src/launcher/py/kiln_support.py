@@ -1,13 +1,12 @@
 # kiln_support.py - the Python half of kiln's importer, loaded only when a
 # program asks for it: importlib.resources readers and Traversables over the
 # packed files, and importlib.metadata distributions packed in the
-# executable. Everything is read through the C primitives of _kiln.
+# executable. Everything is read through the C primitives of _kiln, and
+# the flags of packed modules are its constants (_kiln.MOD_*).
 import io
 import os as _os
 
 import _kiln
-
-PACKAGE, NAMESPACE = 8, 16
 
 
 class KilnPath:
@@ -60,10 +59,10 @@ class KilnPath:
         return _kiln.kind(self._rel) != 0
 
     def is_file(self):
-        return _kiln.kind(self._rel) == 1
+        return _kiln.kind(self._rel) == _kiln.FILE
 
     def is_dir(self):
-        return _kiln.kind(self._rel) == 2
+        return _kiln.kind(self._rel) == _kiln.FOLDER
 
     def iterdir(self):
         files, dirs = _kiln.listdir(self._rel)
@@ -115,7 +114,7 @@ def get_resource_reader(fullname):
     """The resources of a packed package (a module: its folder's)."""
     global _reader
     flags, rel, base = _kiln.locate(fullname)
-    folder = rel if flags & NAMESPACE else rel.rpartition("/")[0]
+    folder = rel if flags & _kiln.MOD_NAMESPACE else rel.rpartition("/")[0]
     if _reader is None:
         _reader = _reader_class()
     if base != _kiln.exe:  # extracted: real files
@@ -135,7 +134,7 @@ def find_distributions(context):
     seen = set()  # an app's sys.path holds the executable twice
     for entry in context.path:
         rel = _packed_rel(entry)
-        if rel is None or rel in seen or _kiln.kind(rel) != 2:
+        if rel is None or rel in seen or _kiln.kind(rel) != _kiln.FOLDER:
             continue
         seen.add(rel)
         folder = KilnPath(rel)
@@ -190,7 +189,7 @@ def setup_pkg_resources(pr):
         def _isdir(self, path):
             rel = _packed_rel(path)
             return os.path.isdir(path) if rel is None else \
-                _kiln.kind(rel) == 2
+                _kiln.kind(rel) == _kiln.FOLDER
 
         def _listdir(self, path):
             rel = _packed_rel(path)
@@ -220,7 +219,7 @@ def setup_pkg_resources(pr):
 
     def find_packed(importer, path_item, only=False):
         rel = _packed_rel(path_item)
-        if rel is None or _kiln.kind(rel) != 2:
+        if rel is None or _kiln.kind(rel) != _kiln.FOLDER:
             return
         files, dirs = _kiln.listdir(rel)
         for child in sorted(dirs):
@@ -288,7 +287,7 @@ def _extract_for_filename(rel):
     while pending:
         item = pending.pop()
         out = os.path.join(_filename_root, *item.split("/"))
-        if _kiln.kind(item) == 2:
+        if _kiln.kind(item) == _kiln.FOLDER:
             os.makedirs(out, exist_ok=True)
             files, dirs = _kiln.listdir(item)
             pending.extend(f"{item}/{name}" for name in files + dirs)

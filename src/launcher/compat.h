@@ -1,0 +1,71 @@
+/*
+ * compat.h - every private CPython symbol the launcher uses, in one place,
+ * behind PY_VERSION_HEX (3.10 to 3.13), each with why no public API serves.
+ * The launcher links libpython statically, so symbols that CPython keeps
+ * out of its public headers still resolve; they may change in any release.
+ */
+#ifndef KILN_COMPAT_H
+#define KILN_COMPAT_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#if PY_VERSION_HEX < 0x030A0000 || PY_VERSION_HEX >= 0x030E0000
+#error "kiln's launcher supports CPython 3.10 to 3.13"
+#endif
+
+/* _Py_UnhandledKeyboardInterrupt: set when a KeyboardInterrupt ends the
+   main program, so that Py_RunMain() exits by SIGINT; no public API reads
+   or keeps it (any exec() of a string clears it). 3.10 and 3.11 export it
+   from an internal header; 3.12 moved it into _PyRuntime, reachable only
+   with Py_BUILD_CORE: NULL there. */
+#if PY_VERSION_HEX < 0x030C0000
+PyAPI_DATA(int) _Py_UnhandledKeyboardInterrupt;
+#define KILN_UNHANDLED_SIGINT (&_Py_UnhandledKeyboardInterrupt)
+#else
+#define KILN_UNHANDLED_SIGINT ((int *)NULL)
+#endif
+
+/* _Py_Offer_Suggestions: the ". Did you mean: 'x'?" of the C traceback
+   printer (3.10, 3.11), which the traceback module lacks there and no
+   public API offers; 3.12's traceback module makes them itself. Returns a
+   new reference, or NULL, maybe with an exception to clear. */
+#if PY_VERSION_HEX < 0x030C0000
+extern PyObject *_Py_Offer_Suggestions(PyObject *exception);
+#define kiln_offer_suggestions(exc) _Py_Offer_Suggestions(exc)
+#else
+#define kiln_offer_suggestions(exc) ((void)(exc), (PyObject *)NULL)
+#endif
+
+/* _PyInterpreterState_GetConfig: the running interpreter's PyConfig, for
+   use_frozen_modules (3.11+) and to fix a field that
+   Py_InitializeFromConfig() loses (main.c); there is no public reader
+   before 3.14's PyConfig_Get(). 3.13 declares it only in an internal
+   header. */
+#if PY_VERSION_HEX >= 0x030D0000
+extern const PyConfig *_PyInterpreterState_GetConfig(PyInterpreterState *);
+#endif
+
+/* Does this interpreter use its frozen stdlib modules (-X frozen_modules)?
+   3.10 has no such setting, and freezes none of the stdlib. */
+static inline int kiln_use_frozen_modules(void)
+{
+#if PY_VERSION_HEX >= 0x030B0000
+    return _PyInterpreterState_GetConfig(PyInterpreterState_Get())
+        ->use_frozen_modules;
+#else
+    return 0;
+#endif
+}
+
+/* PyConfig._init_main and _Py_InitializeMain() (main.c): the two-phase
+   initialization of PEP 587, whose public form PEP 587 left provisional
+   and only these names carry; the importer must be installed between the
+   phases. Declared by <Python.h> (cpython/pylifecycle.h) in 3.10 to
+   3.13. */
+
+/* _PyCompilerFlags_INIT (compiler.c): the initializer of PyCompilerFlags,
+   a public struct with no public initializer; a macro of <Python.h>
+   (cpython/compile.h) in 3.10 to 3.13. */
+
+#endif

@@ -1,0 +1,297 @@
+/*
+ * extload.c - extension modules from memory: each is written to a memfd and
+ * loaded from /proc/self/fd/N, after the bundled libraries it needs, which
+ * are loaded the same way, once per process.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "extload.h"
+#include "fdio.h"
+#include "importer_internal.h"
+
+/* A memfd holding bytes, as /proc/self/fd/N in fdpath; -1 with ImportError
+   naming fullname. The memfd is named after the file, which shows in
+   /proc/PID/maps. */
+static int memfd_with(PyObject *fullname, const char *name,
+                      const uint8_t *bytes, size_t len, char *fdpath,
+                      size_t fdpath_len)
+{
+    char shown[200]; /* memfd names are limited to 249 bytes */
+    int fd;
+
+    snprintf(shown, sizeof shown, "%s", name);
+    fd = memfd_create(shown, MFD_CLOEXEC);
+    if (fd < 0) {
+        PyErr_Format(PyExc_ImportError, "kiln: cannot load extension module "
+                     "%R: memfd_create: %s", fullname, strerror(errno));
+        return -1;
+    }
+    if (fd_write_full(fd, bytes, len) != 0) {
+        PyErr_Format(PyExc_ImportError, "kiln: cannot load extension module "
+                     "%R: writing %s to memory: %s", fullname, name,
+                     strerror(errno));
+        close(fd);
+        return -1;
+    }
+    snprintf(fdpath, fdpath_len, "/proc/self/fd/%d", fd);
+    /* Without /proc, dlopen() would report a library it cannot find. */
+    if (access(fdpath, F_OK) != 0) {
+        if (errno == ENOENT)
+            PyErr_Format(PyExc_ImportError, "kiln: cannot load extension "
+                         "module %R: /proc/self/fd is missing (/proc is not "
+                         "mounted), and kiln loads extension modules from "
+                         "memory through it: mount /proc (mount -t proc "
+                         "proc /proc), or run the executable where it is "
+                         "mounted", fullname);
+        else
+            PyErr_Format(PyExc_ImportError, "kiln: cannot load extension "
+                         "module %R: %s: %s; kiln loads extension modules "
+                         "from memory through /proc/self/fd", fullname,
+                         fdpath, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* dlerror()'s text without the meaningless "/proc/self/fd/N: " it starts
+   with when the object at fdpath is the one that failed. */
+static const char *load_reason(const char *why, const char *fdpath)
+{
+    size_t skip = strlen(fdpath);
+
+    if (!why)
+        return "unknown error";
+    if (strncmp(why, fdpath, skip) == 0 && strncmp(why + skip, ": ", 2) == 0)
+        return why + skip + 2;
+    return why;
+}
+
+/* What to do about a load failure, to append to its message. */
+static const char *load_hint(const char *why)
+{
+    return strstr(why, "cannot open shared object file")
+               ? "; it needs a library that is neither packed nor "
+                 "installed on this system: install it (`kiln inspect` on "
+                 "the executable lists the host libraries it needs)"
+               : "";
+}
+
+/* Packed paths of the bundled libraries loaded so far. */
+static PyObject *preloaded_libraries;
+
+/* Loads one bundled library from memory. RTLD_LOCAL is enough: the dynamic
+   loader matches a DT_NEEDED name against the DT_SONAME of every object
+   already loaded, local ones included, and an object's own dependencies are
+   in its symbol lookup scope. RTLD_GLOBAL would instead let two packages'
+   bundled copies of one library clash. RTLD_NOW reports a missing symbol
+   here, naming the library, rather than at some later call. */
+static int preload_library(PyObject *fullname, const char *rel, size_t len)
+{
+    char fdpath[64], name[4096], shown[KP_SHOWN];
+    long i = kp_find_file(kiln_proc.pack, rel, len);
+    const uint8_t *bytes;
+    const char *base, *why;
+    kp_entry f;
+    int fd;
+
+    snprintf(name, sizeof name, "%.*s",
+             (int)(len < sizeof name ? len : sizeof name - 1), rel);
+    kp_escape(rel, len, shown, sizeof shown); /* for messages */
+    if (i < 0) {
+        PyErr_Format(PyExc_ImportError, "kiln: cannot load extension module "
+                     "%R: its library %s is not packed in %U; rebuild the "
+                     "executable", fullname, shown, kiln_st.exe);
+        return -1;
+    }
+    kp_file_at(kiln_proc.pack, (uint32_t)i, &f);
+    bytes = kiln_checked_blob(fullname, &f.a, "bundled library");
+    base = strrchr(name, '/');
+    fd = bytes ? memfd_with(fullname, base ? base + 1 : name, bytes,
+                            f.a.size, fdpath, sizeof fdpath)
+               : -1;
+    if (fd < 0)
+        return -1;
+    /* The fd stays open, as for extension modules (below). */
+    if (!dlopen(fdpath, RTLD_NOW | RTLD_LOCAL)) {
+        why = load_reason(dlerror(), fdpath);
+        PyErr_Format(PyExc_ImportError, "kiln: cannot load extension module "
+                     "%R: its bundled library %s fails to load: %s%s",
+                     fullname, shown, why, load_hint(why));
+        close(fd);
+        return -1;
+    }
+    return 0;
+}
+
+/* Loads the bundled libraries an extension module needs: blob b lists
+   their packed paths, dependencies first, joined by '\n'. Each is loaded
+   once per process. */
+static int preload_libraries(PyObject *fullname, const kp_entry *e)
+{
+    const char *list, *end;
+    size_t len;
+
+    if (e->b.size == 0)
+        return 0;
+    list = (const char *)kiln_checked_blob(fullname, &e->b, "library list");
+    if (!list)
+        return -1;
+    if (!preloaded_libraries && !(preloaded_libraries = PySet_New(NULL)))
+        return -1;
+    end = list + e->b.size;
+    for (const char *pos = list, *p; (p = ke_preload_next(&pos, end, &len));) {
+        PyObject *key = PyUnicode_DecodeUTF8(p, (Py_ssize_t)len,
+                                             "surrogateescape");
+        int done = key ? PySet_Contains(preloaded_libraries, key) : -1;
+
+        if (done == 0)
+            done = preload_library(fullname, p, len) == 0 &&
+                           PySet_Add(preloaded_libraries, key) == 0
+                       ? 1
+                       : -1;
+        Py_XDECREF(key);
+        if (done < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Is value the ImportError that CPython raises when dlopen() of fdpath
+   fails, or when the library has no PyInit function? Those name the file
+   as their path; errors raised by the module's own initialization (a
+   ModuleNotFoundError of an import it makes, say) must pass unchanged. */
+static int is_load_error(PyObject *value, const char *fdpath)
+{
+    PyObject *path;
+    int match;
+
+    if (!value || !Py_IS_TYPE(value, (PyTypeObject *)PyExc_ImportError))
+        return 0;
+    path = PyObject_GetAttrString(value, "path");
+    match = path && PyUnicode_Check(path) &&
+            PyUnicode_CompareWithASCIIString(path, fdpath) == 0;
+    Py_XDECREF(path);
+    PyErr_Clear();
+    return match;
+}
+
+/* Replaces the ImportError of a failed dlopen() with one that names the
+   module and its virtual path, and keeps dlerror()'s text without the
+   meaningless /proc/self/fd/N. Other errors are left as they are. */
+static void explain_load_error(PyObject *fullname, const kp_entry *e,
+                               const char *fdpath)
+{
+    PyObject *type, *value, *tb, *text = NULL, *path = NULL, *msg = NULL;
+    const char *why = NULL;
+
+    PyErr_Fetch(&type, &value, &tb);
+    PyErr_NormalizeException(&type, &value, &tb);
+    if (!is_load_error(value, fdpath)) {
+        PyErr_Restore(type, value, tb);
+        return;
+    }
+    text = PyObject_Str(value);
+    why = text ? PyUnicode_AsUTF8(text) : NULL;
+    path = why ? kiln_module_origin(e) : NULL;
+    if (!path)
+        goto error;
+    why = load_reason(why, fdpath);
+    msg = PyUnicode_FromFormat("kiln: cannot load extension module %R (%U): "
+                               "%s%s", fullname, path, why, load_hint(why));
+    if (!msg)
+        goto error;
+    PyErr_SetImportError(msg, fullname, path);
+    Py_XDECREF(type);
+    Py_XDECREF(value);
+    Py_XDECREF(tb);
+    goto done;
+error:
+    PyErr_Clear();
+    PyErr_Restore(type, value, tb); /* the original, unexplained */
+done:
+    Py_XDECREF(text);
+    Py_XDECREF(path);
+    Py_XDECREF(msg);
+}
+
+/* Loads the packed extension module e (packed: its packed name) as
+   fullname, with loader self. */
+PyObject *kiln_load_extension(PyObject *self, PyObject *fullname,
+                              PyObject *packed, const kp_entry *e)
+{
+    const uint8_t *image = kiln_checked_blob(fullname, &e->a, "extension module");
+    const char *name = PyUnicode_AsUTF8(packed);
+    PyObject *spec = NULL, *module = NULL, *origin = NULL, *kwargs = NULL;
+    struct loaded_ext *exts;
+    char fdpath[64];
+    int fd;
+
+    if (!image || !name || preload_libraries(fullname, e) < 0)
+        return NULL;
+    /* A module loaded before (by another interpreter, say) is loaded again
+       from the same memfd, so that dlopen() hands back the same library,
+       with its static state, as for a .so file under python3. */
+    for (size_t i = 0; i < kiln_proc.n_exts; i++)
+        if (strcmp(kiln_proc.exts[i].name, name) == 0) {
+            fd = kiln_proc.exts[i].fd;
+            snprintf(fdpath, sizeof fdpath, "/proc/self/fd/%d", fd);
+            goto loaded;
+        }
+    fd = memfd_with(fullname, name, image, e->a.size, fdpath, sizeof fdpath);
+    if (fd < 0)
+        return NULL;
+    exts = realloc(kiln_proc.exts, (kiln_proc.n_exts + 1) * sizeof *exts);
+    if (!exts || !(exts[kiln_proc.n_exts].name = strdup(name))) {
+        kiln_proc.exts = exts ? exts : kiln_proc.exts;
+        close(fd);
+        return PyErr_NoMemory();
+    }
+    kiln_proc.exts = exts;
+    exts[kiln_proc.n_exts++].fd = fd;
+loaded:
+    /* The fd stays open, even on failure: glibc matches dlopen() names, and
+       a reused fd number would hand back the library loaded through it
+       (which stays loaded when its PyInit fails). */
+    origin = PyUnicode_FromString(fdpath);
+    kwargs = origin ? Py_BuildValue("{s:O}", "origin", origin) : NULL;
+    if (!kwargs)
+        goto error;
+    spec = PyObject_VectorcallDict(kiln_st.module_spec,
+                                   (PyObject *[]){fullname, self}, 2, kwargs);
+    if (!spec)
+        goto error;
+    module = PyObject_CallOneArg(kiln_st.create_dynamic, spec);
+    if (!module) {
+        explain_load_error(fullname, e, fdpath);
+        goto error;
+    }
+    if (PyModule_Check(module)) {
+        PyObject *file = kiln_module_origin(e);
+        if (!file || PyObject_SetAttrString(module, "__file__", file) < 0) {
+            Py_XDECREF(file);
+            Py_CLEAR(module);
+            goto error;
+        }
+        Py_DECREF(file);
+    }
+    Py_DECREF(spec);
+    Py_DECREF(kwargs);
+    Py_DECREF(origin);
+    return module;
+
+error: /* the memfd stays registered, for the next attempt */
+    Py_XDECREF(spec);
+    Py_XDECREF(kwargs);
+    Py_XDECREF(origin);
+    return NULL;
+}

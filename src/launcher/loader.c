@@ -1,0 +1,534 @@
+/*
+ * loader.c - the importer's loader (_kiln.Importer): modules made and
+ * executed from the payload, their sources and data files; resources and
+ * metadata through the Python half, py/kiln_support.py, loaded when first
+ * asked for; and _kiln.Loader, for a packed module imported under another
+ * name.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <structmember.h>
+
+#include <errno.h>
+#include <string.h>
+
+#include "children.h"
+#include "excepthook.h"
+#include "extload.h"
+#include "finder.h"
+#include "importer_internal.h"
+#include "loader.h"
+#include "pyrun.h"
+#include "kiln_support.py.h"
+
+typedef struct {
+    PyObject_HEAD
+} ImporterObject;
+
+static PyTypeObject ImporterType, LoaderType;
+/* py/kiln_support.py, loaded the first time a program asks for resources
+   or metadata; each interpreter has its own. */
+static const kiln_pymodule support = {"_kiln_support", "<kiln_support>",
+                                      kiln_support_py};
+
+static PyObject *call_support(const char *function, PyObject *arg)
+{
+    return kiln_pyrun_call(&support, function, &arg, 1);
+}
+
+static PyObject *spec_name(PyObject *spec)
+{
+    return PyObject_GetAttrString(spec, "name");
+}
+
+/* __cached__ as importlib computes it from __file__ (cache_from_source),
+   or NULL when it has none. */
+static PyObject *cached_path(const kp_entry *e)
+{
+    Py_ssize_t dir = (Py_ssize_t)ke_folder_len(e->path, e->path_len);
+    Py_ssize_t name = dir > 0 ? dir + 1 : 0;
+    PyObject *head, *stem, *res;
+
+    if (!kiln_st.cached_suffix || e->path_len < 3 ||
+        memcmp(e->path + e->path_len - 3, ".py", 3) != 0)
+        return NULL;
+    head = kiln_entry_path(e, dir);
+    stem = kiln_fs_str(e->path + name, e->path_len - name - 3);
+    res = head && stem ? PyUnicode_FromFormat("%U/__pycache__/%U%U", head,
+                                              stem, kiln_st.cached_suffix)
+                       : NULL;
+    Py_XDECREF(head);
+    Py_XDECREF(stem);
+    return res;
+}
+
+/* A module with the attributes importlib's _init_module_attrs() would set,
+   made in C: importlib then finds them present and skips its Python path. */
+static PyObject *new_module(PyObject *loader, PyObject *spec,
+                            PyObject *fullname, const kp_entry *e)
+{
+    int package = (e->flags & KP_MOD_PACKAGE) != 0;
+    PyObject *module = PyModule_NewObject(fullname), *dict, *parent = NULL,
+             *file = NULL, *cached = NULL, *path = NULL;
+
+    if (!module)
+        return NULL;
+    dict = PyModule_GetDict(module);
+    if (package) {
+        parent = Py_NewRef(fullname);
+        path = PyObject_GetAttrString(spec, "submodule_search_locations");
+        if (!path)
+            goto error;
+    } else {
+        Py_ssize_t len = PyUnicode_GetLength(fullname);
+        Py_ssize_t dot = PyUnicode_FindChar(fullname, '.', 0, len, -1);
+        parent = dot >= 0 ? PyUnicode_Substring(fullname, 0, dot)
+                          : PyUnicode_FromString("");
+    }
+    file = kiln_module_origin(e);
+    if (!parent || !file)
+        goto error;
+    cached = cached_path(e);
+    if (!cached && PyErr_Occurred())
+        goto error;
+    if (PyDict_SetItemString(dict, "__loader__", loader) < 0 ||
+        PyDict_SetItemString(dict, "__package__", parent) < 0 ||
+        PyDict_SetItemString(dict, "__spec__", spec) < 0 ||
+        (path && PyDict_SetItemString(dict, "__path__", path) < 0) ||
+        PyDict_SetItemString(dict, "__file__", file) < 0 ||
+        (cached && PyDict_SetItemString(dict, "__cached__", cached) < 0))
+        goto error;
+    goto done;
+error:
+    Py_CLEAR(module);
+done:
+    Py_XDECREF(parent);
+    Py_XDECREF(file);
+    Py_XDECREF(cached);
+    Py_XDECREF(path);
+    return module;
+}
+
+/* create_module() of loader for the packed module packed (NULL: the
+   spec's own name). */
+static PyObject *create_module(PyObject *loader, PyObject *spec,
+                               PyObject *packed)
+{
+    PyObject *fullname = spec_name(spec), *res;
+    kp_entry e;
+
+    if (!fullname)
+        return NULL;
+    if (!packed)
+        packed = fullname;
+    if (kiln_lookup_required(packed, &e) < 0) {
+        Py_DECREF(fullname);
+        return NULL;
+    }
+    if (e.flags & KP_MOD_EXTENSION)
+        res = kiln_load_extension(loader, fullname, packed, &e);
+    else if (e.flags & KP_MOD_NAMESPACE)
+        res = Py_NewRef(Py_None);
+    else
+        res = new_module(loader, spec, fullname, &e);
+    Py_DECREF(fullname);
+    return res;
+}
+
+static PyObject *Importer_create_module(PyObject *self, PyObject *spec)
+{
+    return create_module(self, spec, NULL);
+}
+
+/* pkg_resources, or a module of that name in a package (pip vendors
+   one). Runs for every module kiln executes: no allocation. */
+static int is_pkg_resources(PyObject *fullname)
+{
+    static const char name[] = "pkg_resources";
+    const size_t len = sizeof name - 1;
+    Py_ssize_t n;
+    const char *s = PyUnicode_AsUTF8AndSize(fullname, &n);
+
+    if (!s) {
+        PyErr_Clear();
+        return 0;
+    }
+    return (size_t)n >= len && memcmp(s + n - len, name, len) == 0 &&
+           ((size_t)n == len || s[n - len - 1] == '.');
+}
+
+/* Takes __main__.__requires__ away (a new reference, or NULL): while
+   pkg_resources loads, it would resolve it before kiln's adapters are in. */
+static PyObject *take_main_requires(void)
+{
+    PyObject *main = kiln_main_module();
+    PyObject *requires;
+
+    if (!main || !PyObject_HasAttrString(main, "__requires__"))
+        return NULL;
+    requires = PyObject_GetAttrString(main, "__requires__");
+    if (!requires || PyObject_DelAttrString(main, "__requires__") < 0) {
+        PyErr_Clear();
+        Py_CLEAR(requires);
+    }
+    return requires;
+}
+
+/* Gives it back; an exception already set (the import's) is kept. */
+static void give_main_requires(PyObject *requires)
+{
+    PyObject *main = kiln_main_module(), *type, *value, *tb;
+
+    PyErr_Fetch(&type, &value, &tb);
+    if (main && PyObject_SetAttrString(main, "__requires__", requires) < 0)
+        PyErr_Clear();
+    PyErr_Restore(type, value, tb);
+}
+
+/* exec_module() of the packed module packed (NULL: the name in the
+   module's spec). */
+static PyObject *exec_module(PyObject *module, PyObject *packed)
+{
+    PyObject *spec, *fullname = NULL, *code = NULL, *res = NULL, *requires;
+    int pkg_resources;
+    kp_entry e;
+
+    spec = PyObject_GetAttrString(module, "__spec__");
+    if (!spec)
+        return NULL;
+    fullname = spec_name(spec);
+    Py_DECREF(spec);
+    if (fullname && !packed)
+        packed = fullname;
+    if (!fullname || kiln_lookup_required(packed, &e) < 0)
+        goto done;
+    if (e.flags & KP_MOD_EXTENSION) {
+        res = PyObject_CallOneArg(kiln_st.exec_dynamic, module);
+        Py_XSETREF(res, res ? Py_NewRef(Py_None) : NULL);
+        if (res && kiln_children_after_exec(fullname, module) < 0)
+            Py_CLEAR(res);
+        goto done;
+    }
+    code = kiln_load_code(packed, &e);
+    if (!code)
+        goto done;
+    if (code == Py_None) {
+        res = Py_NewRef(Py_None);
+        goto done;
+    }
+    /* The children an app starts with its own executable get a proof that
+       it started them (children.c): where they are started. */
+    if (kiln_children_before_exec(fullname) < 0)
+        goto done;
+    /* pkg_resources (setuptools' old API; pip vendors one) finds
+       distributions and resources through adapters it registers per
+       importer type: kiln's are registered once it has loaded, and then
+       __main__.__requires__ is resolved, as it would have done. */
+    pkg_resources = is_pkg_resources(fullname);
+    requires = pkg_resources ? take_main_requires() : NULL;
+    res = kiln_exec_code(code, PyModule_GetDict(module));
+    Py_XSETREF(res, res ? Py_NewRef(Py_None) : NULL);
+    if (requires) {
+        give_main_requires(requires);
+        Py_DECREF(requires);
+    }
+    if (res)
+        kiln_wrap_updatecache(fullname, module);
+    if (res && pkg_resources) {
+        Py_DECREF(res);
+        res = call_support("setup_pkg_resources", module);
+    }
+    if (res && kiln_children_after_exec(fullname, module) < 0)
+        Py_CLEAR(res);
+done:
+    Py_XDECREF(code);
+    Py_XDECREF(fullname);
+    return res;
+}
+
+static PyObject *Importer_exec_module(PyObject *self, PyObject *module)
+{
+    (void)self;
+    return exec_module(module, NULL);
+}
+
+static PyObject *Importer_get_code(PyObject *self, PyObject *fullname)
+{
+    kp_entry e;
+    (void)self;
+    if (kiln_lookup_required(fullname, &e) < 0)
+        return NULL;
+    return kiln_load_code(fullname, &e);
+}
+
+static PyObject *Importer_get_source(PyObject *self, PyObject *fullname)
+{
+    PyObject *external, *bytes, *res;
+    const uint8_t *src;
+    kp_entry e;
+
+    (void)self;
+    if (kiln_lookup_required(fullname, &e) < 0)
+        return NULL;
+    if (!(e.flags & KP_MOD_SOURCE))
+        Py_RETURN_NONE;
+    src = kiln_checked_blob(fullname, &e.b, "source");
+    if (!src)
+        return NULL;
+    external = PyImport_ImportModule("_frozen_importlib_external");
+    if (!external)
+        return NULL;
+    bytes = PyBytes_FromStringAndSize((const char *)src, e.b.size);
+    res = bytes ? PyObject_CallMethod(external, "decode_source", "O", bytes)
+                : NULL;
+    Py_XDECREF(bytes);
+    Py_DECREF(external);
+    return res;
+}
+
+static PyObject *Importer_is_package(PyObject *self, PyObject *fullname)
+{
+    kp_entry e;
+    (void)self;
+    if (kiln_lookup_required(fullname, &e) < 0)
+        return NULL;
+    return PyBool_FromLong((e.flags & (KP_MOD_PACKAGE | KP_MOD_NAMESPACE)) !=
+                           0);
+}
+
+static PyObject *Importer_get_filename(PyObject *self, PyObject *fullname)
+{
+    kp_entry e;
+    (void)self;
+    if (kiln_lookup_required(fullname, &e) < 0)
+        return NULL;
+    if (e.flags & KP_MOD_NAMESPACE)
+        return PyErr_Format(PyExc_ImportError, "kiln: namespace package %R "
+                            "has no file", fullname);
+    return kiln_module_origin(&e);
+}
+
+static PyObject *Importer_get_data(PyObject *self, PyObject *path)
+{
+    PyObject *rel;
+    const uint8_t *bytes;
+    long i;
+    kp_entry e;
+
+    (void)self;
+    path = PyOS_FSPath(path);
+    if (path && PyBytes_Check(path))
+        Py_SETREF(path, PyUnicode_DecodeFSDefaultAndSize(
+                            PyBytes_AS_STRING(path), PyBytes_GET_SIZE(path)));
+    if (!path)
+        return NULL;
+    rel = kiln_data_rel(path);
+    if (!rel && PyErr_Occurred())
+        goto error;
+    i = rel ? kp_find_file(kiln_proc.pack, PyBytes_AS_STRING(rel),
+                           (size_t)PyBytes_GET_SIZE(rel))
+            : -1;
+    Py_XDECREF(rel);
+    if (i < 0) {
+        PyErr_Format(PyExc_FileNotFoundError, "[Errno %d] No such file in "
+                     "kiln executable: %R", ENOENT, path);
+        goto error;
+    }
+    kp_file_at(kiln_proc.pack, (uint32_t)i, &e);
+    bytes = kiln_checked_blob(path, &e.a, "data");
+    if (!bytes)
+        goto error;
+    Py_DECREF(path);
+    return PyBytes_FromStringAndSize((const char *)bytes, e.a.size);
+error:
+    Py_DECREF(path);
+    return NULL;
+}
+
+/* ---- the Python half: resources and metadata --------------------------- */
+
+static PyObject *Importer_get_resource_reader(PyObject *self,
+                                              PyObject *fullname)
+{
+    kp_entry e;
+    (void)self;
+    if (kiln_lookup_required(fullname, &e) < 0)
+        return NULL;
+    return call_support("get_resource_reader", fullname);
+}
+
+static PyObject *Importer_find_distributions(PyObject *self, PyObject *args,
+                                             PyObject *kwds)
+{
+    static char *kwlist[] = {"context", NULL};
+    PyObject *context = NULL, *finder, *res;
+
+    (void)self;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|O:find_distributions",
+                                     kwlist, &context))
+        return NULL;
+    if (context)
+        return call_support("find_distributions", context);
+    finder = kiln_import_attr("importlib.metadata", "DistributionFinder");
+    context = finder ? PyObject_CallMethod(finder, "Context", NULL) : NULL;
+    res = context ? call_support("find_distributions", context) : NULL;
+    Py_XDECREF(finder);
+    Py_XDECREF(context);
+    return res;
+}
+
+/* invalidate_caches() of the importer and of path entries. */
+PyObject *kiln_invalidate_caches(PyObject *self,
+                                     PyObject *Py_UNUSED(ignored))
+{
+    (void)self;
+    Py_RETURN_NONE;
+}
+
+static PyObject *Importer_repr(PyObject *self)
+{
+    (void)self;
+    return PyUnicode_FromFormat("<kiln importer for %U (%u modules, %u "
+                                "files)>", kiln_st.exe, kiln_proc.pack->module_count,
+                                kiln_proc.pack->file_count);
+}
+
+static PyMethodDef Importer_methods[] = {
+    {"find_spec", (PyCFunction)(void (*)(void))kiln_importer_find_spec,
+     METH_VARARGS | METH_KEYWORDS, "Find the spec of a packed module."},
+    {"create_module", Importer_create_module, METH_O,
+     "Create an extension module from memory; None for others."},
+    {"exec_module", Importer_exec_module, METH_O, "Execute a module."},
+    {"get_code", Importer_get_code, METH_O, "The code object of a module."},
+    {"get_source", Importer_get_source, METH_O, "The source of a module."},
+    {"is_package", Importer_is_package, METH_O, "Is the module a package?"},
+    {"get_filename", Importer_get_filename, METH_O,
+     "The virtual path of a module."},
+    {"get_data", Importer_get_data, METH_O,
+     "The bytes of a packed file, by virtual path."},
+    {"invalidate_caches", kiln_invalidate_caches, METH_NOARGS,
+     "Nothing to invalidate: the payload never changes."},
+    {"get_resource_reader", Importer_get_resource_reader, METH_O,
+     "importlib.resources reader over a package's packed files."},
+    {"find_distributions",
+     (PyCFunction)(void (*)(void))Importer_find_distributions,
+     METH_VARARGS | METH_KEYWORDS,
+     "importlib.metadata distributions packed in the executable."},
+    {NULL, NULL, 0, NULL}};
+
+static PyTypeObject ImporterType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "_kiln.Importer",
+    .tp_basicsize = sizeof(ImporterObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "Finds and loads modules packed in this executable.",
+    .tp_methods = Importer_methods,
+    .tp_repr = Importer_repr,
+    .tp_new = PyType_GenericNew,
+};
+
+/* ---- modules imported under another name ------------------------------ */
+
+/* The loader of a packed module imported under another name than its own,
+   found by a path entry: a submodule of a package aliased in sys.modules
+   (setuptools' distutils hack), or in a folder that a package's __path__
+   gained. As a file loader under python3, it loads that one module: its
+   methods are the importer's, for the packed name. */
+typedef struct {
+    PyObject_HEAD
+    PyObject *name; /* str: the packed module's own name */
+} LoaderObject;
+
+/* The type, made ready when first used: at start-up that would cost as
+   much as a dozen imports. */
+PyTypeObject *kiln_loader_type(void)
+{
+    return PyType_Ready(&LoaderType) == 0 ? &LoaderType : NULL;
+}
+
+PyObject *kiln_new_loader(PyObject *packed)
+{
+    PyTypeObject *type = kiln_loader_type();
+    LoaderObject *lo = type ? PyObject_New(LoaderObject, type) : NULL;
+
+    if (lo)
+        lo->name = Py_NewRef(packed);
+    return (PyObject *)lo;
+}
+
+static PyObject *loader_name(PyObject *self)
+{
+    return ((LoaderObject *)self)->name;
+}
+
+static PyObject *Loader_create_module(PyObject *self, PyObject *spec)
+{
+    return create_module(self, spec, loader_name(self));
+}
+
+static PyObject *Loader_exec_module(PyObject *self, PyObject *module)
+{
+    return exec_module(module, loader_name(self));
+}
+
+/* The methods that take a module name answer for the packed module, as a
+   file loader answers for its file. */
+#define LOADER_BY_NAME(method)                                           \
+    static PyObject *Loader_##method(PyObject *self, PyObject *fullname) \
+    {                                                                    \
+        (void)fullname;                                                  \
+        return Importer_##method(kiln_st.importer, loader_name(self));       \
+    }
+LOADER_BY_NAME(get_code)
+LOADER_BY_NAME(get_source)
+LOADER_BY_NAME(is_package)
+LOADER_BY_NAME(get_filename)
+LOADER_BY_NAME(get_resource_reader)
+#undef LOADER_BY_NAME
+
+static PyObject *Loader_repr(PyObject *self)
+{
+    return PyUnicode_FromFormat("<kiln loader of %R in %U>", loader_name(self),
+                                kiln_st.exe);
+}
+
+static void Loader_dealloc(PyObject *self)
+{
+    Py_XDECREF(loader_name(self));
+    Py_TYPE(self)->tp_free(self);
+}
+
+static PyMethodDef Loader_methods[] = {
+    {"create_module", Loader_create_module, METH_O,
+     "Create an extension module from memory; None for others."},
+    {"exec_module", Loader_exec_module, METH_O, "Execute the module."},
+    {"get_code", Loader_get_code, METH_O, "The module's code object."},
+    {"get_source", Loader_get_source, METH_O, "The module's source."},
+    {"is_package", Loader_is_package, METH_O, "Is the module a package?"},
+    {"get_filename", Loader_get_filename, METH_O,
+     "The virtual path of the module."},
+    {"get_data", Importer_get_data, METH_O,
+     "The bytes of a packed file, by virtual path."},
+    {"get_resource_reader", Loader_get_resource_reader, METH_O,
+     "importlib.resources reader over the package's packed files."},
+    {NULL, NULL, 0, NULL}};
+
+static PyMemberDef Loader_members[] = {
+    {"name", T_OBJECT, offsetof(LoaderObject, name), READONLY,
+     "The name the module is packed under."},
+    {NULL, 0, 0, 0, NULL}};
+
+static PyTypeObject LoaderType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "_kiln.Loader",
+    .tp_basicsize = sizeof(LoaderObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "Loads one packed module imported under another name.",
+    .tp_methods = Loader_methods,
+    .tp_members = Loader_members,
+    .tp_repr = Loader_repr,
+    .tp_dealloc = Loader_dealloc,
+};
+
+PyTypeObject *kiln_importer_type(void)
+{
+    return PyType_Ready(&ImporterType) == 0 ? &ImporterType : NULL;
+}
