@@ -93,7 +93,7 @@ static int follow_link(const walker *w, const char *full, struct stat *st)
         else if (errno == ENOENT)
             warning("skipping %s: broken symlink", full);
         else
-            return error("cannot read %s: %s", full, strerror(errno));
+            return error_errno("cannot read %s", full);
         return 1;
     }
     return w->root && leaves_root(full, w->root);
@@ -106,7 +106,7 @@ static int entry_stat(const walker *w, int fd, const char *full,
                       const char *name, struct stat *st, int *link)
 {
     if (fstatat(fd, name, st, AT_SYMLINK_NOFOLLOW) != 0)
-        return error("cannot read %s: %s", full, strerror(errno));
+        return error_errno("cannot read %s", full);
     *link = S_ISLNK(st->st_mode);
     return *link ? follow_link(w, full, st) : 0;
 }
@@ -123,7 +123,7 @@ static int list_dir(const char *path, vec *names)
     struct dirent *de;
 
     if (!d)
-        return error("cannot read directory %s: %s", path, strerror(errno));
+        return error_errno("cannot read directory %s", path);
     while ((de = readdir(d)))
         if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
             vec_push(names, xstrdup(de->d_name));
@@ -147,7 +147,7 @@ static int list_walked(const char *disk, const ancestor *up, vec *names,
 
     *fd = open(disk, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (*fd < 0 || fstat(*fd, &st) != 0)
-        return error("cannot read directory %s: %s", disk, strerror(errno));
+        return error_errno("cannot read directory %s", disk);
     if (st.st_dev != up->dev || st.st_ino != up->ino)
         return error("cannot read directory %s: it changed while kiln "
                      "collected it (it is another folder now); nothing was "
@@ -158,7 +158,7 @@ static int list_walked(const char *disk, const ancestor *up, vec *names,
     if (!d) {
         if (again >= 0)
             close(again);
-        return error("cannot read directory %s: %s", disk, strerror(errno));
+        return error_errno("cannot read directory %s", disk);
     }
     while ((de = readdir(d)))
         if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
@@ -419,11 +419,11 @@ static int walk_root(collection *c, const char *dir, int from, int tk,
     int rc;
 
     if (stat(dir, &st) != 0)
-        return error("cannot read %s: %s", dir, strerror(errno));
+        return error_errno("cannot read %s", dir);
     if (!S_ISDIR(st.st_mode))
         return error("%s is not a directory", dir);
     if (from != FROM_STDLIB && !(real = realpath(dir, NULL)))
-        return error("cannot read %s: %s", dir, strerror(errno));
+        return error_errno("cannot read %s", dir);
     w.root = real;
     ancestor root = {st.st_dev, st.st_ino, dir, NULL};
     rc = walk(&w, dir, "", "", IN_ROOT, &root);
@@ -490,7 +490,7 @@ int collect_site_entry(collection *c, const char *dir, const char *relpath,
     int rc = 0;
 
     if (!root) {
-        rc = error("cannot read %s: %s", dir, strerror(errno));
+        rc = error_errno("cannot read %s", dir);
     } else if (leaves_root(entry, root)) {
         /* a symlink on the way out of the site folder: skipped */
     } else if (kind == SITE_NAMESPACE) {
@@ -506,7 +506,7 @@ int collect_site_entry(collection *c, const char *dir, const char *relpath,
         else if (!is_regular(init_disk))
             rc = error("%s is missing or not a file", init_disk);
     } else if (stat(from, &st) != 0) {
-        rc = error("cannot read %s: %s", from, strerror(errno));
+        rc = error_errno("cannot read %s", from);
     } else {
         ancestor root = {st.st_dev, st.st_ino, from, NULL};
         rc = walk(&w, from, parent, prefix, IN_PACKAGE, &root);
@@ -534,7 +534,7 @@ int collect_script(collection *c, const char *script)
     struct stat st;
 
     if (stat(script, &st) != 0)
-        return error("cannot read script %s: %s", script, strerror(errno));
+        return error_errno("cannot read script %s", script);
     if (!S_ISREG(st.st_mode))
         return error("script %s is not a regular file", script);
     add_module(c, FROM_APP, "__main__", base_name(script), script, &id, 0);

@@ -71,7 +71,7 @@ static int verify_launcher(int fd, const kp_pack *p, const char *path)
     if (!p->launcher_check)
         return 0;
     if (kp_launcher_hash(fd, p->payload_offset, &sum) != 0) {
-        error("%s: cannot read its launcher: %s", path, strerror(errno));
+        error_errno("%s: cannot read its launcher", path);
         return 1;
     }
     if (sum == p->launcher_check)
@@ -89,7 +89,7 @@ static int open_file(const char *path, const char *show)
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 
     if (fd < 0)
-        error("cannot open %s: %s", show, strerror(errno));
+        error_errno("cannot open %s", show);
     return fd;
 }
 
