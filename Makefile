@@ -35,7 +35,8 @@ BUILDER_SRC  := src/builder/kiln.c src/builder/options.c src/builder/build.c \
                 src/builder/inspect.c src/builder/util.c src/builder/strbuf.c \
                 src/builder/reply.c src/builder/cache.c src/builder/compile.c \
                 src/builder/dist.c src/builder/imports.c src/builder/extlibs.c \
-                src/builder/pack.c \
+                src/builder/pack.c src/builder/scan.c src/builder/reach.c \
+                src/builder/extraction.c \
                 src/common/elf.c src/common/diag.c
 # -iquote: "elf.h" is kiln's, <elf.h> the system's.
 INCLUDES     := -iquote src/format -iquote src/common -iquote src/launcher \

@@ -18,6 +18,7 @@
 #include "compile.h"
 #include "dist.h"
 #include "extlibs.h"
+#include "extraction.h"
 #include "imports.h"
 #include "kpack.h"
 #include "pack.h"

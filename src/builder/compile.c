@@ -1,7 +1,7 @@
 /*
  * compile.c - compiles the collected sources through the target's compile
  * servers, one per core, each fed by its own thread from a shared queue;
- * the same servers scan imports (imports.h).
+ * the same servers scan imports (scan.h).
  */
 #include "compile.h"
 
@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "imports.h"
+#include "scan.h"
 #include "server.h"
 #include "util.h"
 
