@@ -55,13 +55,11 @@ static int collect_neighbours(kserver *s, scan_keys *k, collection *c,
 
         if (m->from != FROM_APP || !m->disk || (m->flags & KP_MOD_EXTENSION))
             continue;
-        if ((!m->bytes &&
-             read_collected(m->disk, &m->id, &m->bytes, &m->bytes_len)) ||
-            scan_now(s, k, m) != 0) {
+        if (module_read(m) != 0 || scan_now(s, k, m) != 0) {
             rc = -1;
             break;
         }
-        scan_top_names(m->scan, &tops);
+        scan_top_names(m->out.scan, &tops);
         for (size_t j = 0; rc == 0 && j < tops.n; j++) {
             const char *top = tops.v[j];
             if (strcmp(top, "__main__") != 0 &&
@@ -202,8 +200,7 @@ static int read_sources(collection *c, vec *jobs)
         module_item *m = c->modules.v[i];
         if (!m->disk)
             continue;
-        if (!m->bytes &&
-            read_collected(m->disk, &m->id, &m->bytes, &m->bytes_len) != 0)
+        if (module_read(m) != 0)
             return -1;
         if (!(m->flags & KP_MOD_EXTENSION))
             vec_push(jobs, m);
@@ -216,10 +213,10 @@ static int report_errors(const vec *jobs)
     size_t failed = 0;
     for (size_t i = 0; i < jobs->n; i++) {
         const module_item *m = jobs->v[i];
-        if (!m->error)
+        if (!m->out.error)
             continue;
         if (failed++ < MAX_SHOWN_ERRORS)
-            fprintf(stderr, "kiln: %s\n", m->error);
+            fprintf(stderr, "kiln: %s\n", m->out.error);
     }
     if (failed > MAX_SHOWN_ERRORS)
         fprintf(stderr, "kiln: ... and %zu more\n", failed - MAX_SHOWN_ERRORS);
@@ -311,8 +308,9 @@ int kiln_build(build_options *o)
     phase(o, &last, "found bundled libraries");
     for (size_t i = 0; i < jobs.n; i++) {
         module_item *m = jobs.v[i];
-        if (cache_get(&cache, t.hexversion, o->optimize, m->relpath, m->bytes,
-                      m->bytes_len, &m->code, &m->code_len) != 0)
+        if (cache_get(&cache, t.hexversion, o->optimize, m->relpath,
+                      m->out.bytes, m->out.bytes_len, &m->out.code,
+                      &m->out.code_len) != 0)
             vec_push(&misses, m);
     }
     scan_plan(&keys, &jobs, &misses, &work);
@@ -324,8 +322,8 @@ int kiln_build(build_options *o)
         goto done;
     for (size_t i = 0; i < misses.n; i++) {
         module_item *m = misses.v[i];
-        cache_put(&cache, t.hexversion, o->optimize, m->relpath, m->bytes,
-                  m->bytes_len, m->code, m->code_len);
+        cache_put(&cache, t.hexversion, o->optimize, m->relpath, m->out.bytes,
+                  m->out.bytes_len, m->out.code, m->out.code_len);
     }
     if (o->verbose)
         fprintf(stderr, "kiln: %zu of %zu modules compiled, the rest from "
@@ -349,8 +347,10 @@ int kiln_build(build_options *o)
                    &n_files) != 0)
         goto done;
     phase(o, &last, "packed and wrote the output");
-    for (size_t i = 0; i < c.modules.n; i++)
-        n_ext += (((module_item *)c.modules.v[i])->flags & KP_MOD_EXTENSION) != 0;
+    for (size_t i = 0; i < c.modules.n; i++) {
+        const module_item *m = c.modules.v[i];
+        n_ext += (m->flags & KP_MOD_EXTENSION) != 0;
+    }
     if (!o->quiet)
         fprintf(stderr, "kiln: wrote %s: CPython %s, %zu modules (%zu "
                         "extensions), %zu files, %.1f MB payload, in %.2f s\n",

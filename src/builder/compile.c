@@ -56,13 +56,13 @@ static int compile_one(kserver *s, module_item *m, int optimize)
     size_t len;
 
     if (server_call(s, KC_OP_COMPILE, (uint32_t)optimize, m->relpath,
-                    m->bytes, m->bytes_len, &status, &out, &len))
+                    m->out.bytes, m->out.bytes_len, &status, &out, &len))
         return -1;
     if (status == KC_OK) {
-        m->code = out;
-        m->code_len = len;
+        m->out.code = out;
+        m->out.code_len = len;
     } else {
-        m->error = compile_error(m, (char *)out);
+        m->out.error = compile_error(m, (char *)out);
         free(out);
     }
     return 0;
@@ -79,9 +79,9 @@ static void *worker_main(void *arg)
         if (i >= w->jobs->n)
             break;
         m = w->jobs->v[i];
-        if ((!m->code && w->optimize >= 0 &&
+        if ((!m->out.code && w->optimize >= 0 &&
              compile_one(&w->server, m, w->optimize) != 0) ||
-            (m->want_scan && scan_request(&w->server, m) != 0)) {
+            (m->out.want_scan && scan_request(&w->server, m) != 0)) {
             w->broken = 1;
             break;
         }

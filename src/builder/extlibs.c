@@ -350,7 +350,8 @@ static int bundle_module(finder *f, module_item *m, int verbose)
 
     if (!root)
         return 0; /* not collected from a folder: nothing to search */
-    if (elf_read_deps(m->bytes, m->bytes_len, &d, err, sizeof err) != 0) {
+    if (elf_read_deps(m->out.bytes, m->out.bytes_len, &d, err,
+                      sizeof err) != 0) {
         warning("%s: cannot read the libraries extension module '%s' needs "
                 "(%s); it is packed without them", m->disk, m->name, err);
         free(root);
@@ -376,7 +377,7 @@ static int bundle_module(finder *f, module_item *m, int verbose)
         vec_push(&relpaths, l->relpath);
     }
     if (rc == 0 && order.n) {
-        m->preload = join((char *const *)relpaths.v, relpaths.n, "\n");
+        m->out.preload = join((char *const *)relpaths.v, relpaths.n, "\n");
         if (verbose) {
             char *shown = join((char *const *)relpaths.v, relpaths.n, ", ");
             fprintf(stderr, "kiln: %s preloads %zu bundled librar%s: %s\n",
@@ -398,7 +399,7 @@ int extlibs_bundle(collection *c, int verbose)
     for (size_t i = 0; rc == 0 && i < c->modules.n; i++) {
         module_item *m = c->modules.v[i];
         if ((m->flags & KP_MOD_EXTENSION) && m->from != FROM_STDLIB &&
-            m->disk && m->bytes)
+            m->disk && m->out.bytes)
             rc = bundle_module(&f, m, verbose);
     }
     vec_free(&f.libs, lib_free);

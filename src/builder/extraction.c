@@ -157,7 +157,7 @@ static int extract_stdlib_top(collection *c, const char *top)
     for (size_t j = 0; j < c->modules.n; j++) {
         module_item *m = c->modules.v[j];
         if (m->from == FROM_STDLIB && has_top(m, top, strlen(top)))
-            packed = m->extract = 1;
+            packed = m->out.extract = 1;
     }
     return packed;
 }
@@ -190,8 +190,9 @@ void extract_note(const collection *c)
 
     for (size_t i = 0; i < c->modules.n; i++) {
         const module_item *m = c->modules.v[i];
-        if (m->from != FROM_APP || !m->extract || !m->needs_files ||
-            strcmp(m->name, "__main__") == 0 || (seen && has_top(m, seen, len)))
+        if (m->from != FROM_APP || !m->out.extract || !m->out.needs_files ||
+            strcmp(m->name, "__main__") == 0 ||
+            (seen && has_top(m, seen, len)))
             continue;
         seen = m->name;
         len = top_len(m->name);
@@ -201,7 +202,7 @@ void extract_note(const collection *c)
                 "writes beside __file__ (a database, a log) fails there, "
                 "where python3 would write beside its source; give such "
                 "files a path of their own\n", (int)len, m->name, m->name,
-                m->needs_files);
+                m->out.needs_files);
     }
 }
 
@@ -229,7 +230,7 @@ int stdlib_files_plan(collection *c, int mode, int verbose)
     for (size_t j = 0; mode && j < c->modules.n; j++) {
         module_item *m = c->modules.v[j];
         if (m->from == FROM_STDLIB)
-            m->extract = 1;
+            m->out.extract = 1;
     }
     if (verbose && mode && why)
         fprintf(stderr, "kiln: extracting the whole standard library: %s "
@@ -244,7 +245,7 @@ int stdlib_files_plan(collection *c, int mode, int verbose)
 /* Does m's C code name __file__ (an F line 0)? */
 static int c_needs_files(const module_item *m)
 {
-    const char *p = m->scan;
+    const char *p = m->out.scan;
     scan_entry e;
 
     while (scan_next(&p, &e))
@@ -262,14 +263,14 @@ static void print_reason(const top_package *t, int extract, int denied)
 
     if (!(m->flags & KP_MOD_EXTENSION))
         fprintf(stderr, "kiln: %s %s: %s line %d uses __file__ in a path%s\n",
-                what, t->name, m->name, m->needs_files, no);
+                what, t->name, m->name, m->out.needs_files, no);
     else if (c_needs_files(m))
         fprintf(stderr, "kiln: %s %s: the C code of extension module %s "
                         "names __file__%s\n", what, t->name, m->name, no);
     else
         fprintf(stderr, "kiln: %s %s: extension module %s line %d uses "
                         "__file__ in a path (in the .py beside it)%s\n",
-                what, t->name, m->name, m->needs_files, no);
+                what, t->name, m->name, m->out.needs_files, no);
 }
 
 void extract_plan(collection *c, const char *main, const vec *force,
@@ -280,15 +281,16 @@ void extract_plan(collection *c, const char *main, const vec *force,
 
     for (size_t i = 0; i < c->modules.n; i++) {
         module_item *m = c->modules.v[i];
-        const char *p = m->scan;
+        const char *p = m->out.scan;
         scan_entry e;
 
-        if (!module_checked(m, main) || module_test_only(m) || module_build_script(m))
+        if (!module_checked(m, main) || module_test_only(m) ||
+            module_build_script(m))
             continue;
-        while (!m->needs_files && scan_next(&p, &e))
+        while (!m->out.needs_files && scan_next(&p, &e))
             if (e.kind == 'F' && entry_runs(&e, m, main))
-                m->needs_files = e.line > 0 ? e.line : 1;
-        for (size_t j = 0; m->needs_files && j < n; j++)
+                m->out.needs_files = e.line > 0 ? e.line : 1;
+        for (size_t j = 0; m->out.needs_files && j < n; j++)
             if (!tops[j].reason &&
                 has_top(m, tops[j].name, strlen(tops[j].name)))
                 tops[j].reason = m;
@@ -307,7 +309,7 @@ void extract_plan(collection *c, const char *main, const vec *force,
             module_item *m = c->modules.v[j];
             if (m->from != FROM_STDLIB &&
                 has_top(m, t->name, strlen(t->name)))
-                m->extract = 1;
+                m->out.extract = 1;
         }
     }
     free_tops(tops, n);

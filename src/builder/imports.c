@@ -200,7 +200,8 @@ static size_t first_missing(const name_index *ix, const char *list, size_t n,
         e = import_of(list + from, w);
         if ((len = unresolved_length(ix, &e)) == 0)
             continue;
-        if (known && !(dists = reply_lookup(known, "provider", list + from, w)))
+        if (known &&
+            !(dists = reply_lookup(known, "provider", list + from, w)))
             dists = reply_lookup(known, "module", list + from, w);
         free(dists);
         if (!dists) {
@@ -216,7 +217,7 @@ static size_t first_missing(const name_index *ix, const char *list, size_t n,
 static int needless_fallback(const name_index *ix, const module_item *m,
                              const char *name, size_t len, const char *known)
 {
-    const char *p = m->scan, *at;
+    const char *p = m->out.scan, *at;
     scan_entry e;
 
     while (scan_next(&p, &e)) {
@@ -253,7 +254,7 @@ static int failed_alternatives(const name_index *ix, const scan_entry *e,
 static int direct_fallback(const module_item *m, const char *name,
                            size_t len)
 {
-    const char *p = m->scan;
+    const char *p = m->out.scan;
     scan_entry e;
 
     while (scan_next(&p, &e)) {
@@ -294,7 +295,7 @@ static size_t follow_candidates(const name_index *ix, const collection *c,
     *out = NULL;
     for (size_t i = 0; i < c->modules.n; i++) {
         const module_item *m = c->modules.v[i];
-        const char *p = m->scan;
+        const char *p = m->out.scan;
         scan_entry e;
 
         if (!module_checked(m, main) || module_noise(m) || !is_reached(ix, m))
@@ -427,7 +428,7 @@ static size_t collect_findings(const name_index *ix, const collection *c,
     *out = NULL;
     for (size_t i = 0; i < c->modules.n; i++) {
         const module_item *m = c->modules.v[i];
-        const char *p = m->scan;
+        const char *p = m->out.scan;
         scan_entry e;
 
         if (!module_checked(m, main))

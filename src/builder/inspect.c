@@ -255,7 +255,8 @@ static int read_packed(const kp_pack *p, const kp_blob *b, const char *what,
     if (kp_blob_verify(p, b) != 0)
         return 0; /* reported as damaged by the caller */
     if (elf_read_deps(kp_blob_bytes(p, b), b->size, d, err, sizeof err) != 0) {
-        char *name = xescaped(what, strlen(what)), *why = xescaped(err, strlen(err));
+        char *name = xescaped(what, strlen(what));
+        char *why = xescaped(err, strlen(err));
         vec_push(notes, xprintf("cannot read the dependencies of %s: %s",
                                 name, why));
         free(name);

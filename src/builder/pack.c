@@ -254,22 +254,23 @@ static int pack_modules(kp_writer *w, const char *dest,
     for (size_t i = 0; i < c->modules.n; i++) {
         module_item *m = c->modules.v[i];
         kp_blob a = {0, 0, 0}, b = {0, 0, 0};
-        uint32_t flags = m->flags | (m->extract ? KP_MOD_EXTRACT : 0) |
+        uint32_t flags = m->flags | (m->out.extract ? KP_MOD_EXTRACT : 0) |
                          (m->from == FROM_STDLIB ? KP_MOD_STDLIB : 0);
         const char *what = m->disk ? m->disk : m->relpath;
 
         if (m->flags & KP_MOD_EXTENSION) {
-            if (add_bytes(w, what, dest, m->bytes, m->bytes_len, &a) ||
-                (m->preload && add_bytes(w, what, dest, m->preload,
-                                         strlen(m->preload), &b)))
+            if (add_bytes(w, what, dest, m->out.bytes, m->out.bytes_len, &a) ||
+                (m->out.preload && add_bytes(w, what, dest, m->out.preload,
+                                         strlen(m->out.preload), &b)))
                 return -1;
             files[(*nf)++] = (packed_file){m->relpath, a};
         } else if (m->disk) {
-            if (add_bytes(w, what, dest, m->code, m->code_len, &a))
+            if (add_bytes(w, what, dest, m->out.code, m->out.code_len, &a))
                 return -1;
             flags |= KP_MOD_CODE;
             if (o->source) {
-                if (add_bytes(w, what, dest, m->bytes, m->bytes_len, &b))
+                if (add_bytes(w, what, dest, m->out.bytes, m->out.bytes_len,
+                              &b))
                     return -1;
                 flags |= KP_MOD_SOURCE;
                 files[(*nf)++] = (packed_file){m->relpath, b};

@@ -45,7 +45,7 @@ static void mark_hooks(name_index *ix, const collection *c)
 {
     for (size_t i = 0; i < c->modules.n; i++) {
         const module_item *m = c->modules.v[i];
-        const char *p = m->scan;
+        const char *p = m->out.scan;
         packed_name *pkg;
         scan_entry e;
         int hook = 0;
@@ -222,13 +222,13 @@ static int runs_command(const module_item *script, const char *name,
 
     if (n == len && strncmp(base, name, len) == 0)
         return 1;
-    if (!script->bytes || strlen((const char *)script->bytes) !=
-                              script->bytes_len)
+    if (!script->out.bytes || strlen((const char *)script->out.bytes) !=
+                              script->out.bytes_len)
         return 0;
     quoted = xprintf("'%.*s'", (int)len, name);
-    found = strstr((const char *)script->bytes, quoted) != NULL;
+    found = strstr((const char *)script->out.bytes, quoted) != NULL;
     quoted[0] = quoted[len + 1] = '"';
-    found = found || strstr((const char *)script->bytes, quoted) != NULL;
+    found = found || strstr((const char *)script->out.bytes, quoted) != NULL;
     free(quoted);
     return found;
 }
@@ -290,7 +290,7 @@ static void reach_entry_points(name_index *ix, vec *queue,
 static void reach_from(name_index *ix, vec *queue, const module_item *m,
                        const char *main)
 {
-    const char *p = m->scan;
+    const char *p = m->out.scan;
     scan_entry e;
 
     while (scan_next(&p, &e))

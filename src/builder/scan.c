@@ -48,8 +48,8 @@ static char *module_key(const scan_keys *k, const module_item *m)
 static int cached_scan(const scan_keys *k, module_item *m)
 {
     char *key = module_key(k, m);
-    int rc = cache_get_scan(k->cache, key, m->name, m->bytes, m->bytes_len,
-                            &m->scan);
+    int rc = cache_get_scan(k->cache, key, m->name, m->out.bytes,
+                            m->out.bytes_len, &m->out.scan);
     free(key);
     return rc;
 }
@@ -57,7 +57,8 @@ static int cached_scan(const scan_keys *k, module_item *m)
 static void cache_scan(const scan_keys *k, const module_item *m)
 {
     char *key = module_key(k, m);
-    cache_put_scan(k->cache, key, m->name, m->bytes, m->bytes_len, m->scan);
+    cache_put_scan(k->cache, key, m->name, m->out.bytes, m->out.bytes_len,
+                   m->out.scan);
     free(key);
 }
 
@@ -68,11 +69,11 @@ int scan_request(kserver *s, module_item *m)
     size_t len;
 
     if (server_call(s, KC_OP_SCAN, (m->flags & KP_MOD_PACKAGE) ? 1 : 0,
-                    m->name, m->bytes, m->bytes_len, &status, &out,
+                    m->name, m->out.bytes, m->out.bytes_len, &status, &out,
                     &len) != 0)
         return -1;
     if (status == KC_OK && strlen((char *)out) == len) {
-        m->scan = (char *)out;
+        m->out.scan = (char *)out;
         return 0;
     }
     warning("cannot scan the imports of %s: %s", m->disk,
@@ -83,12 +84,12 @@ int scan_request(kserver *s, module_item *m)
 
 int scan_now(kserver *s, scan_keys *k, module_item *m)
 {
-    if (m->scan || cached_scan(k, m) == 0)
+    if (m->out.scan || cached_scan(k, m) == 0)
         return 0;
     k->scanned++;
     if (scan_request(s, m) != 0)
         return -1;
-    if (m->scan)
+    if (m->out.scan)
         cache_scan(k, m);
     return 0;
 }
@@ -100,11 +101,11 @@ void scan_plan(scan_keys *k, const vec *sources, const vec *misses,
         vec_push(work, misses->v[i]);
     for (size_t i = 0; i < sources->n; i++) {
         module_item *m = sources->v[i];
-        if (!scan_wanted(m) || m->scan || cached_scan(k, m) == 0)
+        if (!scan_wanted(m) || m->out.scan || cached_scan(k, m) == 0)
             continue;
-        m->want_scan = 1;
+        m->out.want_scan = 1;
         k->scanned++;
-        if (m->code) /* not a miss: scan only */
+        if (m->out.code) /* not a miss: scan only */
             vec_push(work, m);
     }
 }
@@ -113,9 +114,9 @@ void scan_save(const scan_keys *k, const vec *sources)
 {
     for (size_t i = 0; i < sources->n; i++) {
         module_item *m = sources->v[i];
-        if (m->want_scan && m->scan)
+        if (m->out.want_scan && m->out.scan)
             cache_scan(k, m);
-        m->want_scan = 0;
+        m->out.want_scan = 0;
     }
 }
 
@@ -248,7 +249,8 @@ int module_noise(const module_item *m)
 {
     static const char *const parts[] = {"testing", "_testing", "backend_*",
                                         "benchmarks", NULL};
-    return module_test_only(m) || module_build_script(m) || has_part(m->name, parts, 0);
+    return module_test_only(m) || module_build_script(m) ||
+           has_part(m->name, parts, 0);
 }
 
 /* Does an entry's code run? Code under `if __name__ == "__main__"` runs
@@ -311,7 +313,7 @@ static void want_scan(scan_keys *k, module_item *m, vec *work)
 {
     if (cached_scan(k, m) == 0)
         return;
-    m->want_scan = 1;
+    m->out.want_scan = 1;
     k->scanned++;
     vec_push(work, m);
 }
@@ -322,10 +324,9 @@ int scan_collect(scan_keys *k, collection *c, vec *work, vec *twins)
         module_item *m = c->modules.v[i];
         twin_item *t;
 
-        if (m->from == FROM_STDLIB || !m->disk || m->scan)
+        if (m->from == FROM_STDLIB || !m->disk || m->out.scan)
             continue;
-        if (!m->bytes &&
-            read_collected(m->disk, &m->id, &m->bytes, &m->bytes_len) != 0)
+        if (module_read(m) != 0)
             return -1;
         if (!(m->flags & KP_MOD_EXTENSION)) {
             if (scan_wanted(m))
@@ -338,7 +339,8 @@ int scan_collect(scan_keys *k, collection *c, vec *work, vec *twins)
         vec_push(twins, t);
         if (!(t->item.disk = twin_path(m)))
             continue;
-        if (read_file(t->item.disk, &t->item.bytes, &t->item.bytes_len))
+        if (read_file(t->item.disk, &t->item.out.bytes,
+                      &t->item.out.bytes_len))
             return -1;
         want_scan(k, &t->item, work);
     }
@@ -427,10 +429,10 @@ static int c_import(const module_item *m, const vec *installed,
    nothing. */
 static int c_names_file(const module_item *m, const elf_rodata *ro)
 {
-    size_t n = elf_rodata_count(m->bytes, ro, "__file__", 8);
+    size_t n = elf_rodata_count(m->out.bytes, ro, "__file__", 8);
 
-    if (n && elf_rodata_count(m->bytes, ro, "\0origin\0", 8) &&
-        elf_rodata_count(m->bytes, ro, "submodule_search_locations", 26))
+    if (n && elf_rodata_count(m->out.bytes, ro, "\0origin\0", 8) &&
+        elf_rodata_count(m->out.bytes, ro, "submodule_search_locations", 26))
         n--;
     return n > 0;
 }
@@ -450,13 +452,14 @@ static void scan_c_code(const module_item *m, const vec *installed,
     const char *s;
     size_t len;
 
-    if (elf_read_rodata(m->bytes, m->bytes_len, &ro, err, sizeof err) != 0) {
+    if (elf_read_rodata(m->out.bytes, m->out.bytes_len, &ro, err,
+                        sizeof err) != 0) {
         warning("%s: cannot read the strings of extension module '%s' "
                 "(%s): what its C code imports is not checked", m->disk,
                 m->name, err);
         return;
     }
-    while ((s = elf_rodata_next(m->bytes, &ro, &at, &len))) {
+    while ((s = elf_rodata_next(m->out.bytes, &ro, &at, &len))) {
         int seen = 0;
         if (!c_import(m, installed, s, len))
             continue;
@@ -483,12 +486,12 @@ void scan_extensions(vec *twins, dists_fn ask, void *ctx)
         twin_item *t = twins->v[i];
         strbuf scan = STRBUF_INIT;
 
-        if (t->item.scan)
-            strbuf_addstr(&scan, t->item.scan);
+        if (t->item.out.scan)
+            strbuf_addstr(&scan, t->item.out.scan);
         scan_c_code(t->ext, &installed, t->item.disk != NULL, &scan);
-        t->ext->scan = strbuf_detach(&scan);
-        free(t->item.scan);
-        free(t->item.bytes);
+        t->ext->out.scan = strbuf_detach(&scan);
+        free(t->item.out.scan);
+        free(t->item.out.bytes);
         free(t->item.disk);
         free(t);
     }
