@@ -1,7 +1,7 @@
 /*
  * compile.c - compiles the collected sources through the target's compile
  * servers, one per core, each fed by its own thread from a shared queue;
- * the same servers scan imports (imports.h).
+ * the same servers scan imports (scan.h).
  */
 #include "compile.h"
 
@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "imports.h"
+#include "scan.h"
 #include "server.h"
 #include "util.h"
 
@@ -56,13 +56,13 @@ static int compile_one(kserver *s, module_item *m, int optimize)
     size_t len;
 
     if (server_call(s, KC_OP_COMPILE, (uint32_t)optimize, m->relpath,
-                    m->bytes, m->bytes_len, &status, &out, &len))
+                    m->out.bytes, m->out.bytes_len, &status, &out, &len))
         return -1;
     if (status == KC_OK) {
-        m->code = out;
-        m->code_len = len;
+        m->out.code = out;
+        m->out.code_len = len;
     } else {
-        m->error = compile_error(m, (char *)out);
+        m->out.error = compile_error(m, (char *)out);
         free(out);
     }
     return 0;
@@ -79,9 +79,9 @@ static void *worker_main(void *arg)
         if (i >= w->jobs->n)
             break;
         m = w->jobs->v[i];
-        if ((!m->code && w->optimize >= 0 &&
+        if ((!m->out.code && w->optimize >= 0 &&
              compile_one(&w->server, m, w->optimize) != 0) ||
-            (m->want_scan && scan_request(&w->server, m) != 0)) {
+            (m->out.want_scan && scan_request(&w->server, m) != 0)) {
             w->broken = 1;
             break;
         }

@@ -12,17 +12,16 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "reply.h"
+#include "strbuf.h"
+
 /* Appends "key=value\n" to the request; a value with a newline cannot be
    sent. */
-static int add_line(char **req, const char *key, const char *value)
+static int add_line(strbuf *req, const char *key, const char *value)
 {
-    char *line;
-
     if (strchr(value, '\n'))
         return error("--%s value holds a newline: '%s'", key, value);
-    line = xprintf("%s%s=%s\n", *req, key, value);
-    free(*req);
-    *req = line;
+    strbuf_addf(req, "%s=%s\n", key, value);
     return 0;
 }
 
@@ -82,45 +81,44 @@ static const char *take_site(const char *dir, const vec *searched,
 static int apply(collection *c, char *reply, const vec *site_dirs,
                  int verbose, int searching)
 {
-    char *line, *save = NULL;
-    const char *site = NULL;
+    const char *at = reply, *site = NULL;
     vec searched = {0}; /* the search= folders, not owned */
+    reply_line l;
     int rc = 0;
 
-    for (line = strtok_r(reply, "\n", &save); line && rc == 0;
-         line = strtok_r(NULL, "\n", &save)) {
-        char *value = strchr(line, '=');
+    while (rc == 0 && reply_next(&at, &l)) {
+        char *value;
         int kind = -1;
 
-        if (!value) {
+        if (!l.value) {
             rc = error("the compile server's answer about distributions "
-                       "has a line without '=': '%s'", line);
+                       "has a line without '=': '%.*s'", (int)l.len, l.line);
             break;
         }
-        *value++ = '\0';
-        if (strcmp(line, "site") == 0 &&
+        value = reply_cut(reply, &l);
+        if (reply_is(&l, "site") &&
             !(site = take_site(value, &searched, site_dirs)))
             rc = -1;
-        else if (strcmp(line, "search") == 0)
+        else if (reply_is(&l, "search"))
             vec_push(&searched, value);
-        if (strcmp(line, "search") == 0 && verbose && searching)
+        if (reply_is(&l, "search") && verbose && searching)
             fprintf(stderr, "kiln: --package searches %s\n", value);
-        else if (strcmp(line, "dist") == 0 && verbose)
+        else if (reply_is(&l, "dist") && verbose)
             say_dist(value, site);
-        else if (strcmp(line, "warning") == 0)
+        else if (reply_is(&l, "warning"))
             warning("%s", value);
-        else if (strcmp(line, "note") == 0 && verbose)
+        else if (reply_is(&l, "note") && verbose)
             fprintf(stderr, "kiln: %s\n", value);
-        else if (strcmp(line, "skip") == 0 && verbose)
+        else if (reply_is(&l, "skip") && verbose)
             fprintf(stderr, "kiln: skipped %.*s: %s\n",
                     (int)strcspn(value, "\t"), value,
                     value + strcspn(value, "\t") + !!value[strcspn(value,
                                                                   "\t")]);
-        else if (strcmp(line, "tree") == 0)
+        else if (reply_is(&l, "tree"))
             kind = SITE_TREE;
-        else if (strcmp(line, "namespace") == 0)
+        else if (reply_is(&l, "namespace"))
             kind = SITE_NAMESPACE;
-        else if (strcmp(line, "init") == 0)
+        else if (reply_is(&l, "init"))
             kind = SITE_INIT;
         if (kind >= 0 && !site)
             rc = error("the compile server named '%s' before its site "
@@ -135,23 +133,21 @@ static int apply(collection *c, char *reply, const vec *site_dirs,
 int collect_dists(kserver *s, collection *c, const vec *packages,
                   const vec *site_dirs, int verbose)
 {
-    char *req = xstrdup("");
+    strbuf req = STRBUF_INIT;
     uint8_t *out = NULL;
     size_t len;
     uint32_t status;
     int rc = -1;
 
-    if (packages->n == 0 && site_dirs->n == 0) {
-        free(req);
+    if (packages->n == 0 && site_dirs->n == 0)
         return 0;
-    }
     for (size_t i = 0; i < packages->n; i++)
         if (add_line(&req, "package", packages->v[i]) != 0)
             goto done;
     for (size_t i = 0; i < site_dirs->n; i++)
         if (add_line(&req, "site-packages", site_dirs->v[i]) != 0)
             goto done;
-    if (server_call(s, KC_OP_DISTS, 0, "dists", req, strlen(req), &status,
+    if (server_call(s, KC_OP_DISTS, 0, "dists", req.buf, req.len, &status,
                     &out, &len) != 0)
         goto done;
     if (status != KC_OK) {
@@ -160,7 +156,7 @@ int collect_dists(kserver *s, collection *c, const vec *packages,
     }
     rc = apply(c, (char *)out, site_dirs, verbose, packages->n > 0);
 done:
-    free(req);
+    strbuf_release(&req);
     free(out);
     return rc;
 }

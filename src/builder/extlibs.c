@@ -28,6 +28,7 @@
 
 #include "elf.h"
 #include "kpack.h"
+#include "strbuf.h"
 
 enum { NEW = 0, RESOLVING = 1, RESOLVED = 2, UNUSABLE = 3 };
 
@@ -101,19 +102,14 @@ static char *module_root(const module_item *m)
 /* parts joined by sep, as a new string. */
 static char *join(char *const *parts, size_t n, const char *sep)
 {
-    size_t len = 1;
-    char *out;
+    strbuf out = STRBUF_INIT;
 
-    for (size_t i = 0; i < n; i++)
-        len += strlen(parts[i]) + strlen(sep);
-    out = xmalloc(len);
-    out[0] = '\0';
     for (size_t i = 0; i < n; i++) {
         if (i)
-            strcat(out, sep);
-        strcat(out, parts[i]);
+            strbuf_addstr(&out, sep);
+        strbuf_addstr(&out, parts[i]);
     }
-    return out;
+    return strbuf_detach(&out);
 }
 
 /* The path below root that path names, with "." and ".." resolved as
@@ -354,7 +350,8 @@ static int bundle_module(finder *f, module_item *m, int verbose)
 
     if (!root)
         return 0; /* not collected from a folder: nothing to search */
-    if (elf_read_deps(m->bytes, m->bytes_len, &d, err, sizeof err) != 0) {
+    if (elf_read_deps(m->out.bytes, m->out.bytes_len, &d, err,
+                      sizeof err) != 0) {
         warning("%s: cannot read the libraries extension module '%s' needs "
                 "(%s); it is packed without them", m->disk, m->name, err);
         free(root);
@@ -380,7 +377,7 @@ static int bundle_module(finder *f, module_item *m, int verbose)
         vec_push(&relpaths, l->relpath);
     }
     if (rc == 0 && order.n) {
-        m->preload = join((char *const *)relpaths.v, relpaths.n, "\n");
+        m->out.preload = join((char *const *)relpaths.v, relpaths.n, "\n");
         if (verbose) {
             char *shown = join((char *const *)relpaths.v, relpaths.n, ", ");
             fprintf(stderr, "kiln: %s preloads %zu bundled librar%s: %s\n",
@@ -402,196 +399,11 @@ int extlibs_bundle(collection *c, int verbose)
     for (size_t i = 0; rc == 0 && i < c->modules.n; i++) {
         module_item *m = c->modules.v[i];
         if ((m->flags & KP_MOD_EXTENSION) && m->from != FROM_STDLIB &&
-            m->disk && m->bytes)
+            m->disk && m->out.bytes)
             rc = bundle_module(&f, m, verbose);
     }
     vec_free(&f.libs, lib_free);
     vec_free(&f.libs_dirs, free);
     free(f.root);
     return rc;
-}
-
-/* ---- kiln inspect ------------------------------------------------------ */
-
-/* Names printed here come from the payload and from the packed ELF images:
-   they are printed escaped as `ls -b` does (kp_escape). */
-
-#define SHOWN_NEEDERS 6
-
-/* printf(fmt, escaped s) for a format with one %s. */
-static void print_shown(const char *fmt, const char *s)
-{
-    char *e = xescaped(s, strlen(s));
-    printf(fmt, e);
-    free(e);
-}
-
-typedef struct {
-    const char *name; /* inside the payload */
-    vec needers;      /* const char*: module names */
-} host_lib;
-
-/* Libraries of the GNU C library itself: every glibc system has them. */
-static int part_of_glibc(const char *name)
-{
-    static const char *const glibc[] = {
-        "libc.so.6", "libm.so.6", "libmvec.so.1", "libpthread.so.0",
-        "libdl.so.2", "librt.so.1", "libutil.so.1", "libresolv.so.2",
-        "libanl.so.1", "libBrokenLocale.so.1", "libnsl.so.1",
-        "libthread_db.so.1", "libc_malloc_debug.so.0", NULL};
-
-    if (strncmp(name, "ld-linux", 8) == 0 || strncmp(name, "libnss_", 7) == 0)
-        return 1;
-    for (const char *const *g = glibc; *g; g++)
-        if (strcmp(name, *g) == 0)
-            return 1;
-    return 0;
-}
-
-static void add_host(vec *hosts, const char *name, const char *module)
-{
-    host_lib *h = NULL;
-
-    for (size_t i = 0; !h && i < hosts->n; i++)
-        if (strcmp(((host_lib *)hosts->v[i])->name, name) == 0)
-            h = hosts->v[i];
-    if (!h) {
-        h = calloc(1, sizeof *h);
-        if (!h) {
-            error("out of memory");
-            exit(1);
-        }
-        h->name = name;
-        vec_push(hosts, h);
-    }
-    if (!h->needers.n || strcmp(h->needers.v[h->needers.n - 1], module) != 0)
-        vec_push(&h->needers, (void *)module);
-}
-
-static void host_free(void *p)
-{
-    host_lib *h = p;
-    vec_free(&h->needers, NULL);
-    free(h);
-}
-
-static int host_cmp(const void *a, const void *b)
-{
-    return strcmp((*(host_lib *const *)a)->name,
-                  (*(host_lib *const *)b)->name);
-}
-
-/* The dependencies of a packed image; 0 when it cannot be read, with a
-   note in notes. */
-static int read_packed(const kp_pack *p, const kp_blob *b, const char *what,
-                       elf_deps *d, vec *notes)
-{
-    char err[ELF_ERRLEN];
-
-    if (kp_blob_verify(p, b) != 0)
-        return 0; /* reported as damaged by the caller */
-    if (elf_read_deps(kp_blob_bytes(p, b), b->size, d, err, sizeof err) != 0) {
-        char *name = xescaped(what, strlen(what)), *why = xescaped(err, strlen(err));
-        vec_push(notes, xprintf("cannot read the dependencies of %s: %s",
-                                name, why));
-        free(name);
-        free(why);
-        return 0;
-    }
-    return 1;
-}
-
-static int provided(const elf_deps *libs, size_t n, const char *name)
-{
-    for (size_t i = 0; i < n; i++)
-        if (libs[i].soname && strcmp(libs[i].soname, name) == 0)
-            return 1;
-    return 0;
-}
-
-/* One extension module: its preload list, and the names that neither it
-   nor its bundled libraries find among those libraries. */
-static size_t inspect_module(const kp_pack *p, const kp_entry *e,
-                             vec *hosts, vec *notes)
-{
-    const char *list = (const char *)kp_blob_bytes(p, &e->b);
-    const char *end = list + e->b.size;
-    elf_deps ext, *libs = NULL;
-    size_t n = 0, missing = 0;
-
-    if (e->b.size && kp_blob_verify(p, &e->b) == 0) {
-        print_shown("%s:\n", e->name);
-        libs = xmalloc((e->b.size / 2 + 1) * sizeof *libs);
-        for (const char *s = list; s < end;) {
-            size_t len = strcspn(s, "\n");
-            long at;
-            kp_entry f;
-            char *item;
-
-            if (len > (size_t)(end - s))
-                len = (size_t)(end - s);
-            at = kp_find_file(p, s, len);
-            item = xescaped(s, len);
-            printf("  %s%s\n", item,
-                   at < 0 ? " (damaged: not among the files)" : "");
-            free(item);
-            missing += at < 0;
-            if (at >= 0) {
-                kp_file_at(p, (uint32_t)at, &f);
-                n += read_packed(p, &f.a, f.name, &libs[n], notes);
-            }
-            s += len + 1;
-        }
-    }
-    if (read_packed(p, &e->a, e->name, &ext, notes))
-        for (unsigned i = 0; i < ext.needed_count; i++)
-            if (!provided(libs, n, ext.needed[i]))
-                add_host(hosts, ext.needed[i], e->name);
-    for (size_t l = 0; l < n; l++)
-        for (unsigned i = 0; i < libs[l].needed_count; i++)
-            if (!provided(libs, n, libs[l].needed[i]))
-                add_host(hosts, libs[l].needed[i], e->name);
-    free(libs);
-    return missing;
-}
-
-size_t extlibs_print(const kp_pack *p)
-{
-    vec hosts = {0}, notes = {0};
-    kp_entry e;
-    size_t missing = 0;
-    int header = 0;
-
-    for (uint32_t i = 0; i < p->module_count; i++) {
-        kp_module_at(p, i, &e);
-        if (!(e.flags & KP_MOD_EXTENSION))
-            continue;
-        if (e.b.size && !header++)
-            printf("\nEXTENSION MODULE: THE BUNDLED LIBRARIES IT LOADS FIRST, "
-                   "IN ORDER\n");
-        missing += inspect_module(p, &e, &hosts, &notes);
-    }
-    if (hosts.n) {
-        qsort(hosts.v, hosts.n, sizeof *hosts.v, host_cmp);
-        printf("\n%-28s %-7s %s\n", "HOST LIBRARY", "PART OF", "NEEDED BY");
-    }
-    for (size_t i = 0; i < hosts.n; i++) {
-        const host_lib *h = hosts.v[i];
-        char *name = xescaped(h->name, strlen(h->name));
-        printf("%-28s %-7s", name, part_of_glibc(h->name) ? "glibc" : "");
-        free(name);
-        for (size_t j = 0; j < h->needers.n && j < SHOWN_NEEDERS; j++)
-            print_shown(j ? ", %s" : " %s", h->needers.v[j]);
-        if (h->needers.n > SHOWN_NEEDERS)
-            printf(" and %zu more", h->needers.n - SHOWN_NEEDERS);
-        printf("\n");
-    }
-    if (hosts.n)
-        printf("%zu host librar%s: the system that runs the executable must "
-               "have them\n", hosts.n, hosts.n == 1 ? "y" : "ies");
-    for (size_t i = 0; i < notes.n; i++)
-        printf("note: %s\n", (char *)notes.v[i]);
-    vec_free(&hosts, host_free);
-    vec_free(&notes, free);
-    return missing;
 }

@@ -7,7 +7,6 @@
 #define KILN_EXTLIBS_H
 
 #include "collect.h"
-#include "kpack.h"
 
 /* For every extension module in c that is not the stdlib's (whose images
    are in m->bytes), finds the libraries it needs, directly or through one
@@ -18,12 +17,5 @@
    joined by '\n'. Libraries found nowhere in the package stay the host's.
    With verbose, prints each preload list. 0, or -1 after an error. */
 int extlibs_bundle(collection *c, int verbose);
-
-/* For `kiln inspect`: prints each extension module's preload list, then
-   the host libraries the extension modules need (the DT_NEEDED names that
-   no bundled library provides), one line each, with the modules that need
-   them and whether glibc provides them. Returns the number of listed
-   libraries that are not packed (damage). */
-size_t extlibs_print(const kp_pack *p);
 
 #endif

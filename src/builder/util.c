@@ -1,6 +1,6 @@
 /*
- * util.c - small helpers of the kiln command: error messages, memory,
- * growable arrays, files and paths.
+ * util.c - small helpers of the kiln command: memory, growable arrays,
+ * files and paths.
  */
 #include "util.h"
 
@@ -15,27 +15,6 @@
 #include <unistd.h>
 
 #include "kpack.h" /* kp_escaped */
-
-int error(const char *fmt, ...)
-{
-    va_list ap;
-    fputs("kiln: ", stderr);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    return -1;
-}
-
-void warning(const char *fmt, ...)
-{
-    va_list ap;
-    fputs("kiln: warning: ", stderr);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-}
 
 static void out_of_memory(size_t n)
 {
@@ -139,7 +118,7 @@ int open_collected(const char *path, const file_id *id, struct stat *st)
                  "%s now); nothing was written: build again once nothing "
                  "changes the folders it packs", path, now);
 failed:
-    error("cannot read %s: %s", path, strerror(errno));
+    error_errno("cannot read %s", path);
     if (fd >= 0)
         close(fd);
     return -1;
@@ -161,11 +140,14 @@ int read_collected(const char *path, const file_id *id, uint8_t **out,
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0) {
-            int e = n < 0 ? errno : EIO;
+            int e = errno;
             free(buf);
             close(fd);
-            return error("cannot read %s: %s", path,
-                         n < 0 ? strerror(e) : "file shrank while reading");
+            if (n == 0)
+                return error("cannot read %s: file shrank while reading",
+                             path);
+            errno = e;
+            return error_errno("cannot read %s", path);
         }
         done += (size_t)n;
     }

@@ -1,6 +1,6 @@
 /*
- * util.h - small helpers of the kiln command: error messages, memory,
- * growable arrays and files.
+ * util.h - small helpers of the kiln command: memory, growable arrays
+ * and files; messages come from diag.h.
  */
 #ifndef KILN_UTIL_H
 #define KILN_UTIL_H
@@ -10,9 +10,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
-/* Prints "kiln: <message>" to stderr; returns -1 for `return error(...)`. */
-int error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+#include "diag.h" /* error(), warning(), error_errno() */
 
 /* Allocation that ends the process with a message when memory runs out. */
 void *xmalloc(size_t n);
