@@ -58,15 +58,15 @@ EMBED_PY := $(wildcard src/launcher/py/*.py)
 EMBED_H  := $(patsubst src/launcher/py/%,$(BUILD)/gen/%.h,$(EMBED_PY))
 BUILDER_EMBED_PY := $(wildcard src/builder/py/*.py)
 BUILDER_EMBED_H  := $(patsubst src/builder/py/%,$(BUILD)/gen/builder/%.h,$(BUILDER_EMBED_PY))
-LAUNCHER_DEPS := $(LAUNCHER_SRC) $(FORMAT_SRC) $(COMMON_SRC) $(HEADERS) $(TARGET_H) $(EMBED_H)
 LAUNCHER_INCLUDES := $(INCLUDES) -iquote src/launcher -I$(BUILD)/py$(PY_VERSION) \
                      -I$(BUILD)/gen -I$(PY_INCLUDE)
-BUILDER_DEPS := $(BUILDER_SRC) $(FORMAT_SRC) $(COMMON_SRC) $(HEADERS) $(BUILDER_EMBED_H)
 BUILDER_INCLUDES := $(INCLUDES) -iquote src/builder -I$(BUILD)/gen/builder
 
-.PHONY: all install demo check bench deps check-deps unit-test fuzz e2e san optimized clean \
+.PHONY: all install demo check bench deps check-deps unit-test fuzz e2e san optimized clean hdr-check \
         conformance conformance-quick
-all: $(BUILD)/kiln $(BUILD)/$(LAUNCHER)
+# A plain `make` checks the Debian packages it needs first (deps.sh).
+all: deps
+	@$(MAKE) --no-print-directory $(BUILD)/kiln $(BUILD)/$(LAUNCHER)
 
 # The target's bytecode magic, and its prefix: the compile server finds the
 # target's stdlib and site folders there, whatever python3 is on PATH.
@@ -85,25 +85,53 @@ $(BUILD)/gen/%.py.h: src/launcher/py/%.py tools/embed.py
 $(BUILD)/gen/builder/%.py.h: src/builder/py/%.py tools/embed.py
 	$(embed_py)
 
-$(BUILD)/kiln: $(BUILDER_DEPS)
-	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(BUILDER_INCLUDES) -o $@ $(BUILDER_SRC) $(FORMAT_SRC) $(COMMON_SRC) -lpthread
+# Object files, one per source, with -MMD dependencies: touching one file
+# rebuilds one file. $(BUILD)/obj and, for ASan+UBSan, $(BUILD)/san/obj.
+OBJ_DIR := $(BUILD)/obj
+SAN_DIR := $(BUILD)/san/obj
+objects = $(patsubst src/%.c,$(1)/%.o,$(2))
+BUILDER_OBJ = $(call objects,$(1),$(BUILDER_SRC) $(FORMAT_SRC) $(COMMON_SRC))
+LAUNCHER_OBJ = $(call objects,$(1),$(LAUNCHER_SRC) $(FORMAT_SRC) $(COMMON_SRC))
 
-$(BUILD)/$(LAUNCHER): $(LAUNCHER_DEPS)
-	$(CC) $(CFLAGS) $(LAUNCHER_INCLUDES) \
-	    $(LAUNCHER_LDFLAGS) -o $@ $(LAUNCHER_SRC) $(FORMAT_SRC) $(COMMON_SRC) \
-	    $(LIBPYTHON) $(LAUNCHER_LIBS)
+define compile
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(1) -MMD -MP $(2) -c -o $@ $<
+endef
+# obj_rules DIR EXTRA_FLAGS: each side compiles with its own include paths.
+define obj_rules
+$(1)/builder/%.o: src/builder/%.c | $$(BUILDER_EMBED_H)
+	$$(call compile,$(2),$$(BUILDER_INCLUDES))
+$(1)/launcher/%.o: src/launcher/%.c | $$(TARGET_H) $$(EMBED_H)
+	$$(call compile,$(2) $$(LAUNCHER_LTO),$$(LAUNCHER_INCLUDES))
+$(1)/common/%.o: src/common/%.c
+	$$(call compile,$(2),$$(INCLUDES))
+$(1)/format/%.o: src/format/%.c
+	$$(call compile,$(2),$$(INCLUDES))
+endef
+$(eval $(call obj_rules,$(OBJ_DIR),))
+$(eval $(call obj_rules,$(SAN_DIR),$(SAN_FLAGS)))
+-include $(wildcard $(OBJ_DIR)/*/*.d $(SAN_DIR)/*/*.d)
+
+$(BUILD)/kiln: $(call BUILDER_OBJ,$(OBJ_DIR))
+	$(CC) $(CFLAGS) -o $@ $^ -lpthread
+
+$(BUILD)/$(LAUNCHER): $(call LAUNCHER_OBJ,$(OBJ_DIR))
+	$(CC) $(CFLAGS) $(LAUNCHER_LDFLAGS) -o $@ $^ $(LIBPYTHON) $(LAUNCHER_LIBS)
 
 # ASan+UBSan builds of both, side by side so that kiln finds its launcher.
 san: $(BUILD)/san/kiln $(BUILD)/san/$(LAUNCHER)
-$(BUILD)/san/kiln: $(BUILDER_DEPS)
-	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(SAN_FLAGS) $(BUILDER_INCLUDES) -o $@ $(BUILDER_SRC) $(FORMAT_SRC) $(COMMON_SRC) -lpthread
-$(BUILD)/san/$(LAUNCHER): $(LAUNCHER_DEPS)
-	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(SAN_FLAGS) $(LAUNCHER_INCLUDES) \
-	    $(LAUNCHER_LDFLAGS) -o $@ $(LAUNCHER_SRC) $(FORMAT_SRC) $(COMMON_SRC) \
+$(BUILD)/san/kiln: $(call BUILDER_OBJ,$(SAN_DIR))
+	$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ -lpthread
+$(BUILD)/san/$(LAUNCHER): $(call LAUNCHER_OBJ,$(SAN_DIR))
+	$(CC) $(CFLAGS) $(SAN_FLAGS) $(LAUNCHER_LDFLAGS) -o $@ $^ \
 	    $(LIBPYTHON) $(LAUNCHER_LIBS)
+
+# Every header compiles on its own (git's hdr-check), with its side's paths.
+hdr-check: $(TARGET_H) $(EMBED_H) $(BUILDER_EMBED_H)
+	@tools/hdr-check.sh "$(CC)" $(CFLAGS) $(BUILDER_INCLUDES) -- \
+	    $(wildcard src/builder/*.h src/common/*.h src/format/*.h src/protocol/*.h)
+	@tools/hdr-check.sh "$(CC)" $(CFLAGS) $(LAUNCHER_INCLUDES) -- \
+	    $(wildcard src/launcher/*.h)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/kiln
@@ -125,6 +153,7 @@ e2e: all san $(BUILD)/repack
 	@tests/e2e/run.sh $(BUILD)
 
 check: check-deps all san $(BUILD)/repack
+	$(MAKE) hdr-check
 	$(MAKE) unit-test
 	$(MAKE) fuzz
 	tests/e2e/run.sh $(BUILD)

@@ -6,6 +6,9 @@
 #ifndef KILN_CHILD_H
 #define KILN_CHILD_H
 
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
 #include <sys/stat.h>
 
 #include "kpack.h"

@@ -6,6 +6,9 @@
 #ifndef KILN_CHILDPROOF_H
 #define KILN_CHILDPROOF_H
 
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
 #include <stddef.h>
 
 /* The argument the parent puts right after argv[0]: PREFIX then the

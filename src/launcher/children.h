@@ -6,6 +6,9 @@
 #ifndef KILN_CHILDREN_H
 #define KILN_CHILDREN_H
 
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
 #include "kpack.h"
 
 /* Before initialization: the payload (as packed, not as a python child
