@@ -97,19 +97,22 @@ define compile
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(1) -MMD -MP $(2) -c -o $@ $<
 endef
-# obj_rules DIR EXTRA_FLAGS: each side compiles with its own include paths.
+# obj_rules DIR FLAGS_VAR: each side compiles with its own include paths;
+# FLAGS_VAR names the extra flags (its value has commas, which a call
+# would split).
 define obj_rules
 $(1)/builder/%.o: src/builder/%.c | $$(BUILDER_EMBED_H)
-	$$(call compile,$(2),$$(BUILDER_INCLUDES))
+	$$(call compile,$$($(2)),$$(BUILDER_INCLUDES))
 $(1)/launcher/%.o: src/launcher/%.c | $$(TARGET_H) $$(EMBED_H)
-	$$(call compile,$(2) $$(LAUNCHER_LTO),$$(LAUNCHER_INCLUDES))
+	$$(call compile,$$($(2)) $$(LAUNCHER_LTO),$$(LAUNCHER_INCLUDES))
 $(1)/common/%.o: src/common/%.c
-	$$(call compile,$(2),$$(INCLUDES))
+	$$(call compile,$$($(2)),$$(INCLUDES))
 $(1)/format/%.o: src/format/%.c
-	$$(call compile,$(2),$$(INCLUDES))
+	$$(call compile,$$($(2)),$$(INCLUDES))
 endef
-$(eval $(call obj_rules,$(OBJ_DIR),))
-$(eval $(call obj_rules,$(SAN_DIR),$(SAN_FLAGS)))
+PLAIN_FLAGS :=
+$(eval $(call obj_rules,$(OBJ_DIR),PLAIN_FLAGS))
+$(eval $(call obj_rules,$(SAN_DIR),SAN_FLAGS))
 -include $(wildcard $(OBJ_DIR)/*/*.d $(SAN_DIR)/*/*.d)
 
 $(BUILD)/kiln: $(call BUILDER_OBJ,$(OBJ_DIR))
