@@ -29,7 +29,7 @@ COMMON_SRC   := src/common/fdio.c src/common/privdir.c
 LAUNCHER_SRC := src/launcher/main.c src/launcher/importer.c src/launcher/finder.c \
                 src/launcher/loader.c src/launcher/extload.c src/launcher/pathentry.c \
                 src/launcher/excepthook.c src/launcher/install.c src/launcher/runapp.c \
-                src/launcher/pyrun.c \
+                src/launcher/kilnmod.c src/launcher/pyrun.c \
                 src/launcher/compiler.c \
                 src/launcher/extract.c src/launcher/opencode.c src/launcher/mpchild.c \
                 src/launcher/childproof.c src/launcher/child.c src/launcher/children.c \

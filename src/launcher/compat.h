@@ -58,6 +58,12 @@ static inline int kiln_use_frozen_modules(void)
 #endif
 }
 
+/* _PyType_GetModuleByDef: 3.10's name for PyType_GetModuleByDef(), public
+   from 3.11, which finds the module of a method's class (PEP 630). */
+#if PY_VERSION_HEX < 0x030B0000
+#define PyType_GetModuleByDef _PyType_GetModuleByDef
+#endif
+
 /* PyConfig._init_main and _Py_InitializeMain() (main.c): the two-phase
    initialization of PEP 587, whose public form PEP 587 left provisional
    and only these names carry; the importer must be installed between the

@@ -15,9 +15,9 @@
 
 /* The name of the packed module whose source file is path (a path inside
    the executable), or NULL. */
-static PyObject *module_of_path(PyObject *path)
+static PyObject *module_of_path(kiln_state *st, PyObject *path)
 {
-    PyObject *relb = kiln_packed_rel(path), *name = NULL;
+    PyObject *relb = kiln_packed_rel(st, path), *name = NULL;
     const char *rel = relb ? PyBytes_AS_STRING(relb) : NULL;
     Py_ssize_t len = relb ? PyBytes_GET_SIZE(relb) : 0;
     kp_entry e;
@@ -35,8 +35,9 @@ static PyObject *module_of_path(PyObject *path)
         if (name && i == 0)
             Py_SETREF(name, PyObject_CallMethod(name, "replace", "ss", "/",
                                                 "."));
-        if (!name || kiln_lookup(name, &e) != 1 || !(e.flags & KP_MOD_SOURCE) ||
-            e.path_len != (uint32_t)len || memcmp(e.path, rel, len) != 0)
+        if (!name || kiln_lookup(name, &e) != 1 ||
+            !(e.flags & KP_MOD_SOURCE) || e.path_len != (uint32_t)len ||
+            memcmp(e.path, rel, len) != 0)
             Py_CLEAR(name);
     }
 not_found:
@@ -50,28 +51,28 @@ not_found:
    none. So linecache.updatecache is wrapped when linecache loads: for a
    packed module's path and no globals, it is handed the module's name and
    loader, and asks the loader for the source as for a zipimported file. */
-static PyObject *kiln_updatecache(PyObject *mod, PyObject *args,
+static PyObject *kiln_updatecache(PyObject *importer, PyObject *args,
                                   PyObject *kwds)
 {
     static char *kwlist[] = {"filename", "module_globals", NULL};
+    kiln_state *st = kiln_state_of(Py_TYPE(importer));
     PyObject *filename, *globals = Py_None, *name = NULL, *res;
 
-    (void)mod;
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|O:updatecache", kwlist,
                                      &filename, &globals))
         return NULL;
     if (globals == Py_None && PyUnicode_Check(filename))
-        name = module_of_path(filename);
+        name = module_of_path(st, filename);
     if (name) {
         globals = Py_BuildValue("{s:O,s:O}", "__name__", name, "__loader__",
-                                kiln_st.importer);
+                                st->importer);
         Py_DECREF(name);
         if (!globals)
             return NULL;
     } else {
         Py_INCREF(globals);
     }
-    res = PyObject_CallFunctionObjArgs(kiln_st.updatecache, filename, globals,
+    res = PyObject_CallFunctionObjArgs(st->updatecache, filename, globals,
                                        NULL);
     Py_DECREF(globals);
     return res;
@@ -82,17 +83,20 @@ static PyMethodDef updatecache_def = {
     METH_VARARGS | METH_KEYWORDS,
     "linecache.updatecache, which finds the sources of packed modules."};
 
-void kiln_wrap_updatecache(PyObject *fullname, PyObject *linecache)
+void kiln_wrap_updatecache(kiln_state *st, PyObject *fullname,
+                           PyObject *linecache)
 {
     PyObject *hook;
 
-    if (kiln_st.updatecache ||
+    if (st->updatecache ||
         PyUnicode_CompareWithASCIIString(fullname, "linecache") != 0)
         return;
-    kiln_st.updatecache = PyObject_GetAttrString(linecache, "updatecache");
-    hook = kiln_st.updatecache ? PyCFunction_New(&updatecache_def, NULL) : NULL;
+    st->updatecache = PyObject_GetAttrString(linecache, "updatecache");
+    /* Bound to the importer, whose type leads to this state. */
+    hook = st->updatecache ? PyCFunction_New(&updatecache_def, st->importer)
+                           : NULL;
     if (!hook || PyObject_SetAttrString(linecache, "updatecache", hook) < 0)
-        Py_CLEAR(kiln_st.updatecache);
+        Py_CLEAR(st->updatecache);
     Py_XDECREF(hook);
     PyErr_Clear(); /* source lines are a nicety: never fail an import */
 }
@@ -218,7 +222,8 @@ static PyObject *print_exception(PyObject *traceback, PyObject *value,
    chained to it, pass through a packed module, whose source the C printer
    cannot read? 1, 0, or -1 with an exception. seen: a set of the ids
    already done. */
-static int reaches_packed(PyObject *exc, PyObject *tb, PyObject *seen)
+static int reaches_packed(kiln_state *st, PyObject *exc, PyObject *tb,
+                          PyObject *seen)
 {
     static const char *const chained[] = {"__cause__", "__context__",
                                           "exceptions"};
@@ -236,7 +241,7 @@ static int reaches_packed(PyObject *exc, PyObject *tb, PyObject *seen)
          tb = (PyObject *)((PyTracebackObject *)tb)->tb_next) {
         PyCodeObject *code =
             PyFrame_GetCode(((PyTracebackObject *)tb)->tb_frame);
-        PyObject *rel = kiln_data_rel(code->co_filename);
+        PyObject *rel = kiln_data_rel(st, code->co_filename);
         rc = rel ? 1 : PyErr_Occurred() ? -1 : 0;
         Py_XDECREF(rel);
         Py_DECREF(code);
@@ -248,9 +253,10 @@ static int reaches_packed(PyObject *exc, PyObject *tb, PyObject *seen)
             PyErr_Clear(); /* exceptions: only groups have it */
         else if (PyTuple_Check(sub))
             for (Py_ssize_t j = 0; j < PyTuple_GET_SIZE(sub) && rc == 0; j++)
-                rc = reaches_packed(PyTuple_GET_ITEM(sub, j), NULL, seen);
+                rc = reaches_packed(st, PyTuple_GET_ITEM(sub, j), NULL,
+                                    seen);
         else
-            rc = reaches_packed(sub, NULL, seen);
+            rc = reaches_packed(st, sub, NULL, seen);
         Py_XDECREF(sub);
     }
     return rc;
@@ -262,19 +268,19 @@ static int reaches_packed(PyObject *exc, PyObject *tb, PyObject *seen)
 PyObject *kiln_excepthook(PyObject *mod, PyObject *const *args,
                           Py_ssize_t nargs)
 {
+    kiln_state *st = PyModule_GetState(mod);
     PyObject *traceback, *limit, *res = NULL, *fallback, *seen;
     int sigint, packed;
 
-    (void)mod;
     if (nargs != 3) {
         PyErr_SetString(PyExc_TypeError, "excepthook takes 3 arguments");
         return NULL;
     }
     seen = PySet_New(NULL);
-    packed = seen ? reaches_packed(args[1], args[2], seen) : -1;
+    packed = seen ? reaches_packed(st, args[1], args[2], seen) : -1;
     Py_XDECREF(seen);
-    if (packed == 0 && kiln_st.c_excepthook)
-        return PyObject_Vectorcall(kiln_st.c_excepthook, args, 3, NULL);
+    if (packed == 0 && st->c_excepthook)
+        return PyObject_Vectorcall(st->c_excepthook, args, 3, NULL);
     PyErr_Clear();
     sigint = unhandled_sigint ? *unhandled_sigint : 0;
     traceback = PyImport_ImportModule("traceback");
@@ -288,10 +294,8 @@ PyObject *kiln_excepthook(PyObject *mod, PyObject *const *args,
     if (res)
         return res;
     PyErr_Clear();
-    fallback = kiln_st.c_excepthook;
+    fallback = st->c_excepthook;
     if (!fallback)
         Py_RETURN_NONE;
     return PyObject_Vectorcall(fallback, args, 3, NULL);
 }
-
-/* The dotted prefix of the modules right in the packed folder rel. */

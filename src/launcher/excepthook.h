@@ -8,10 +8,13 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
+typedef struct kiln_state kiln_state; /* importer_internal.h */
+
 /* _kiln.excepthook(type, value, traceback). */
 PyObject *kiln_excepthook(PyObject *mod, PyObject *const *args,
                           Py_ssize_t nargs);
 /* When fullname is linecache, just executed: wraps its updatecache. */
-void kiln_wrap_updatecache(PyObject *fullname, PyObject *linecache);
+void kiln_wrap_updatecache(kiln_state *st, PyObject *fullname,
+                           PyObject *linecache);
 
 #endif

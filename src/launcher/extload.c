@@ -86,8 +86,44 @@ static const char *load_hint(const char *why)
                : "";
 }
 
-/* Packed paths of the bundled libraries loaded so far. */
-static PyObject *preloaded_libraries;
+/* What the process has loaded, for every interpreter: the memfds of
+   extension modules, by packed name, and the packed paths of bundled
+   libraries. */
+static struct loaded {
+    char *name;
+    size_t len;
+    int fd;
+} *exts, *libs;
+static size_t n_exts, n_libs;
+
+/* The entry of name[0:len] in list, or NULL. */
+static struct loaded *find_loaded(struct loaded *list, size_t n,
+                                  const char *name, size_t len)
+{
+    for (size_t i = 0; i < n; i++)
+        if (list[i].len == len && memcmp(list[i].name, name, len) == 0)
+            return &list[i];
+    return NULL;
+}
+
+/* Adds name[0:len] and fd to *list; -1 with MemoryError. */
+static int add_loaded(struct loaded **list, size_t *n, const char *name,
+                      size_t len, int fd)
+{
+    struct loaded *grown = realloc(*list, (*n + 1) * sizeof **list);
+    char *copy = grown ? malloc(len + 1) : NULL;
+
+    if (grown)
+        *list = grown;
+    if (!copy) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    memcpy(copy, name, len);
+    copy[len] = '\0';
+    grown[(*n)++] = (struct loaded){copy, len, fd};
+    return 0;
+}
 
 /* Loads one bundled library from memory. RTLD_LOCAL is enough: the dynamic
    loader matches a DT_NEEDED name against the DT_SONAME of every object
@@ -95,7 +131,8 @@ static PyObject *preloaded_libraries;
    in its symbol lookup scope. RTLD_GLOBAL would instead let two packages'
    bundled copies of one library clash. RTLD_NOW reports a missing symbol
    here, naming the library, rather than at some later call. */
-static int preload_library(PyObject *fullname, const char *rel, size_t len)
+static int preload_library(kiln_state *st, PyObject *fullname, const char *rel,
+                           size_t len)
 {
     char fdpath[64], name[4096], shown[KP_SHOWN];
     long i = kp_find_file(kiln_proc.pack, rel, len);
@@ -110,11 +147,11 @@ static int preload_library(PyObject *fullname, const char *rel, size_t len)
     if (i < 0) {
         PyErr_Format(PyExc_ImportError, "kiln: cannot load extension module "
                      "%R: its library %s is not packed in %U; rebuild the "
-                     "executable", fullname, shown, kiln_st.exe);
+                     "executable", fullname, shown, st->exe);
         return -1;
     }
     kp_file_at(kiln_proc.pack, (uint32_t)i, &f);
-    bytes = kiln_checked_blob(fullname, &f.a, "bundled library");
+    bytes = kiln_checked_blob(st, fullname, &f.a, "bundled library");
     base = strrchr(name, '/');
     fd = bytes ? memfd_with(fullname, base ? base + 1 : name, bytes,
                             f.a.size, fdpath, sizeof fdpath)
@@ -136,33 +173,24 @@ static int preload_library(PyObject *fullname, const char *rel, size_t len)
 /* Loads the bundled libraries an extension module needs: blob b lists
    their packed paths, dependencies first, joined by '\n'. Each is loaded
    once per process. */
-static int preload_libraries(PyObject *fullname, const kp_entry *e)
+static int preload_libraries(kiln_state *st, PyObject *fullname,
+                             const kp_entry *e)
 {
     const char *list, *end;
     size_t len;
 
     if (e->b.size == 0)
         return 0;
-    list = (const char *)kiln_checked_blob(fullname, &e->b, "library list");
+    list =
+        (const char *)kiln_checked_blob(st, fullname, &e->b, "library list");
     if (!list)
         return -1;
-    if (!preloaded_libraries && !(preloaded_libraries = PySet_New(NULL)))
-        return -1;
     end = list + e->b.size;
-    for (const char *pos = list, *p; (p = ke_preload_next(&pos, end, &len));) {
-        PyObject *key = PyUnicode_DecodeUTF8(p, (Py_ssize_t)len,
-                                             "surrogateescape");
-        int done = key ? PySet_Contains(preloaded_libraries, key) : -1;
-
-        if (done == 0)
-            done = preload_library(fullname, p, len) == 0 &&
-                           PySet_Add(preloaded_libraries, key) == 0
-                       ? 1
-                       : -1;
-        Py_XDECREF(key);
-        if (done < 0)
+    for (const char *pos = list, *p; (p = ke_preload_next(&pos, end, &len));)
+        if (!find_loaded(libs, n_libs, p, len) &&
+            (preload_library(st, fullname, p, len) < 0 ||
+             add_loaded(&libs, &n_libs, p, len, -1) < 0))
             return -1;
-    }
     return 0;
 }
 
@@ -188,8 +216,8 @@ static int is_load_error(PyObject *value, const char *fdpath)
 /* Replaces the ImportError of a failed dlopen() with one that names the
    module and its virtual path, and keeps dlerror()'s text without the
    meaningless /proc/self/fd/N. Other errors are left as they are. */
-static void explain_load_error(PyObject *fullname, const kp_entry *e,
-                               const char *fdpath)
+static void explain_load_error(kiln_state *st, PyObject *fullname,
+                               const kp_entry *e, const char *fdpath)
 {
     PyObject *type, *value, *tb, *text = NULL, *path = NULL, *msg = NULL;
     const char *why = NULL;
@@ -202,7 +230,7 @@ static void explain_load_error(PyObject *fullname, const kp_entry *e,
     }
     text = PyObject_Str(value);
     why = text ? PyUnicode_AsUTF8(text) : NULL;
-    path = why ? kiln_module_origin(e) : NULL;
+    path = why ? kiln_module_origin(st, e) : NULL;
     if (!path)
         goto error;
     why = load_reason(why, fdpath);
@@ -226,39 +254,37 @@ done:
 
 /* Loads the packed extension module e (packed: its packed name) as
    fullname, with loader self. */
-PyObject *kiln_load_extension(PyObject *self, PyObject *fullname,
-                              PyObject *packed, const kp_entry *e)
+PyObject *kiln_load_extension(kiln_state *st, PyObject *self,
+                              PyObject *fullname, PyObject *packed,
+                              const kp_entry *e)
 {
-    const uint8_t *image = kiln_checked_blob(fullname, &e->a, "extension module");
+    const uint8_t *image =
+        kiln_checked_blob(st, fullname, &e->a, "extension module");
     const char *name = PyUnicode_AsUTF8(packed);
     PyObject *spec = NULL, *module = NULL, *origin = NULL, *kwargs = NULL;
-    struct loaded_ext *exts;
+    struct loaded *ext;
     char fdpath[64];
     int fd;
 
-    if (!image || !name || preload_libraries(fullname, e) < 0)
+    if (!image || !name || preload_libraries(st, fullname, e) < 0)
         return NULL;
     /* A module loaded before (by another interpreter, say) is loaded again
        from the same memfd, so that dlopen() hands back the same library,
        with its static state, as for a .so file under python3. */
-    for (size_t i = 0; i < kiln_proc.n_exts; i++)
-        if (strcmp(kiln_proc.exts[i].name, name) == 0) {
-            fd = kiln_proc.exts[i].fd;
-            snprintf(fdpath, sizeof fdpath, "/proc/self/fd/%d", fd);
-            goto loaded;
+    ext = find_loaded(exts, n_exts, name, strlen(name));
+    if (ext) {
+        fd = ext->fd;
+        snprintf(fdpath, sizeof fdpath, "/proc/self/fd/%d", fd);
+    } else {
+        fd = memfd_with(fullname, name, image, e->a.size, fdpath,
+                        sizeof fdpath);
+        if (fd < 0)
+            return NULL;
+        if (add_loaded(&exts, &n_exts, name, strlen(name), fd) < 0) {
+            close(fd);
+            return NULL;
         }
-    fd = memfd_with(fullname, name, image, e->a.size, fdpath, sizeof fdpath);
-    if (fd < 0)
-        return NULL;
-    exts = realloc(kiln_proc.exts, (kiln_proc.n_exts + 1) * sizeof *exts);
-    if (!exts || !(exts[kiln_proc.n_exts].name = strdup(name))) {
-        kiln_proc.exts = exts ? exts : kiln_proc.exts;
-        close(fd);
-        return PyErr_NoMemory();
     }
-    kiln_proc.exts = exts;
-    exts[kiln_proc.n_exts++].fd = fd;
-loaded:
     /* The fd stays open, even on failure: glibc matches dlopen() names, and
        a reused fd number would hand back the library loaded through it
        (which stays loaded when its PyInit fails). */
@@ -266,17 +292,17 @@ loaded:
     kwargs = origin ? Py_BuildValue("{s:O}", "origin", origin) : NULL;
     if (!kwargs)
         goto error;
-    spec = PyObject_VectorcallDict(kiln_st.module_spec,
+    spec = PyObject_VectorcallDict(st->module_spec,
                                    (PyObject *[]){fullname, self}, 2, kwargs);
     if (!spec)
         goto error;
-    module = PyObject_CallOneArg(kiln_st.create_dynamic, spec);
+    module = PyObject_CallOneArg(st->create_dynamic, spec);
     if (!module) {
-        explain_load_error(fullname, e, fdpath);
+        explain_load_error(st, fullname, e, fdpath);
         goto error;
     }
     if (PyModule_Check(module)) {
-        PyObject *file = kiln_module_origin(e);
+        PyObject *file = kiln_module_origin(st, e);
         if (!file || PyObject_SetAttrString(module, "__file__", file) < 0) {
             Py_XDECREF(file);
             Py_CLEAR(module);

@@ -13,7 +13,7 @@
 
 /* Does path (a sys.path, or a package's __path__) hold a str entry outside
    the executable? 1, 0, or -1 with an exception. */
-static int has_disk_entry(PyObject *path)
+static int has_disk_entry(kiln_state *st, PyObject *path)
 {
     PyObject *seq = PySequence_Fast(path, "a module search path must be a "
                                     "sequence");
@@ -21,7 +21,7 @@ static int has_disk_entry(PyObject *path)
     const char *b, *s;
     int found = 0;
 
-    b = seq ? PyUnicode_AsUTF8AndSize(kiln_st.exe, &blen) : NULL;
+    b = seq ? PyUnicode_AsUTF8AndSize(st->exe, &blen) : NULL;
     if (!b) {
         Py_XDECREF(seq);
         return -1;
@@ -93,12 +93,12 @@ static PyMethodDef find_namespace_def = {
    parent_path: python3's _NamespacePath, which looks again when that path
    changes, starting from locations (its packed folder) or, when parent_path
    has folders on disk, from all its parts there. */
-static PyObject *namespace_path(PyObject *fullname, PyObject *locations,
-                                PyObject *parent_path)
+static PyObject *namespace_path(kiln_state *st, PyObject *fullname,
+                                PyObject *locations, PyObject *parent_path)
 {
     PyObject *cls = NULL, *finder = NULL, *spec = NULL, *found = NULL,
              *loader = NULL, *res = NULL;
-    int disk = parent_path ? has_disk_entry(parent_path) : 0, parts = 0;
+    int disk = parent_path ? has_disk_entry(st, parent_path) : 0, parts = 0;
 
     finder = disk >= 0 ? PyCFunction_New(&find_namespace_def, NULL) : NULL;
     if (!finder)
@@ -143,7 +143,7 @@ done:
    PathFinder to join with other folders' (kiln's path entries give those);
    with kiln's loader, its __path__ is a namespace path over parent_path
    (NULL for a top-level one: sys.path). */
-PyObject *kiln_make_spec(PyObject *loader, PyObject *fullname,
+PyObject *kiln_make_spec(kiln_state *st, PyObject *loader, PyObject *fullname,
                          const kp_entry *e, PyObject *parent_path)
 {
     int namespace = (e->flags & KP_MOD_NAMESPACE) != 0;
@@ -151,20 +151,20 @@ PyObject *kiln_make_spec(PyObject *loader, PyObject *fullname,
     PyObject *origin = NULL, *kwargs = NULL, *spec = NULL, *dir = NULL,
              *locations = NULL;
 
-    origin = namespace ? Py_NewRef(Py_None) : kiln_module_origin(e);
+    origin = namespace ? Py_NewRef(Py_None) : kiln_module_origin(st, e);
     if (!origin)
         goto error;
     kwargs = Py_BuildValue("{s:O,s:O}", "origin", origin, "is_package",
                            package ? Py_True : Py_False);
     if (!kwargs)
         goto error;
-    spec = PyObject_VectorcallDict(kiln_st.module_spec,
+    spec = PyObject_VectorcallDict(st->module_spec,
                                    (PyObject *[]){fullname, loader}, 2,
                                    kwargs);
     if (!spec)
         goto error;
     if (package) {
-        dir = kiln_package_dir(e);
+        dir = kiln_package_dir(st, e);
         locations = dir ? PyList_New(1) : NULL;
         if (!locations)
             goto error;
@@ -173,7 +173,7 @@ PyObject *kiln_make_spec(PyObject *loader, PyObject *fullname,
             goto error;
         if (namespace && loader != Py_None)
             Py_SETREF(locations,
-                      namespace_path(fullname, locations,
+                      namespace_path(st, fullname, locations,
                                      parent_path ? parent_path
                                                  : PySys_GetObject("path")));
         if (!locations ||
@@ -218,10 +218,10 @@ static PyObject *first_entry(PyObject *path)
 /* Is entry, a path, the folder that the packed module e sits in: under
    the executable, or under its package's extract folder? No allocation in
    the common case: this runs for every submodule import. */
-static int is_location(PyObject *entry, const kp_entry *e)
+static int is_location(kiln_state *st, PyObject *entry, const kp_entry *e)
 {
     Py_ssize_t n, blen, loc = (Py_ssize_t)ke_location_len(e);
-    PyObject *base = kiln_st.exe, *top;
+    PyObject *base = st->exe, *top;
     const char *s, *b;
 
     if (!PyUnicode_Check(entry))
@@ -231,7 +231,7 @@ static int is_location(PyObject *entry, const kp_entry *e)
         top = PyUnicode_DecodeUTF8(
             e->path, (Py_ssize_t)ke_top_len(e->path, e->path_len),
             "surrogateescape");
-        base = top ? PyDict_GetItemWithError(kiln_st.extracted, top) : NULL;
+        base = top ? PyDict_GetItemWithError(st->extracted, top) : NULL;
         Py_XDECREF(top);
         if (!base) {
             PyErr_Clear();
@@ -261,6 +261,7 @@ PyObject *kiln_importer_find_spec(PyObject *self, PyObject *args,
                                   PyObject *kwds)
 {
     static char *kwlist[] = {"fullname", "path", "target", NULL};
+    kiln_state *st = kiln_state_of(Py_TYPE(self));
     PyObject *fullname, *path = Py_None, *target = Py_None, *first;
     kp_entry e;
     int found;
@@ -272,11 +273,11 @@ PyObject *kiln_importer_find_spec(PyObject *self, PyObject *args,
     if (found <= 0)
         return found < 0 ? NULL : Py_NewRef(Py_None);
     if (path == Py_None)
-        return kiln_make_spec(self, fullname, &e, NULL);
+        return kiln_make_spec(st, self, fullname, &e, NULL);
     first = first_entry(path);
-    found = first ? is_location(first, &e) : 0;
+    found = first ? is_location(st, first, &e) : 0;
     Py_XDECREF(first);
     if (!found)
         Py_RETURN_NONE;
-    return kiln_make_spec(self, fullname, &e, path);
+    return kiln_make_spec(st, self, fullname, &e, path);
 }

@@ -8,11 +8,13 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
+typedef struct kiln_state kiln_state; /* importer_internal.h */
+
 #include "kpack.h"
 
 /* The spec of the packed module e, imported as fullname and loaded by
    loader (None: a namespace portion); parent_path NULL for sys.path. */
-PyObject *kiln_make_spec(PyObject *loader, PyObject *fullname,
+PyObject *kiln_make_spec(kiln_state *st, PyObject *loader, PyObject *fullname,
                          const kp_entry *e, PyObject *parent_path);
 /* Importer.find_spec(fullname, path=None, target=None). */
 PyObject *kiln_importer_find_spec(PyObject *self, PyObject *args,

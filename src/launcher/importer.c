@@ -26,7 +26,6 @@
 #include "importer_internal.h"
 
 struct kiln_process kiln_proc;
-struct kiln_state kiln_st;
 
 /* 1 and *e filled when fullname is packed, 0 when not, -1 on error.
    pkg.__init__ of a regular package is its __init__.py as a module of its
@@ -67,12 +66,12 @@ int kiln_lookup(PyObject *fullname, kp_entry *e)
     return 1;
 }
 
-int kiln_lookup_required(PyObject *fullname, kp_entry *e)
+int kiln_lookup_required(kiln_state *st, PyObject *fullname, kp_entry *e)
 {
     int found = kiln_lookup(fullname, e);
     if (found == 0)
         PyErr_Format(PyExc_ImportError, "kiln: module %R is not packed in %U",
-                     fullname, kiln_st.exe);
+                     fullname, st->exe);
     return found == 1 ? 0 : -1;
 }
 
@@ -108,9 +107,9 @@ static PyObject *path_in(PyObject *base, const char *rel, Py_ssize_t len)
     return res;
 }
 
-PyObject *kiln_virtual_path(const char *rel, Py_ssize_t len)
+PyObject *kiln_virtual_path(kiln_state *st, const char *rel, Py_ssize_t len)
 {
-    return path_in(kiln_st.exe, rel, len);
+    return path_in(st->exe, rel, len);
 }
 
 /* A path argument (str, bytes or os.PathLike) as bytes, as os.fsencode()
@@ -149,9 +148,9 @@ static PyObject *rel_under(PyObject *path, PyObject *base)
 }
 
 /* The packed path of a virtual path <exe>/<packed path>, or NULL. */
-PyObject *kiln_packed_rel(PyObject *path)
+PyObject *kiln_packed_rel(kiln_state *st, PyObject *path)
 {
-    return rel_under(path, kiln_st.exe);
+    return rel_under(path, st->exe);
 }
 
 /* An extract folder joins sys.path, at the end, as the site folder that
@@ -172,7 +171,7 @@ static int join_sys_path(PyObject *folder)
 /* The folder that holds the extracted files of the top-level package or
    module whose packed path starts with rel[0:len]; extracts them first.
    The stdlib's extracted part (len 0) has one folder for all of it. */
-PyObject *kiln_extracted_base(const char *rel, Py_ssize_t len)
+PyObject *kiln_extracted_base(kiln_state *st, const char *rel, Py_ssize_t len)
 {
     static int warned;
     PyObject *top = PyUnicode_DecodeUTF8(rel, len, "surrogateescape"), *base;
@@ -180,15 +179,16 @@ PyObject *kiln_extracted_base(const char *rel, Py_ssize_t len)
 
     if (!top)
         return NULL;
-    base = PyDict_GetItemWithError(kiln_st.extracted, top);
+    base = PyDict_GetItemWithError(st->extracted, top);
     if (base || PyErr_Occurred()) {
         Py_DECREF(top);
         return Py_XNewRef(base);
     }
     name = strndup(rel, (size_t)len);
     dir = !name ? NULL
-          : len ? kiln_extract(kiln_proc.pack, name, &warning, err, sizeof err)
-                : kiln_extract_stdlib(kiln_proc.pack, &warning, err, sizeof err);
+          : len
+              ? kiln_extract(kiln_proc.pack, name, &warning, err, sizeof err)
+              : kiln_extract_stdlib(kiln_proc.pack, &warning, err, sizeof err);
     free(name);
     if (warning && !warned++)
         fprintf(stderr, "kiln: warning: %s\n", warning);
@@ -207,7 +207,7 @@ PyObject *kiln_extracted_base(const char *rel, Py_ssize_t len)
     }
     base = PyUnicode_DecodeFSDefault(dir);
     free(dir);
-    if (base && PyDict_SetItem(kiln_st.extracted, top, base) < 0)
+    if (base && PyDict_SetItem(st->extracted, top, base) < 0)
         Py_CLEAR(base);
     if (base && join_sys_path(base) < 0)
         Py_CLEAR(base);
@@ -217,19 +217,19 @@ PyObject *kiln_extracted_base(const char *rel, Py_ssize_t len)
 
 /* The stdlib's extracted folder, for the stdlib module e: kept under its
    top-level name too, as every extracted package's folder is. */
-static PyObject *stdlib_base(const kp_entry *e)
+static PyObject *stdlib_base(kiln_state *st, const kp_entry *e)
 {
     PyObject *top = PyUnicode_DecodeUTF8(
         e->path, (Py_ssize_t)ke_top_len(e->path, e->path_len),
         "surrogateescape");
-    PyObject *base = top ? PyDict_GetItemWithError(kiln_st.extracted, top) : NULL;
+    PyObject *base = top ? PyDict_GetItemWithError(st->extracted, top) : NULL;
 
     if (base || !top || PyErr_Occurred()) {
         Py_XDECREF(top);
         return Py_XNewRef(base);
     }
-    base = kiln_extracted_base("", 0);
-    if (base && PyDict_SetItem(kiln_st.extracted, top, base) < 0)
+    base = kiln_extracted_base(st, "", 0);
+    if (base && PyDict_SetItem(st->extracted, top, base) < 0)
         Py_CLEAR(base);
     Py_DECREF(top);
     return base;
@@ -238,20 +238,20 @@ static PyObject *stdlib_base(const kp_entry *e)
 /* The folder a module's paths start from: the executable, or the extract
    cache for a package flagged for extraction (the stdlib's folder for
    the stdlib's). */
-PyObject *kiln_entry_base(const kp_entry *e)
+PyObject *kiln_entry_base(kiln_state *st, const kp_entry *e)
 {
     if (!(e->flags & KP_MOD_EXTRACT))
-        return Py_NewRef(kiln_st.exe);
+        return Py_NewRef(st->exe);
     if (e->flags & KP_MOD_STDLIB)
-        return stdlib_base(e);
-    return kiln_extracted_base(e->path,
+        return stdlib_base(st, e);
+    return kiln_extracted_base(st, e->path,
                                (Py_ssize_t)ke_top_len(e->path, e->path_len));
 }
 
 /* Path of rel[0:len] for the module e: under its base. */
-PyObject *kiln_entry_path(const kp_entry *e, Py_ssize_t len)
+PyObject *kiln_entry_path(kiln_state *st, const kp_entry *e, Py_ssize_t len)
 {
-    PyObject *base = kiln_entry_base(e), *res;
+    PyObject *base = kiln_entry_base(st, e), *res;
     if (!base)
         return NULL;
     res = path_in(base, e->path, len);
@@ -259,14 +259,14 @@ PyObject *kiln_entry_path(const kp_entry *e, Py_ssize_t len)
     return res;
 }
 
-PyObject *kiln_module_origin(const kp_entry *e)
+PyObject *kiln_module_origin(kiln_state *st, const kp_entry *e)
 {
-    return kiln_entry_path(e, e->path_len);
+    return kiln_entry_path(st, e, e->path_len);
 }
 
-PyObject *kiln_package_dir(const kp_entry *e)
+PyObject *kiln_package_dir(kiln_state *st, const kp_entry *e)
 {
-    return kiln_entry_path(e, (Py_ssize_t)ke_package_dir_len(e));
+    return kiln_entry_path(st, e, (Py_ssize_t)ke_package_dir_len(e));
 }
 
 /* Interpreter mode: the package's folder in the disk stdlib folder, if
@@ -295,8 +295,8 @@ int kiln_add_disk_location(const kp_entry *e, PyObject *locations)
 }
 
 /* Bytes of a blob after checking them; NULL with ImportError if damaged. */
-const uint8_t *kiln_checked_blob(PyObject *fullname, const kp_blob *blob,
-                                 const char *what)
+const uint8_t *kiln_checked_blob(kiln_state *st, PyObject *fullname,
+                                 const kp_blob *blob, const char *what)
 {
     if (kp_blob_verify(kiln_proc.pack, blob) != 0) {
         PyErr_Format(PyExc_ImportError,
@@ -304,7 +304,7 @@ const uint8_t *kiln_checked_blob(PyObject *fullname, const kp_blob *blob,
                      "bytes at data offset %llu) in %U; rebuild or "
                      "re-download the executable",
                      what, fullname, blob->size,
-                     (unsigned long long)blob->offset, kiln_st.exe);
+                     (unsigned long long)blob->offset, st->exe);
         return NULL;
     }
     return kp_blob_bytes(kiln_proc.pack, blob);
@@ -312,10 +312,10 @@ const uint8_t *kiln_checked_blob(PyObject *fullname, const kp_blob *blob,
 
 /* ---- code --------------------------------------------------------------- */
 
-static PyObject *compile_source(PyObject *fullname, const kp_entry *e,
-                                PyObject *path)
+static PyObject *compile_source(kiln_state *st, PyObject *fullname,
+                                const kp_entry *e, PyObject *path)
 {
-    const uint8_t *src = kiln_checked_blob(fullname, &e->b, "source");
+    const uint8_t *src = kiln_checked_blob(st, fullname, &e->b, "source");
     PyObject *copy, *code;
 
     if (!src)
@@ -330,7 +330,7 @@ static PyObject *compile_source(PyObject *fullname, const kp_entry *e,
 }
 
 /* New reference to the module's code object, None when it has none. */
-PyObject *kiln_load_code(PyObject *fullname, const kp_entry *e)
+PyObject *kiln_load_code(kiln_state *st, PyObject *fullname, const kp_entry *e)
 {
     PyObject *path = NULL, *code = NULL, *res;
     const uint8_t *bytes;
@@ -341,10 +341,10 @@ PyObject *kiln_load_code(PyObject *fullname, const kp_entry *e)
     /* The interpreter's own frozen code object needs no unmarshalling; it
        keeps its "<frozen name>" file name, as under python3. */
     if (!stale) {
-        int frozen = PySet_Contains(kiln_st.frozen, fullname);
+        int frozen = PySet_Contains(st->frozen, fullname);
         if (frozen < 0)
             return NULL;
-        code = frozen ? PyObject_CallOneArg(kiln_st.get_frozen_object, fullname)
+        code = frozen ? PyObject_CallOneArg(st->get_frozen_object, fullname)
                       : NULL;
         if (code)
             return code;
@@ -354,15 +354,15 @@ PyObject *kiln_load_code(PyObject *fullname, const kp_entry *e)
             return NULL;
         PyErr_Clear();
     }
-    path = kiln_module_origin(e);
+    path = kiln_module_origin(st, e);
     if (!path)
         return NULL;
     if ((e->flags & KP_MOD_SOURCE) && (stale || !(e->flags & KP_MOD_CODE))) {
-        code = compile_source(fullname, e, path);
+        code = compile_source(st, fullname, e, path);
         Py_DECREF(path);
         return code;
     }
-    bytes = kiln_checked_blob(fullname, &e->a, "bytecode");
+    bytes = kiln_checked_blob(st, fullname, &e->a, "bytecode");
     if (!bytes)
         goto error;
     code = PyMarshal_ReadObjectFromString((const char *)bytes, e->a.size);
@@ -370,10 +370,10 @@ PyObject *kiln_load_code(PyObject *fullname, const kp_entry *e)
         goto error;
     if (!PyCode_Check(code)) {
         PyErr_Format(PyExc_ImportError, "kiln: bytecode of %R in %U is not a "
-                     "code object", fullname, kiln_st.exe);
+                     "code object", fullname, st->exe);
         goto error;
     }
-    res = PyObject_CallFunctionObjArgs(kiln_st.fix_co_filename, code, path, NULL);
+    res = PyObject_CallFunctionObjArgs(st->fix_co_filename, code, path, NULL);
     if (!res)
         goto error;
     Py_DECREF(res);
@@ -407,14 +407,14 @@ PyObject *kiln_main_module(void)
 }
 
 /* The packed path of a virtual path, or of a path in an extracted
-   package's folder, as kiln_packed_rel(); NULL when it is neither. */
-PyObject *kiln_data_rel(PyObject *path)
+   package's folder, as kiln_packed_rel(st); NULL when it is neither. */
+PyObject *kiln_data_rel(kiln_state *st, PyObject *path)
 {
-    PyObject *rel = kiln_packed_rel(path), *top, *base;
+    PyObject *rel = kiln_packed_rel(st, path), *top, *base;
     Py_ssize_t pos = 0;
 
     while (!rel && !PyErr_Occurred() &&
-           PyDict_Next(kiln_st.extracted, &pos, &top, &base))
+           PyDict_Next(st->extracted, &pos, &top, &base))
         rel = rel_under(path, base);
     return rel;
 }
@@ -480,28 +480,30 @@ static PyObject *module_at_path(const char *rel, Py_ssize_t len, kp_entry *e)
 
 PyObject *kiln_importer_path_contents(PyObject *path)
 {
-    PyObject *rel = kiln_packed_rel(path), *name = NULL, *res = NULL;
+    kiln_state *st = kiln_state_get();
+    PyObject *rel = st ? kiln_packed_rel(st, path) : NULL, *name = NULL,
+             *res = NULL;
     const uint8_t *bytes;
     const char *s;
     Py_ssize_t len;
     long i;
     kp_entry e;
 
-    if (!rel || !kiln_proc.pack)
+    if (!rel)
         goto done;
     s = PyBytes_AS_STRING(rel);
     len = PyBytes_GET_SIZE(rel);
     i = kp_find_file(kiln_proc.pack, s, (size_t)len);
     if (i >= 0) {
         kp_file_at(kiln_proc.pack, (uint32_t)i, &e);
-        bytes = kiln_checked_blob(path, &e.a, "data");
+        bytes = kiln_checked_blob(st, path, &e.a, "data");
         if (bytes)
             res = PyBytes_FromStringAndSize((const char *)bytes, e.a.size);
         goto done;
     }
     name = module_at_path(s, len, &e);
     if (name && (e.flags & KP_MOD_CODE))
-        res = kiln_load_code(name, &e);
+        res = kiln_load_code(st, name, &e);
 done:
     Py_XDECREF(name);
     Py_XDECREF(rel);

@@ -1,8 +1,8 @@
 /*
- * install.c - the built-in module _kiln and the importer's installation:
- * on sys.meta_path and sys.path_hooks, sys.path and frozen modules' files
- * of an app, importlib's message for a module that is not packed, the
- * excepthook, and the audit hook that installs kiln in subinterpreters.
+ * install.c - the importer's installation: on sys.meta_path and
+ * sys.path_hooks, sys.path and frozen modules' files of an app,
+ * importlib's message for a module that is not packed, the excepthook,
+ * and the audit hook that installs kiln in subinterpreters.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -16,105 +16,9 @@
 #include "extract.h"
 #include "importer.h"
 #include "importer_internal.h"
+#include "kilnmod.h"
 #include "loader.h"
 #include "pathentry.h"
-
-/* _kiln.temp_folder(): the app's private temporary folder (extract.c),
-   made on first use, removed at exit. */
-static PyObject *kiln_temp_folder_py(PyObject *mod, PyObject *unused)
-{
-    char err[1024];
-    const char *dir = kiln_temp_folder(err, sizeof err);
-
-    (void)mod;
-    (void)unused;
-    if (!dir)
-        return PyErr_Format(PyExc_OSError, "kiln: %s", err);
-    return PyUnicode_DecodeFSDefault(dir);
-}
-
-/* The module's __getattr__ (PEP 562): Loader. */
-static PyObject *kiln_getattr(PyObject *mod, PyObject *name)
-{
-    (void)mod;
-    if (PyUnicode_Check(name) &&
-        PyUnicode_CompareWithASCIIString(name, "Loader") == 0)
-        return Py_XNewRef((PyObject *)kiln_loader_type());
-    return PyErr_Format(PyExc_AttributeError, "module '_kiln' has no "
-                        "attribute %R", name);
-}
-
-static PyMethodDef kiln_methods[] = {
-    {"kind", kiln_kind, METH_O,
-     "1 for a packed file, 2 for a packed folder, 0 for neither."},
-    {"listdir", kiln_listdir, METH_O,
-     "(files, folders) right in a packed folder, sorted."},
-    {"read", kiln_read, METH_O, "The bytes of a packed file."},
-    {"locate", kiln_locate, METH_O,
-     "(flags, packed path, base folder) of a packed module."},
-    {"path_hook", kiln_path_hook, METH_O,
-     "Path hook: the importer for the executable's own path entries."},
-    {"__getattr__", kiln_getattr, METH_O,
-     "_kiln.Loader, made ready when first asked for."},
-    {"excepthook", (PyCFunction)(void (*)(void))kiln_excepthook,
-     METH_FASTCALL, "Print a traceback with packed source lines."},
-    {"child_proof", kiln_child_proof_new, METH_NOARGS,
-     "A new proof descriptor for a child of the app (children.c)."},
-    {"temp_folder", kiln_temp_folder_py, METH_NOARGS,
-     "The app's private temporary folder, removed at exit (extract.c)."},
-    {NULL, NULL, 0, NULL}};
-
-static struct PyModuleDef kiln_module = {
-    PyModuleDef_HEAD_INIT, "_kiln",
-    "kiln's in-memory importer.", -1, kiln_methods, NULL, NULL, NULL, NULL};
-
-/* The constants of _kiln: the flags of packed modules, which
-   kiln_locate() returns, and what kiln_kind() returns. */
-static int add_constants(PyObject *m)
-{
-    static const struct {
-        const char *name;
-        long value;
-    } constants[] = {
-        {"MOD_CODE", KP_MOD_CODE},         {"MOD_EXTENSION", KP_MOD_EXTENSION},
-        {"MOD_SOURCE", KP_MOD_SOURCE},     {"MOD_PACKAGE", KP_MOD_PACKAGE},
-        {"MOD_NAMESPACE", KP_MOD_NAMESPACE}, {"MOD_EXTRACT", KP_MOD_EXTRACT},
-        {"MOD_STDLIB", KP_MOD_STDLIB},     {"FILE", KILN_KIND_FILE},
-        {"FOLDER", KILN_KIND_FOLDER},
-    };
-
-    for (size_t i = 0; i < sizeof constants / sizeof *constants; i++)
-        if (PyModule_AddIntConstant(m, constants[i].name,
-                                    constants[i].value) < 0)
-            return -1;
-    return 0;
-}
-
-static PyObject *PyInit__kiln(void)
-{
-    PyTypeObject *importer = kiln_importer_type();
-    PyTypeObject *path_entry = importer ? kiln_pathentry_type() : NULL;
-    PyObject *m;
-
-    if (!path_entry)
-        return NULL;
-    m = PyModule_Create(&kiln_module);
-    if (!m)
-        return NULL;
-    if (PyModule_AddObjectRef(m, "Importer", (PyObject *)importer) < 0 ||
-        PyModule_AddObjectRef(m, "PathEntry", (PyObject *)path_entry) < 0 ||
-        (kiln_st.exe && PyModule_AddObjectRef(m, "exe", kiln_st.exe) < 0) ||
-        add_constants(m) < 0) {
-        Py_DECREF(m);
-        return NULL;
-    }
-    return m;
-}
-
-int kiln_importer_register(void)
-{
-    return PyImport_AppendInittab("_kiln", PyInit__kiln);
-}
 
 /* Index of the first entry of sys.meta_path that is cls, or -1. */
 static Py_ssize_t meta_path_index(PyObject *meta_path, PyObject *cls)
@@ -125,78 +29,35 @@ static Py_ssize_t meta_path_index(PyObject *meta_path, PyObject *cls)
     return -1;
 }
 
-static int set_cached_suffix(void)
-{
-    PyObject *impl = PySys_GetObject("implementation"), *tag;
-
-    tag = impl ? PyObject_GetAttrString(impl, "cache_tag") : NULL;
-    if (!tag)
-        return -1;
-    if (tag == Py_None) {
-        Py_DECREF(tag);
-        return 0; /* no cache tag: importlib sets no __cached__ either */
-    }
-    kiln_st.cached_suffix = kiln_proc.optimize
-                            ? PyUnicode_FromFormat(".%U.opt-%ld.pyc", tag,
-                                                   kiln_proc.optimize)
-                            : PyUnicode_FromFormat(".%U.pyc", tag);
-    Py_DECREF(tag);
-    return kiln_st.cached_suffix ? 0 : -1;
-}
-
-/* The frozen modules this interpreter really has: none when started with
-   -X frozen_modules=off; 3.10 has no list. */
-static PyObject *usable_frozen_names(void)
-{
-    PyObject *imp, *names;
-
-    if (!kiln_use_frozen_modules())
-        return PySet_New(NULL);
-    imp = PyImport_ImportModule("_imp");
-    names = imp ? PyObject_CallMethod(imp, "_frozen_module_names", NULL)
-                : NULL;
-    Py_XDECREF(imp);
-    if (!names && PyErr_ExceptionMatches(PyExc_AttributeError)) {
-        PyErr_Clear();
-        return PySet_New(NULL);
-    }
-    Py_SETREF(names, names ? PySet_New(names) : NULL);
-    return names;
-}
-
 int kiln_importer_install(const kp_pack *pack, const char *exe,
-                   const char *disk_stdlib)
+                          const char *disk_stdlib)
 {
     PyObject *module = NULL, *meta_path, *flags, *opt, *frozen_importer;
+    kiln_state *st;
     Py_ssize_t at;
 
     kiln_proc.pack = pack;
-    kiln_st.exe = PyUnicode_DecodeFSDefault(exe);
-    /* Made directly rather than imported: importlib's Python path for a
-       built-in module costs more than the rest of the set-up together. */
-    module = kiln_st.exe ? PyInit__kiln() : NULL;
-    if (!module || !PySys_GetObject("modules") ||
-        PyDict_SetItemString(PySys_GetObject("modules"), "_kiln", module) < 0)
-        goto error;
-    kiln_st.importer = PyObject_CallNoArgs((PyObject *)kiln_importer_type());
-    kiln_st.module_spec = kiln_import_attr("_frozen_importlib", "ModuleSpec");
-    kiln_st.fix_co_filename = kiln_import_attr("_imp", "_fix_co_filename");
-    kiln_st.create_dynamic = kiln_import_attr("_imp", "create_dynamic");
-    kiln_st.exec_dynamic = kiln_import_attr("_imp", "exec_dynamic");
-    kiln_st.frozen = usable_frozen_names();
-    kiln_st.get_frozen_object = kiln_import_attr("_imp", "get_frozen_object");
-    kiln_st.extracted = PyDict_New();
-    if (!kiln_st.importer || !kiln_st.module_spec || !kiln_st.fix_co_filename ||
-        !kiln_st.create_dynamic || !kiln_st.exec_dynamic || !kiln_st.frozen ||
-        !kiln_st.get_frozen_object || !kiln_st.extracted ||
-        Py_AtExit(kiln_extract_cleanup) < 0)
-        goto error;
+    kiln_proc.main_interp = PyInterpreterState_Get();
+    kiln_proc.exe = strdup(exe);
+    if (!kiln_proc.exe) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    if ((pack->flags & KP_RUN_MASK) == KP_RUN_INTERPRETER && disk_stdlib &&
+        !(kiln_proc.disk_stdlib = strdup(disk_stdlib))) {
+        PyErr_NoMemory();
+        return -1;
+    }
     flags = PySys_GetObject("flags");
     opt = flags ? PyObject_GetAttrString(flags, "optimize") : NULL;
     if (!opt)
-        goto error;
+        return -1;
     kiln_proc.optimize = PyLong_AsLong(opt);
     Py_DECREF(opt);
+    module = kiln_module_new();
+    if (!module || Py_AtExit(kiln_extract_cleanup) < 0)
+        goto error;
+    st = PyModule_GetState(module);
     meta_path = PySys_GetObject("meta_path");
     if (!meta_path || !PyList_Check(meta_path)) {
         PyErr_SetString(PyExc_RuntimeError, "sys.meta_path is not a list");
@@ -211,16 +72,14 @@ int kiln_importer_install(const kp_pack *pack, const char *exe,
        say). */
     at = 0;
     if ((pack->flags & KP_RUN_MASK) == KP_RUN_INTERPRETER) {
-        kiln_proc.disk_stdlib = disk_stdlib ? strdup(disk_stdlib) : NULL;
-        frozen_importer = kiln_import_attr("_frozen_importlib", "FrozenImporter");
+        frozen_importer =
+            kiln_import_attr("_frozen_importlib", "FrozenImporter");
         if (!frozen_importer)
             goto error;
         at = meta_path_index(meta_path, frozen_importer) + 1;
         Py_DECREF(frozen_importer);
     }
-    if (PyList_Insert(meta_path, at, kiln_st.importer) < 0)
-        goto error;
-    if (set_cached_suffix() < 0)
+    if (PyList_Insert(meta_path, at, st->importer) < 0)
         goto error;
     Py_DECREF(module);
     return 0;
@@ -232,15 +91,15 @@ error:
 
 /* A frozen module whose package --extract names (os, say) gets the path
    of its extracted file as __file__. */
-static void fix_extracted_frozen(PyObject *name, PyObject *dict,
-                                 PyObject *state)
+static void fix_extracted_frozen(kiln_state *st, PyObject *name,
+                                 PyObject *dict, PyObject *state)
 {
     PyObject *file;
     kp_entry e;
 
     if (kiln_lookup(name, &e) != 1 || !(e.flags & KP_MOD_EXTRACT))
         return;
-    file = kiln_module_origin(&e);
+    file = kiln_module_origin(st, &e);
     if (file) {
         PyDict_SetItemString(dict, "__file__", file);
         PyObject_SetAttrString(state, "filename", file);
@@ -252,13 +111,14 @@ static void fix_extracted_frozen(PyObject *name, PyObject *dict,
    path configuration leaves empty: point it into the executable (or to
    the stdlib's extracted folder, when it is whole there), and give the
    frozen modules imported so far the __file__ python3 gives them. */
-static int fix_frozen_files(void)
+static int fix_frozen_files(kiln_state *st)
 {
     PyObject *resolve, *modules, *values = NULL, *dir;
     int rc = -1;
 
-    dir = kiln_proc.pack->flags & KP_STDLIB_FILES ? kiln_extracted_base("", 0)
-                                            : Py_NewRef(kiln_st.exe);
+    dir = kiln_proc.pack->flags & KP_STDLIB_FILES
+              ? kiln_extracted_base(st, "", 0)
+              : Py_NewRef(st->exe);
     rc = dir ? PySys_SetObject("_stdlib_dir", dir) : -1;
     Py_XDECREF(dir);
     if (rc < 0)
@@ -292,10 +152,11 @@ static int fix_frozen_files(void)
         if (res && PyTuple_Check(res) && PyTuple_GET_SIZE(res) == 2 &&
             PyTuple_GET_ITEM(res, 0) != Py_None) {
             PyDict_SetItemString(dict, "__file__", PyTuple_GET_ITEM(res, 0));
-            PyObject_SetAttrString(state, "filename", PyTuple_GET_ITEM(res, 0));
+            PyObject_SetAttrString(state, "filename",
+                                   PyTuple_GET_ITEM(res, 0));
         }
         if (res && !(kiln_proc.pack->flags & KP_STDLIB_FILES))
-            fix_extracted_frozen(name, dict, state);
+            fix_extracted_frozen(st, name, dict, state);
         PyErr_Clear(); /* a module that refuses attributes keeps its own */
         Py_XDECREF(res);
         Py_XDECREF(name);
@@ -316,7 +177,7 @@ done:
    python3, but finds nothing on disk until the app puts a folder on
    sys.path or a package's __path__ leads to one: kiln's path hook claims
    <exe> and the folders in it. */
-static int app_sys_path(void)
+static int app_sys_path(kiln_state *st)
 {
     PyObject *path = PySys_GetObject("path");
 
@@ -324,7 +185,7 @@ static int app_sys_path(void)
         PyErr_SetString(PyExc_RuntimeError, "sys.path is not a list");
         return -1;
     }
-    return PyList_Insert(path, 0, kiln_st.exe);
+    return PyList_Insert(path, 0, st->exe);
 }
 
 /* ---- the message of a module that is not packed ------------------------ */
@@ -344,7 +205,8 @@ static PyObject *NotPacked_format(PyObject *self, PyObject *args,
         return PyUnicode_FromFormat(
             "No module named %R (kiln: %R is not packed in %U, and an app "
             "does not import from PYTHONPATH; build it with --path DIR or "
-            "--package NAME)", name, name, kiln_st.exe);
+            "--package NAME)", name, name,
+            kiln_state_of(Py_TYPE(self))->exe);
     /* str.format(self, *args, **kwargs) */
     format = PyObject_GetAttrString((PyObject *)&PyUnicode_Type, "format");
     head = format ? PyTuple_Pack(1, self) : NULL;
@@ -363,21 +225,23 @@ static PyMethodDef NotPacked_methods[] = {
      "str.format; a top-level module name gets how to pack it."},
     {NULL, NULL, 0, NULL}};
 
-static PyTypeObject NotPackedType = {
-    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "_kiln.NotPackedMessage",
-    .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_doc = "importlib's message for a module that no finder finds.",
-    .tp_methods = NotPacked_methods,
-    .tp_base = &PyUnicode_Type,
-};
+static PyType_Slot NotPacked_slots[] = {
+    {Py_tp_doc, "importlib's message for a module that no finder finds."},
+    {Py_tp_methods, NotPacked_methods},
+    {0, NULL}};
+
+static PyType_Spec NotPacked_spec = {"_kiln.NotPackedMessage", 0, 0,
+                                     Py_TPFLAGS_DEFAULT |
+                                         Py_TPFLAGS_IMMUTABLETYPE,
+                                     NotPacked_slots};
 
 /* Puts that message in place, when importlib has the one kiln knows
    (3.10 and 3.11; 3.12 formats it in place, and keeps python3's). */
-static int explain_not_packed(void)
+static int explain_not_packed(kiln_state *st)
 {
     PyObject *name = PyUnicode_FromString("_frozen_importlib");
     PyObject *bootstrap = name ? PyImport_GetModule(name) : NULL;
-    PyObject *msg = NULL, *mine = NULL;
+    PyObject *msg = NULL, *mine = NULL, *type = NULL;
     int rc = -1;
 
     Py_XDECREF(name);
@@ -390,15 +254,17 @@ static int explain_not_packed(void)
         rc = 0;
         goto done;
     }
-    mine = PyType_Ready(&NotPackedType) == 0
-               ? PyObject_CallOneArg((PyObject *)&NotPackedType, msg)
-               : NULL;
+    /* The message keeps its type, and the type st's module, alive. */
+    type = PyType_FromModuleAndSpec(st->module, &NotPacked_spec,
+                                    (PyObject *)&PyUnicode_Type);
+    mine = type ? PyObject_CallOneArg(type, msg) : NULL;
     if (mine)
         rc = PyObject_SetAttrString(bootstrap, "_ERR_MSG", mine);
 done:
     Py_DECREF(bootstrap);
     Py_XDECREF(msg);
     Py_XDECREF(mine);
+    Py_XDECREF(type);
     return rc;
 }
 
@@ -407,10 +273,10 @@ done:
    packed stdlib is then the sys.path entry <exe>, so that sys.path order
    decides as under python3: a script's folder shadows the stdlib, the
    stdlib shadows site-packages. */
-static int add_path_hook(int hermetic)
+static int add_path_hook(kiln_state *st, int hermetic)
 {
     PyObject *meta_path = PySys_GetObject("meta_path");
-    PyObject *hooks = PySys_GetObject("path_hooks"), *hook, *entry;
+    PyObject *hooks = PySys_GetObject("path_hooks"), *entry;
     PyObject *cache = PySys_GetObject("path_importer_cache");
     Py_ssize_t at;
     int rc;
@@ -421,20 +287,16 @@ static int add_path_hook(int hermetic)
                         "or sys.path_importer_cache is not set up");
         return -1;
     }
-    at = hermetic ? -1 : meta_path_index(meta_path, kiln_st.importer);
+    at = hermetic ? -1 : meta_path_index(meta_path, st->importer);
     if (at >= 0 && PySequence_DelItem(meta_path, at) < 0)
         return -1;
-    hook = kiln_import_attr("_kiln", "path_hook");
-    if (!hook || PyList_Insert(hooks, 0, hook) < 0) {
-        Py_XDECREF(hook);
+    if (PyList_Insert(hooks, 0, st->path_hook) < 0)
         return -1;
-    }
-    kiln_st.path_hook = hook; /* for subinterpreters */
     /* <exe>'s finder is in the cache from the start: PathFinder asks no
        other hook (zipimport would read the executable). */
     PyDict_Clear(cache);
-    entry = kiln_path_hook(NULL, kiln_st.exe);
-    rc = entry ? PyDict_SetItem(cache, kiln_st.exe, entry) : -1;
+    entry = kiln_path_entry(st, st->exe);
+    rc = entry ? PyDict_SetItem(cache, st->exe, entry) : -1;
     Py_XDECREF(entry);
     return rc;
 }
@@ -455,40 +317,59 @@ static int ensure_in(const char *name, PyObject *entry)
 
 /* Audit hook, process-wide: a subinterpreter starts with importlib's own
    finders only, so the first import it makes (during its set-up, before
-   it needs the stdlib) puts kiln's path hook, and in an app its importer,
-   in place there too, as in the main interpreter. */
+   it needs the stdlib) gives it a _kiln module of its own, and puts that
+   module's path hook, and in an app its importer, in place there too, as
+   in the main interpreter. */
 static int kiln_audit(const char *event, PyObject *args, void *data)
 {
+    static _Thread_local int busy; /* making _kiln imports nothing, but */
+    kiln_state *st;
+    PyObject *module;
+    int rc;
+
     (void)args;
     (void)data;
-    if (strcmp(event, "import") != 0 ||
+    if (strcmp(event, "import") != 0 || busy ||
         PyInterpreterState_Get() == kiln_proc.main_interp)
         return 0;
-    if (ensure_in("path_hooks", kiln_st.path_hook) < 0)
-        return -1;
-    return kiln_proc.hermetic ? ensure_in("meta_path", kiln_st.importer) : 0;
+    busy = 1;
+    st = kiln_state_get();
+    if (!st && (module = kiln_module_new())) {
+        st = PyModule_GetState(module);
+        Py_DECREF(module); /* sys.modules and the interpreter keep it */
+    }
+    rc = st ? ensure_in("path_hooks", st->path_hook) : -1;
+    if (rc == 0 && kiln_proc.hermetic)
+        rc = ensure_in("meta_path", st->importer);
+    busy = 0;
+    return rc;
 }
 
 int kiln_importer_finish(int hermetic)
 {
+    kiln_state *st = kiln_state_get();
     PyObject *hook;
     int rc;
 
-    if (fix_frozen_files() < 0)
+    if (!st) {
+        PyErr_SetString(PyExc_RuntimeError, "kiln: the importer is not "
+                        "installed; kiln_importer_install() comes first");
         return -1;
-    if (add_path_hook(hermetic) < 0 ||
-        (hermetic && (app_sys_path() < 0 || explain_not_packed() < 0)))
+    }
+    if (fix_frozen_files(st) < 0)
         return -1;
-    kiln_proc.main_interp = PyInterpreterState_Get();
+    if (add_path_hook(st, hermetic) < 0 ||
+        (hermetic && (app_sys_path(st) < 0 || explain_not_packed(st) < 0)))
+        return -1;
     kiln_proc.hermetic = hermetic;
     if (PySys_AddAuditHook(kiln_audit, NULL) < 0)
         return -1;
     /* kiln's hook is the default one, sys.__excepthook__ too: code.py and
        others print tracebacks themselves only when sys.excepthook is
        sys.__excepthook__. */
-    kiln_st.c_excepthook = PySys_GetObject("__excepthook__");
-    Py_XINCREF(kiln_st.c_excepthook);
-    hook = kiln_import_attr("_kiln", "excepthook");
+    st->c_excepthook = PySys_GetObject("__excepthook__");
+    Py_XINCREF(st->c_excepthook);
+    hook = PyObject_GetAttrString(st->module, "excepthook");
     if (!hook)
         return -1;
     rc = PySys_SetObject("excepthook", hook);

@@ -25,7 +25,6 @@ typedef struct {
     PyObject_HEAD
 } ImporterObject;
 
-static PyTypeObject ImporterType, LoaderType;
 /* py/kiln_support.py, loaded the first time a program asks for resources
    or metadata; each interpreter has its own. */
 static const kiln_pymodule support = {"_kiln_support", "<kiln_support>",
@@ -43,19 +42,19 @@ static PyObject *spec_name(PyObject *spec)
 
 /* __cached__ as importlib computes it from __file__ (cache_from_source),
    or NULL when it has none. */
-static PyObject *cached_path(const kp_entry *e)
+static PyObject *cached_path(kiln_state *st, const kp_entry *e)
 {
     Py_ssize_t dir = (Py_ssize_t)ke_folder_len(e->path, e->path_len);
     Py_ssize_t name = dir > 0 ? dir + 1 : 0;
     PyObject *head, *stem, *res;
 
-    if (!kiln_st.cached_suffix || e->path_len < 3 ||
+    if (!st->cached_suffix || e->path_len < 3 ||
         memcmp(e->path + e->path_len - 3, ".py", 3) != 0)
         return NULL;
-    head = kiln_entry_path(e, dir);
+    head = kiln_entry_path(st, e, dir);
     stem = kiln_fs_str(e->path + name, e->path_len - name - 3);
     res = head && stem ? PyUnicode_FromFormat("%U/__pycache__/%U%U", head,
-                                              stem, kiln_st.cached_suffix)
+                                              stem, st->cached_suffix)
                        : NULL;
     Py_XDECREF(head);
     Py_XDECREF(stem);
@@ -64,7 +63,7 @@ static PyObject *cached_path(const kp_entry *e)
 
 /* A module with the attributes importlib's _init_module_attrs() would set,
    made in C: importlib then finds them present and skips its Python path. */
-static PyObject *new_module(PyObject *loader, PyObject *spec,
+static PyObject *new_module(kiln_state *st, PyObject *loader, PyObject *spec,
                             PyObject *fullname, const kp_entry *e)
 {
     int package = (e->flags & KP_MOD_PACKAGE) != 0;
@@ -85,10 +84,10 @@ static PyObject *new_module(PyObject *loader, PyObject *spec,
         parent = dot >= 0 ? PyUnicode_Substring(fullname, 0, dot)
                           : PyUnicode_FromString("");
     }
-    file = kiln_module_origin(e);
+    file = kiln_module_origin(st, e);
     if (!parent || !file)
         goto error;
-    cached = cached_path(e);
+    cached = cached_path(st, e);
     if (!cached && PyErr_Occurred())
         goto error;
     if (PyDict_SetItemString(dict, "__loader__", loader) < 0 ||
@@ -111,8 +110,8 @@ done:
 
 /* create_module() of loader for the packed module packed (NULL: the
    spec's own name). */
-static PyObject *create_module(PyObject *loader, PyObject *spec,
-                               PyObject *packed)
+static PyObject *create_module(kiln_state *st, PyObject *loader,
+                               PyObject *spec, PyObject *packed)
 {
     PyObject *fullname = spec_name(spec), *res;
     kp_entry e;
@@ -121,23 +120,23 @@ static PyObject *create_module(PyObject *loader, PyObject *spec,
         return NULL;
     if (!packed)
         packed = fullname;
-    if (kiln_lookup_required(packed, &e) < 0) {
+    if (kiln_lookup_required(st, packed, &e) < 0) {
         Py_DECREF(fullname);
         return NULL;
     }
     if (e.flags & KP_MOD_EXTENSION)
-        res = kiln_load_extension(loader, fullname, packed, &e);
+        res = kiln_load_extension(st, loader, fullname, packed, &e);
     else if (e.flags & KP_MOD_NAMESPACE)
         res = Py_NewRef(Py_None);
     else
-        res = new_module(loader, spec, fullname, &e);
+        res = new_module(st, loader, spec, fullname, &e);
     Py_DECREF(fullname);
     return res;
 }
 
 static PyObject *Importer_create_module(PyObject *self, PyObject *spec)
 {
-    return create_module(self, spec, NULL);
+    return create_module(kiln_state_of(Py_TYPE(self)), self, spec, NULL);
 }
 
 /* pkg_resources, or a module of that name in a package (pip vendors
@@ -187,7 +186,8 @@ static void give_main_requires(PyObject *requires)
 
 /* exec_module() of the packed module packed (NULL: the name in the
    module's spec). */
-static PyObject *exec_module(PyObject *module, PyObject *packed)
+static PyObject *exec_module(kiln_state *st, PyObject *module,
+                             PyObject *packed)
 {
     PyObject *spec, *fullname = NULL, *code = NULL, *res = NULL, *requires;
     int pkg_resources;
@@ -200,16 +200,16 @@ static PyObject *exec_module(PyObject *module, PyObject *packed)
     Py_DECREF(spec);
     if (fullname && !packed)
         packed = fullname;
-    if (!fullname || kiln_lookup_required(packed, &e) < 0)
+    if (!fullname || kiln_lookup_required(st, packed, &e) < 0)
         goto done;
     if (e.flags & KP_MOD_EXTENSION) {
-        res = PyObject_CallOneArg(kiln_st.exec_dynamic, module);
+        res = PyObject_CallOneArg(st->exec_dynamic, module);
         Py_XSETREF(res, res ? Py_NewRef(Py_None) : NULL);
         if (res && kiln_children_after_exec(fullname, module) < 0)
             Py_CLEAR(res);
         goto done;
     }
-    code = kiln_load_code(packed, &e);
+    code = kiln_load_code(st, packed, &e);
     if (!code)
         goto done;
     if (code == Py_None) {
@@ -233,7 +233,7 @@ static PyObject *exec_module(PyObject *module, PyObject *packed)
         Py_DECREF(requires);
     }
     if (res)
-        kiln_wrap_updatecache(fullname, module);
+        kiln_wrap_updatecache(st, fullname, module);
     if (res && pkg_resources) {
         Py_DECREF(res);
         res = call_support("setup_pkg_resources", module);
@@ -248,31 +248,30 @@ done:
 
 static PyObject *Importer_exec_module(PyObject *self, PyObject *module)
 {
-    (void)self;
-    return exec_module(module, NULL);
+    return exec_module(kiln_state_of(Py_TYPE(self)), module, NULL);
 }
 
 static PyObject *Importer_get_code(PyObject *self, PyObject *fullname)
 {
+    kiln_state *st = kiln_state_of(Py_TYPE(self));
     kp_entry e;
-    (void)self;
-    if (kiln_lookup_required(fullname, &e) < 0)
+    if (kiln_lookup_required(st, fullname, &e) < 0)
         return NULL;
-    return kiln_load_code(fullname, &e);
+    return kiln_load_code(st, fullname, &e);
 }
 
 static PyObject *Importer_get_source(PyObject *self, PyObject *fullname)
 {
+    kiln_state *st = kiln_state_of(Py_TYPE(self));
     PyObject *external, *bytes, *res;
     const uint8_t *src;
     kp_entry e;
 
-    (void)self;
-    if (kiln_lookup_required(fullname, &e) < 0)
+    if (kiln_lookup_required(st, fullname, &e) < 0)
         return NULL;
     if (!(e.flags & KP_MOD_SOURCE))
         Py_RETURN_NONE;
-    src = kiln_checked_blob(fullname, &e.b, "source");
+    src = kiln_checked_blob(st, fullname, &e.b, "source");
     if (!src)
         return NULL;
     external = PyImport_ImportModule("_frozen_importlib_external");
@@ -288,9 +287,9 @@ static PyObject *Importer_get_source(PyObject *self, PyObject *fullname)
 
 static PyObject *Importer_is_package(PyObject *self, PyObject *fullname)
 {
+    kiln_state *st = kiln_state_of(Py_TYPE(self));
     kp_entry e;
-    (void)self;
-    if (kiln_lookup_required(fullname, &e) < 0)
+    if (kiln_lookup_required(st, fullname, &e) < 0)
         return NULL;
     return PyBool_FromLong((e.flags & (KP_MOD_PACKAGE | KP_MOD_NAMESPACE)) !=
                            0);
@@ -298,31 +297,31 @@ static PyObject *Importer_is_package(PyObject *self, PyObject *fullname)
 
 static PyObject *Importer_get_filename(PyObject *self, PyObject *fullname)
 {
+    kiln_state *st = kiln_state_of(Py_TYPE(self));
     kp_entry e;
-    (void)self;
-    if (kiln_lookup_required(fullname, &e) < 0)
+    if (kiln_lookup_required(st, fullname, &e) < 0)
         return NULL;
     if (e.flags & KP_MOD_NAMESPACE)
         return PyErr_Format(PyExc_ImportError, "kiln: namespace package %R "
                             "has no file", fullname);
-    return kiln_module_origin(&e);
+    return kiln_module_origin(st, &e);
 }
 
 static PyObject *Importer_get_data(PyObject *self, PyObject *path)
 {
+    kiln_state *st = kiln_state_of(Py_TYPE(self));
     PyObject *rel;
     const uint8_t *bytes;
     long i;
     kp_entry e;
 
-    (void)self;
     path = PyOS_FSPath(path);
     if (path && PyBytes_Check(path))
         Py_SETREF(path, PyUnicode_DecodeFSDefaultAndSize(
                             PyBytes_AS_STRING(path), PyBytes_GET_SIZE(path)));
     if (!path)
         return NULL;
-    rel = kiln_data_rel(path);
+    rel = kiln_data_rel(st, path);
     if (!rel && PyErr_Occurred())
         goto error;
     i = rel ? kp_find_file(kiln_proc.pack, PyBytes_AS_STRING(rel),
@@ -335,7 +334,7 @@ static PyObject *Importer_get_data(PyObject *self, PyObject *path)
         goto error;
     }
     kp_file_at(kiln_proc.pack, (uint32_t)i, &e);
-    bytes = kiln_checked_blob(path, &e.a, "data");
+    bytes = kiln_checked_blob(st, path, &e.a, "data");
     if (!bytes)
         goto error;
     Py_DECREF(path);
@@ -350,9 +349,9 @@ error:
 static PyObject *Importer_get_resource_reader(PyObject *self,
                                               PyObject *fullname)
 {
+    kiln_state *st = kiln_state_of(Py_TYPE(self));
     kp_entry e;
-    (void)self;
-    if (kiln_lookup_required(fullname, &e) < 0)
+    if (kiln_lookup_required(st, fullname, &e) < 0)
         return NULL;
     return call_support("get_resource_reader", fullname);
 }
@@ -387,9 +386,11 @@ PyObject *kiln_invalidate_caches(PyObject *self,
 
 static PyObject *Importer_repr(PyObject *self)
 {
-    (void)self;
+    kiln_state *st = kiln_state_of(Py_TYPE(self));
+
     return PyUnicode_FromFormat("<kiln importer for %U (%u modules, %u "
-                                "files)>", kiln_st.exe, kiln_proc.pack->module_count,
+                                "files)>", st->exe,
+                                kiln_proc.pack->module_count,
                                 kiln_proc.pack->file_count);
 }
 
@@ -416,15 +417,41 @@ static PyMethodDef Importer_methods[] = {
      "importlib.metadata distributions packed in the executable."},
     {NULL, NULL, 0, NULL}};
 
-static PyTypeObject ImporterType = {
-    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "_kiln.Importer",
-    .tp_basicsize = sizeof(ImporterObject),
-    .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_doc = "Finds and loads modules packed in this executable.",
-    .tp_methods = Importer_methods,
-    .tp_repr = Importer_repr,
-    .tp_new = PyType_GenericNew,
-};
+/* A heap type's instance keeps its type alive (PEP 630). */
+static int Importer_traverse(PyObject *self, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(self));
+    return 0;
+}
+
+static void Importer_dealloc(PyObject *self)
+{
+    PyTypeObject *type = Py_TYPE(self);
+
+    PyObject_GC_UnTrack(self);
+    type->tp_free(self);
+    Py_DECREF(type);
+}
+
+static PyType_Slot Importer_slots[] = {
+    {Py_tp_doc, "Finds and loads modules packed in this executable."},
+    {Py_tp_methods, Importer_methods},
+    {Py_tp_repr, Importer_repr},
+    {Py_tp_new, PyType_GenericNew},
+    {Py_tp_traverse, Importer_traverse},
+    {Py_tp_dealloc, Importer_dealloc},
+    {0, NULL}};
+
+static PyType_Spec Importer_spec = {
+    "_kiln.Importer", sizeof(ImporterObject), 0,
+    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_IMMUTABLETYPE,
+    Importer_slots};
+
+PyTypeObject *kiln_importer_type_new(PyObject *module)
+{
+    return (PyTypeObject *)PyType_FromModuleAndSpec(module, &Importer_spec,
+                                                    NULL);
+}
 
 /* ---- modules imported under another name ------------------------------ */
 
@@ -438,20 +465,15 @@ typedef struct {
     PyObject *name; /* str: the packed module's own name */
 } LoaderObject;
 
-/* The type, made ready when first used: at start-up that would cost as
-   much as a dozen imports. */
-PyTypeObject *kiln_loader_type(void)
+PyObject *kiln_new_loader(kiln_state *st, PyObject *packed)
 {
-    return PyType_Ready(&LoaderType) == 0 ? &LoaderType : NULL;
-}
+    PyTypeObject *type = kiln_loader_type(st);
+    LoaderObject *lo = type ? PyObject_GC_New(LoaderObject, type) : NULL;
 
-PyObject *kiln_new_loader(PyObject *packed)
-{
-    PyTypeObject *type = kiln_loader_type();
-    LoaderObject *lo = type ? PyObject_New(LoaderObject, type) : NULL;
-
-    if (lo)
-        lo->name = Py_NewRef(packed);
+    if (!lo)
+        return NULL;
+    lo->name = Py_NewRef(packed);
+    PyObject_GC_Track(lo);
     return (PyObject *)lo;
 }
 
@@ -462,12 +484,14 @@ static PyObject *loader_name(PyObject *self)
 
 static PyObject *Loader_create_module(PyObject *self, PyObject *spec)
 {
-    return create_module(self, spec, loader_name(self));
+    return create_module(kiln_state_of(Py_TYPE(self)), self, spec,
+                         loader_name(self));
 }
 
 static PyObject *Loader_exec_module(PyObject *self, PyObject *module)
 {
-    return exec_module(module, loader_name(self));
+    return exec_module(kiln_state_of(Py_TYPE(self)), module,
+                       loader_name(self));
 }
 
 /* The methods that take a module name answer for the packed module, as a
@@ -476,7 +500,7 @@ static PyObject *Loader_exec_module(PyObject *self, PyObject *module)
     static PyObject *Loader_##method(PyObject *self, PyObject *fullname) \
     {                                                                    \
         (void)fullname;                                                  \
-        return Importer_##method(kiln_st.importer, loader_name(self));       \
+        return Importer_##method(self, loader_name(self));               \
     }
 LOADER_BY_NAME(get_code)
 LOADER_BY_NAME(get_source)
@@ -488,13 +512,24 @@ LOADER_BY_NAME(get_resource_reader)
 static PyObject *Loader_repr(PyObject *self)
 {
     return PyUnicode_FromFormat("<kiln loader of %R in %U>", loader_name(self),
-                                kiln_st.exe);
+                                kiln_state_of(Py_TYPE(self))->exe);
+}
+
+static int Loader_traverse(PyObject *self, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(self));
+    Py_VISIT(loader_name(self));
+    return 0;
 }
 
 static void Loader_dealloc(PyObject *self)
 {
-    Py_XDECREF(loader_name(self));
-    Py_TYPE(self)->tp_free(self);
+    PyTypeObject *type = Py_TYPE(self);
+
+    PyObject_GC_UnTrack(self);
+    Py_CLEAR(((LoaderObject *)self)->name);
+    type->tp_free(self);
+    Py_DECREF(type);
 }
 
 static PyMethodDef Loader_methods[] = {
@@ -517,18 +552,26 @@ static PyMemberDef Loader_members[] = {
      "The name the module is packed under."},
     {NULL, 0, 0, 0, NULL}};
 
-static PyTypeObject LoaderType = {
-    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "_kiln.Loader",
-    .tp_basicsize = sizeof(LoaderObject),
-    .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_doc = "Loads one packed module imported under another name.",
-    .tp_methods = Loader_methods,
-    .tp_members = Loader_members,
-    .tp_repr = Loader_repr,
-    .tp_dealloc = Loader_dealloc,
-};
+static PyType_Slot Loader_slots[] = {
+    {Py_tp_doc, "Loads one packed module imported under another name."},
+    {Py_tp_methods, Loader_methods},
+    {Py_tp_members, Loader_members},
+    {Py_tp_repr, Loader_repr},
+    {Py_tp_traverse, Loader_traverse},
+    {Py_tp_dealloc, Loader_dealloc},
+    {0, NULL}};
 
-PyTypeObject *kiln_importer_type(void)
+static PyType_Spec Loader_spec = {
+    "_kiln.Loader", sizeof(LoaderObject), 0,
+    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_IMMUTABLETYPE,
+    Loader_slots};
+
+/* The type, made when first used: at start-up that would cost as much as
+   a dozen imports. */
+PyTypeObject *kiln_loader_type(kiln_state *st)
 {
-    return PyType_Ready(&ImporterType) == 0 ? &ImporterType : NULL;
+    if (!st->loader_type)
+        st->loader_type = (PyTypeObject *)PyType_FromModuleAndSpec(
+            st->module, &Loader_spec, NULL);
+    return st->loader_type;
 }

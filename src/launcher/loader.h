@@ -8,11 +8,14 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
-/* The types, ready (NULL with an exception). */
-PyTypeObject *kiln_importer_type(void);
-PyTypeObject *kiln_loader_type(void);
+typedef struct kiln_state kiln_state; /* importer_internal.h */
+
+/* A new type _kiln.Importer for the module _kiln (NULL with an
+   exception); _kiln.Loader, made when first asked for. */
+PyTypeObject *kiln_importer_type_new(PyObject *module);
+PyTypeObject *kiln_loader_type(kiln_state *st);
 /* A Loader for the packed module packed, imported under another name. */
-PyObject *kiln_new_loader(PyObject *packed);
+PyObject *kiln_new_loader(kiln_state *st, PyObject *packed);
 /* invalidate_caches(): nothing to do, the payload never changes. */
 PyObject *kiln_invalidate_caches(PyObject *self, PyObject *unused);
 

@@ -16,8 +16,6 @@
 #include "loader.h"
 #include "pathentry.h"
 
-static PyTypeObject PathEntryType;
-
 /* ---- packed folders ---------------------------------------------------- */
 
 /* rel plus "/" (nothing for the root ""), into buf; -1 if too long. */
@@ -103,9 +101,10 @@ static int packed_kind(const char *rel, Py_ssize_t len)
                : 0;
 }
 
-static PyObject *os_error(int code, const char *rel, Py_ssize_t len)
+static PyObject *os_error(kiln_state *st, int code, const char *rel,
+                          Py_ssize_t len)
 {
-    PyObject *path = kiln_virtual_path(rel, len);
+    PyObject *path = kiln_virtual_path(st, rel, len);
     if (path) {
         errno = code;
         PyErr_SetFromErrnoWithFilenameObject(PyExc_OSError, path);
@@ -136,18 +135,18 @@ PyObject *kiln_kind(PyObject *mod, PyObject *arg)
 /* _kiln.listdir(rel) -> (files, folders): sorted names of the children. */
 PyObject *kiln_listdir(PyObject *mod, PyObject *arg)
 {
-    PyObject *relb = kiln_fs_bytes(arg), *files = NULL, *dirs = NULL, *res = NULL,
-             *lf = NULL, *ld = NULL;
+    kiln_state *st = PyModule_GetState(mod);
+    PyObject *relb = kiln_fs_bytes(arg), *files = NULL, *dirs = NULL,
+             *res = NULL, *lf = NULL, *ld = NULL;
     const char *rel = relb ? PyBytes_AS_STRING(relb) : NULL;
     Py_ssize_t len = relb ? PyBytes_GET_SIZE(relb) : 0;
     char prefix[4096];
     int found;
 
-    (void)mod;
     if (!rel)
         return NULL;
     if (folder_prefix(rel, len, prefix, sizeof prefix) < 0) {
-        os_error(ENAMETOOLONG, rel, len);
+        os_error(st, ENAMETOOLONG, rel, len);
         goto done;
     }
     files = PySet_New(NULL);
@@ -158,7 +157,8 @@ PyObject *kiln_listdir(PyObject *mod, PyObject *arg)
     if (found < 0)
         goto done;
     if (!found && len > 0) {
-        os_error(packed_kind(rel, len) == KILN_KIND_FILE ? ENOTDIR : ENOENT,
+        os_error(st,
+                 packed_kind(rel, len) == KILN_KIND_FILE ? ENOTDIR : ENOENT,
                  rel, len);
         goto done;
     }
@@ -179,6 +179,7 @@ done:
 /* _kiln.read(rel): the bytes of a packed file. */
 PyObject *kiln_read(PyObject *mod, PyObject *arg)
 {
+    kiln_state *st = PyModule_GetState(mod);
     PyObject *relb = kiln_fs_bytes(arg), *res = NULL;
     const char *rel = relb ? PyBytes_AS_STRING(relb) : NULL;
     Py_ssize_t len = relb ? PyBytes_GET_SIZE(relb) : 0;
@@ -186,16 +187,16 @@ PyObject *kiln_read(PyObject *mod, PyObject *arg)
     long i;
     kp_entry e;
 
-    (void)mod;
     if (!rel)
         return NULL;
     i = kp_find_file(kiln_proc.pack, rel, (size_t)len);
     if (i < 0) {
-        os_error(packed_kind(rel, len) == KILN_KIND_FOLDER ? EISDIR : ENOENT,
+        os_error(st,
+                 packed_kind(rel, len) == KILN_KIND_FOLDER ? EISDIR : ENOENT,
                  rel, len);
     } else {
         kp_file_at(kiln_proc.pack, (uint32_t)i, &e);
-        bytes = kiln_checked_blob(arg, &e.a, "data");
+        bytes = kiln_checked_blob(st, arg, &e.a, "data");
         res = bytes ? PyBytes_FromStringAndSize((const char *)bytes,
                                                 e.a.size)
                     : NULL;
@@ -207,14 +208,14 @@ PyObject *kiln_read(PyObject *mod, PyObject *arg)
 /* _kiln.locate(fullname) -> (flags, packed path, base folder). */
 PyObject *kiln_locate(PyObject *mod, PyObject *fullname)
 {
+    kiln_state *st = PyModule_GetState(mod);
     PyObject *path, *base, *res;
     kp_entry e;
 
-    (void)mod;
-    if (kiln_lookup_required(fullname, &e) < 0)
+    if (kiln_lookup_required(st, fullname, &e) < 0)
         return NULL;
     path = kiln_fs_str(e.path, e.path_len);
-    base = path ? kiln_entry_base(&e) : NULL;
+    base = path ? kiln_entry_base(st, &e) : NULL;
     res = base ? Py_BuildValue("(IOO)", e.flags, path, base) : NULL;
     Py_XDECREF(path);
     Py_XDECREF(base);
@@ -245,6 +246,7 @@ static PyObject *PathEntry_find_spec(PyObject *self, PyObject *args,
                                      PyObject *kwds)
 {
     static char *kwlist[] = {"fullname", "target", NULL};
+    kiln_state *st = kiln_state_of(Py_TYPE(self));
     PathEntryObject *pe = (PathEntryObject *)self;
     PyObject *fullname, *target = Py_None, *packed = NULL, *tail,
              *loader = NULL, *res = NULL;
@@ -279,10 +281,10 @@ static PyObject *PathEntry_find_spec(PyObject *self, PyObject *args,
     if (e.flags & KP_MOD_NAMESPACE) /* a portion, for PathFinder to join */
         loader = Py_NewRef(Py_None);
     else if (packed == fullname)
-        loader = Py_NewRef(kiln_st.importer);
+        loader = Py_NewRef(st->importer);
     else
-        loader = kiln_new_loader(packed);
-    res = loader ? kiln_make_spec(loader, fullname, &e, NULL) : NULL;
+        loader = kiln_new_loader(st, packed);
+    res = loader ? kiln_make_spec(st, loader, fullname, &e, NULL) : NULL;
 done:
     Py_XDECREF(packed);
     Py_XDECREF(loader);
@@ -328,12 +330,26 @@ static PyObject *PathEntry_repr(PyObject *self)
                                 ((PathEntryObject *)self)->path);
 }
 
+static int PathEntry_traverse(PyObject *self, visitproc visit, void *arg)
+{
+    PathEntryObject *pe = (PathEntryObject *)self;
+
+    Py_VISIT(Py_TYPE(self)); /* a heap type's instance keeps it alive */
+    Py_VISIT(pe->path);
+    return 0;
+}
+
 static void PathEntry_dealloc(PyObject *self)
 {
-    Py_XDECREF(((PathEntryObject *)self)->path);
-    Py_XDECREF(((PathEntryObject *)self)->folder);
-    Py_XDECREF(((PathEntryObject *)self)->prefix);
-    Py_TYPE(self)->tp_free(self);
+    PathEntryObject *pe = (PathEntryObject *)self;
+    PyTypeObject *type = Py_TYPE(self);
+
+    PyObject_GC_UnTrack(self);
+    Py_CLEAR(pe->path);
+    Py_CLEAR(pe->folder);
+    Py_CLEAR(pe->prefix);
+    type->tp_free(self);
+    Py_DECREF(type);
 }
 
 static PyMethodDef PathEntry_methods[] = {
@@ -351,22 +367,27 @@ static PyMemberDef PathEntry_members[] = {
      "The sys.path entry."},
     {NULL, 0, 0, 0, NULL}};
 
-static PyTypeObject PathEntryType = {
-    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "_kiln.PathEntry",
-    .tp_basicsize = sizeof(PathEntryObject),
-    .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_doc = "Finds the modules packed in one folder of the executable.",
-    .tp_methods = PathEntry_methods,
-    .tp_members = PathEntry_members,
-    .tp_repr = PathEntry_repr,
-    .tp_dealloc = PathEntry_dealloc,
-};
+static PyType_Slot PathEntry_slots[] = {
+    {Py_tp_doc, "Finds the modules packed in one folder of the executable."},
+    {Py_tp_methods, PathEntry_methods},
+    {Py_tp_members, PathEntry_members},
+    {Py_tp_repr, PathEntry_repr},
+    {Py_tp_traverse, PathEntry_traverse},
+    {Py_tp_dealloc, PathEntry_dealloc},
+    {0, NULL}};
 
-PyTypeObject *kiln_pathentry_type(void)
+static PyType_Spec PathEntry_spec = {
+    "_kiln.PathEntry", sizeof(PathEntryObject), 0,
+    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_IMMUTABLETYPE,
+    PathEntry_slots};
+
+PyTypeObject *kiln_pathentry_type_new(PyObject *module)
 {
-    return PyType_Ready(&PathEntryType) == 0 ? &PathEntryType : NULL;
+    return (PyTypeObject *)PyType_FromModuleAndSpec(module, &PathEntry_spec,
+                                                    NULL);
 }
 
+/* The dotted prefix of the modules right in the packed folder rel. */
 static PyObject *folder_prefix_name(PyObject *rel)
 {
     PyObject *name, *res;
@@ -381,18 +402,15 @@ static PyObject *folder_prefix_name(PyObject *rel)
     return res;
 }
 
-/* sys.path_hooks entry: a PathEntry for <exe>, the folders in it, and the
-   folders of extracted packages (served from memory too). */
-PyObject *kiln_path_hook(PyObject *mod, PyObject *path)
+PyObject *kiln_path_entry(kiln_state *st, PyObject *path)
 {
     PyObject *rel = NULL, *prefix = NULL;
     PathEntryObject *pe = NULL;
 
-    (void)mod;
-    if (PyUnicode_Check(path) && kiln_st.exe) {
-        rel = PyUnicode_Compare(path, kiln_st.exe) == 0
+    if (PyUnicode_Check(path) && st->exe) {
+        rel = PyUnicode_Compare(path, st->exe) == 0
                   ? PyBytes_FromStringAndSize("", 0)
-                  : kiln_data_rel(path);
+                  : kiln_data_rel(st, path);
         if (rel && packed_kind(PyBytes_AS_STRING(rel),
                                PyBytes_GET_SIZE(rel)) != KILN_KIND_FOLDER)
             Py_CLEAR(rel);
@@ -405,7 +423,8 @@ PyObject *kiln_path_hook(PyObject *mod, PyObject *path)
         return NULL;
     }
     prefix = folder_prefix_name(rel);
-    pe = prefix ? PyObject_New(PathEntryObject, &PathEntryType) : NULL;
+    pe = prefix ? PyObject_GC_New(PathEntryObject, st->pathentry_type)
+                : NULL;
     if (!pe) {
         Py_DECREF(rel);
         Py_XDECREF(prefix);
@@ -414,6 +433,12 @@ PyObject *kiln_path_hook(PyObject *mod, PyObject *path)
     pe->path = Py_NewRef(path);
     pe->folder = rel;
     pe->prefix = prefix;
+    PyObject_GC_Track(pe);
     return (PyObject *)pe;
+}
+
+PyObject *kiln_path_hook(PyObject *mod, PyObject *path)
+{
+    return kiln_path_entry(PyModule_GetState(mod), path);
 }
 

@@ -8,9 +8,15 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
-/* The type _kiln.PathEntry, ready (NULL with an exception). */
-PyTypeObject *kiln_pathentry_type(void);
-/* sys.path_hooks entry: a PathEntry for <exe> and the folders in it. */
+typedef struct kiln_state kiln_state; /* importer_internal.h */
+
+/* A new type _kiln.PathEntry for the module _kiln (NULL with an
+   exception). */
+PyTypeObject *kiln_pathentry_type_new(PyObject *module);
+/* A PathEntry for path, <exe> or a packed folder (not a packed folder:
+   NULL with ImportError). kiln_path_hook() is _kiln.path_hook, the
+   sys.path_hooks entry. */
+PyObject *kiln_path_entry(kiln_state *st, PyObject *path);
 PyObject *kiln_path_hook(PyObject *mod, PyObject *path);
 /* What _kiln.kind() says of a packed path: nothing (0), a file, a folder. */
 enum { KILN_KIND_FILE = 1, KILN_KIND_FOLDER = 2 };

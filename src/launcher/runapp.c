@@ -8,7 +8,7 @@
 #include "importer_internal.h"
 #include "runapp.h"
 
-static PyObject *run_script(const kp_pack *pack)
+static PyObject *run_script(kiln_state *st, const kp_pack *pack)
 {
     PyObject *fullname, *main, *globals, *code = NULL, *file = NULL,
                                           *res = NULL;
@@ -19,25 +19,25 @@ static PyObject *run_script(const kp_pack *pack)
         goto done;
     if (ke_main_entry(pack, &e) < 0) { /* kp_open() checked: never */
         PyErr_Format(PyExc_ImportError, "kiln: the script %R is not "
-                     "packed in %U", fullname, kiln_st.exe);
+                     "packed in %U", fullname, st->exe);
         goto done;
     }
     main = PyImport_AddModule("__main__");
     if (!main)
         goto done;
     globals = PyModule_GetDict(main);
-    file = kiln_module_origin(&e);
-    code = file ? kiln_load_code(fullname, &e) : NULL;
+    file = kiln_module_origin(st, &e);
+    code = file ? kiln_load_code(st, fullname, &e) : NULL;
     if (code == Py_None) { /* kp_open() checked: never */
         PyErr_Format(PyExc_ImportError, "kiln: the script %R in %U has "
-                     "neither bytecode nor source", fullname, kiln_st.exe);
+                     "neither bytecode nor source", fullname, st->exe);
         Py_CLEAR(code);
     }
     if (!code)
         goto done;
     if (PyDict_SetItemString(globals, "__file__", file) < 0 ||
         PyDict_SetItemString(globals, "__cached__", Py_None) < 0 ||
-        PyDict_SetItemString(globals, "__loader__", kiln_st.importer) < 0)
+        PyDict_SetItemString(globals, "__loader__", st->importer) < 0)
         goto done;
     res = kiln_exec_code(code, globals);
 done:
@@ -113,21 +113,27 @@ done:
 
 int kiln_run_app(const kp_pack *pack)
 {
+    kiln_state *st = kiln_state_get();
     PyObject *res;
 
+    if (!st) {
+        PyErr_SetString(PyExc_RuntimeError, "kiln: the importer is not "
+                        "installed; kiln_importer_install() comes first");
+        return kiln_exit_status(NULL);
+    }
     if ((pack->flags & KP_GC_FREEZE) && freeze_startup_objects() < 0)
         return kiln_exit_status(NULL);
 
     switch (pack->flags & KP_RUN_MASK) {
     case KP_RUN_SCRIPT:
-        res = run_script(pack);
+        res = run_script(st, pack);
         break;
     case KP_RUN_MODULE:
         res = run_module(pack);
         break;
     default:
         PyErr_Format(PyExc_RuntimeError, "kiln: unknown run mode %u in %U",
-                     pack->flags & KP_RUN_MASK, kiln_st.exe);
+                     pack->flags & KP_RUN_MASK, st->exe);
         res = NULL;
     }
     return kiln_exit_status(res);
