@@ -35,14 +35,13 @@ LAUNCHER_SRC := src/launcher/main.c src/launcher/importer.c src/launcher/finder.
                 src/launcher/childproof.c src/launcher/child.c src/launcher/children.c \
                 src/launcher/paths.c src/launcher/entries.c
 BUILDER_SRC  := src/builder/kiln.c src/builder/options.c src/builder/build.c \
-                src/builder/pytarget.c src/builder/collect.c src/builder/collection.c \
-                src/builder/server.c \
-                src/builder/inspect.c src/builder/util.c src/builder/strbuf.c \
-                src/builder/reply.c src/builder/cache.c src/builder/compile.c \
-                src/builder/dist.c src/builder/imports.c src/builder/extlibs.c \
-                src/builder/pack.c src/builder/scan.c src/builder/reach.c \
-                src/builder/extraction.c \
-                src/common/elf.c src/common/diag.c
+                src/builder/pytarget.c src/builder/server.c \
+                src/builder/collect.c src/builder/collection.c src/builder/dist.c \
+                src/builder/scan.c src/builder/reach.c src/builder/imports.c \
+                src/builder/extraction.c src/builder/extlibs.c \
+                src/builder/compile.c src/builder/cache.c src/builder/pack.c \
+                src/builder/inspect.c src/builder/reply.c src/builder/strbuf.c \
+                src/builder/util.c src/common/elf.c src/common/diag.c
 # -iquote: "elf.h" is kiln's, <elf.h> the system's. What both sides may
 # include; each adds its own folder (LAUNCHER_INCLUDES, BUILDER_INCLUDES).
 INCLUDES     := -iquote src/format -iquote src/common -iquote src/protocol

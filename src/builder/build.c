@@ -27,6 +27,22 @@
 
 #define MAX_SHOWN_ERRORS 20
 
+/* One build: its options, the target and its compile server, the cache
+   and what is collected. */
+typedef struct {
+    build_options *o;
+    target_info t;
+    kserver server;
+    char *launcher, *output;
+    vec owned; /* strings of the options read from pyproject.toml */
+    bytecode_cache cache;
+    scan_keys keys;
+    collection c;
+    vec jobs;   /* module_item*: the sources, to compile */
+    vec misses; /* module_item*: those the bytecode cache lacks */
+    double start, last;
+} build;
+
 /* ---- the script's neighbours ------------------------------------------- */
 
 static int app_provides(const collection *c, const char *top, size_t len)
@@ -87,11 +103,13 @@ static char *ask_dists(void *server, const char *request)
    need (imports_follow), and again for what those bring. Not with
    --site-packages, whose folders are all the app gets, nor for an
    interpreter. */
-static int follow_imports(kserver *s, scan_keys *k, collection *c,
-                          const build_options *o, const target_info *t,
-                          const char *launcher, double start)
+static int follow_imports(build *b)
 {
-    char *importable = target_importable(t);
+    const build_options *o = b->o;
+    kserver *s = &b->server;
+    scan_keys *k = &b->keys;
+    collection *c = &b->c;
+    char *importable = target_importable(&b->t);
     vec asked = {0};
     int rc = 0;
 
@@ -101,7 +119,7 @@ static int follow_imports(kserver *s, scan_keys *k, collection *c,
 
         rc = scan_collect(k, c, &work, &twins);
         if (rc == 0 && work.n)
-            rc = compile_all(launcher, s, &work, -1, start, o->quiet);
+            rc = compile_all(b->launcher, s, &work, -1, b->start, o->quiet);
         scan_save(k, &work);
         scan_extensions(&twins, ask_dists, s);
         vec_free(&work, NULL);
@@ -114,19 +132,11 @@ static int follow_imports(kserver *s, scan_keys *k, collection *c,
         rc = collect_followed(s, c, req, o->verbose);
         free(req);
         collection_resolve(c);
-        collection_drop_builtins(c, t->builtins);
+        collection_drop_builtins(c, b->t.builtins);
     }
     vec_free(&asked, free);
     free(importable);
     return rc;
-}
-
-static void phase(const build_options *o, double *last, const char *what)
-{
-    double t = now_seconds();
-    if (o->verbose)
-        fprintf(stderr, "kiln: %-28s %7.3f s\n", what, t - *last);
-    *last = t;
 }
 
 static int check_entry(const collection *c, const build_options *o)
@@ -226,26 +236,26 @@ static int report_errors(const vec *jobs)
     return 0;
 }
 
-int kiln_build(build_options *o)
+static void phase(build *b, const char *what)
 {
-    double start = now_seconds(), last = start;
-    vec owned = {0}, jobs = {0}, misses = {0}, work = {0};
-    bytecode_cache cache = {0};
-    scan_keys keys = {0};
-    collection c = {0};
-    target_info t = {0};
-    kserver server = {.pid = -1};
-    char *launcher = NULL, *output = NULL;
-    uint64_t payload_len = 0;
-    size_t n_files = 0, n_ext = 0;
-    int rc = 1;
+    double t = now_seconds();
+    if (b->o->verbose)
+        fprintf(stderr, "kiln: %-28s %7.3f s\n", what, t - b->last);
+    b->last = t;
+}
 
-    if (target_start(o->python, &server, &launcher, &t) != 0 ||
-        options_load_config(&server, o, &owned) != 0)
-        goto done;
-    phase(o, &last, "started the compile server");
-    cache_open(&cache, o->verbose);
-    scan_keys_init(&keys, &cache, t.hexversion, t.scanner);
+/* The target's compile server, the options of pyproject.toml and the
+   output. 1, or 2 for a command line that names no entry or several. */
+static int start(build *b)
+{
+    build_options *o = b->o;
+
+    if (target_start(o->python, &b->server, &b->launcher, &b->t) != 0 ||
+        options_load_config(&b->server, o, &b->owned) != 0)
+        return 1;
+    phase(b, "started the compile server");
+    cache_open(&b->cache, o->verbose);
+    scan_keys_init(&b->keys, &b->cache, b->t.hexversion, b->t.scanner);
     options_defaults(o);
     if (!!o->script + !!o->module + !!o->interpreter != 1) {
         error(o->script || o->module || o->interpreter
@@ -253,121 +263,182 @@ int kiln_build(build_options *o)
                   : "nothing to build: give a script, -m MODULE or "
                     "--interpreter (or [tool.kiln] in pyproject.toml); see "
                     "'kiln build --help'");
-        rc = 2;
-        goto done;
+        return 2;
     }
-    output = o->output ? xstrdup(o->output) : default_output(o);
-    if (same_file(output, o->script) || same_file(output, launcher)) {
+    b->output = o->output ? xstrdup(o->output) : default_output(o);
+    if (same_file(b->output, o->script) ||
+        same_file(b->output, b->launcher)) {
         error("the output %s would overwrite an input; choose another -o",
-              output);
-        goto done;
+              b->output);
+        return 1;
     }
-    if (same_file(output, o->config ? o->config : "pyproject.toml")) {
+    if (same_file(b->output, o->config ? o->config : "pyproject.toml")) {
         error("the output %s would overwrite %s, the config file this build "
               "reads; nothing was written: choose another -o, or another "
-              "output in [tool.kiln]", output,
+              "output in [tool.kiln]", b->output,
               o->config ? o->config : "./pyproject.toml");
-        goto done;
+        return 1;
     }
-    note_previous_output(&c, output);
-    vec_push(&c.extension_suffixes, xstrdup(t.ext_suffix));
-    vec_push(&c.extension_suffixes, xstrdup(".abi3.so"));
-    vec_push(&c.extension_suffixes, xstrdup(".so"));
-    if (o->script && collect_script(&c, o->script) != 0)
-        goto done;
+    return 0;
+}
+
+/* The script, the --path folders, the script's neighbours, the
+   distributions, the stdlib and its extensions. */
+static int collect_all(build *b)
+{
+    const build_options *o = b->o;
+    collection *c = &b->c;
+
+    note_previous_output(c, b->output);
+    vec_push(&c->extension_suffixes, xstrdup(b->t.ext_suffix));
+    vec_push(&c->extension_suffixes, xstrdup(".abi3.so"));
+    vec_push(&c->extension_suffixes, xstrdup(".so"));
+    if (o->script && collect_script(c, o->script) != 0)
+        return -1;
     for (size_t i = 0; i < o->paths.n; i++)
-        if (collect_app_path(&c, o->paths.v[i]) != 0)
-            goto done;
-    if (o->script && collect_neighbours(&server, &keys, &c, o->script) != 0)
-        goto done;
-    if (collect_dists(&server, &c, &o->packages, &o->site_dirs,
+        if (collect_app_path(c, o->paths.v[i]) != 0)
+            return -1;
+    if (o->script &&
+        collect_neighbours(&b->server, &b->keys, c, o->script) != 0)
+        return -1;
+    if (collect_dists(&b->server, c, &o->packages, &o->site_dirs,
                       o->verbose) != 0)
-        goto done;
+        return -1;
     /* A python child runs python -m venv too: ensurepip stays. */
-    if (collect_stdlib(&c, t.stdlib, target_has_tkinter(&t),
+    if (collect_stdlib(c, b->t.stdlib, target_has_tkinter(&b->t),
                        o->interpreter || o->python_child) != 0 ||
-        collect_dynload(&c, t.dynload, o->interpreter) != 0)
-        goto done;
-    if (target_add_lib2to3_grammars(&server, &c, &t) != 0)
-        goto done;
-    collection_resolve(&c);
-    collection_drop_builtins(&c, t.builtins);
-    phase(o, &last, "collected");
-    if (follow_imports(&server, &keys, &c, o, &t, launcher, start) != 0 ||
-        collection_place_script(&c) != 0)
-        goto done;
-    phase(o, &last, "scanned and followed imports");
-    if (check_entry(&c, o) != 0 ||
-        extract_check(&c, &o->extract, &o->no_extract, o->extract_origin) ||
-        read_sources(&c, &jobs) != 0)
-        goto done;
-    phase(o, &last, "read the sources");
-    if (extlibs_bundle(&c, o->verbose) != 0 ||
-        collection_check_output(&c, output) != 0)
-        goto done;
-    phase(o, &last, "found bundled libraries");
-    for (size_t i = 0; i < jobs.n; i++) {
-        module_item *m = jobs.v[i];
-        if (cache_get(&cache, t.hexversion, o->optimize, m->relpath,
+        collect_dynload(c, b->t.dynload, o->interpreter) != 0)
+        return -1;
+    if (target_add_lib2to3_grammars(&b->server, c, &b->t) != 0)
+        return -1;
+    collection_resolve(c);
+    collection_drop_builtins(c, b->t.builtins);
+    return 0;
+}
+
+/* Compiles the sources that the cache lacks, and scans those not scanned
+   yet, on the compile servers. */
+static int compile_sources(build *b)
+{
+    const build_options *o = b->o;
+    vec work = {0};
+    int rc = -1;
+
+    for (size_t i = 0; i < b->jobs.n; i++) {
+        module_item *m = b->jobs.v[i];
+        if (cache_get(&b->cache, b->t.hexversion, o->optimize, m->relpath,
                       m->out.bytes, m->out.bytes_len, &m->out.code,
                       &m->out.code_len) != 0)
-            vec_push(&misses, m);
+            vec_push(&b->misses, m);
     }
-    scan_plan(&keys, &jobs, &misses, &work);
-    phase(o, &last, "looked up the bytecode cache");
-    if (work.n && compile_all(launcher, &server, &work, o->optimize, start,
-                              o->quiet) != 0)
+    scan_plan(&b->keys, &b->jobs, &b->misses, &work);
+    phase(b, "looked up the bytecode cache");
+    if (work.n && compile_all(b->launcher, &b->server, &work, o->optimize,
+                              b->start, o->quiet) != 0)
         goto done;
-    if (report_errors(&jobs) != 0)
+    if (report_errors(&b->jobs) != 0)
         goto done;
-    for (size_t i = 0; i < misses.n; i++) {
-        module_item *m = misses.v[i];
-        cache_put(&cache, t.hexversion, o->optimize, m->relpath, m->out.bytes,
-                  m->out.bytes_len, m->out.code, m->out.code_len);
+    for (size_t i = 0; i < b->misses.n; i++) {
+        module_item *m = b->misses.v[i];
+        cache_put(&b->cache, b->t.hexversion, o->optimize, m->relpath,
+                  m->out.bytes, m->out.bytes_len, m->out.code,
+                  m->out.code_len);
     }
     if (o->verbose)
         fprintf(stderr, "kiln: %zu of %zu modules compiled, the rest from "
                         "the cache\n"
                         "kiln: %zu modules scanned for imports, the others "
-                        "from the cache\n", misses.n, jobs.n, keys.scanned);
-    scan_save(&keys, &jobs);
-    phase(o, &last, "compiled");
-    {
-        char *importable = target_importable(&t);
-        imports_warn(&c, o->module, importable, t.stdlib, t.dynload,
-                     o->verbose, ask_dists, &server);
-        free(importable);
-    }
-    extract_plan(&c, o->module, &o->extract, &o->no_extract, o->verbose);
-    o->stdlib_files = stdlib_files_plan(&c, o->stdlib_files, o->verbose);
-    if (!o->quiet)
-        extract_note(&c);
-    phase(o, &last, "checked the imports");
-    if (pack_write(output, launcher, &c, o, &t, &payload_len,
-                   &n_files) != 0)
-        goto done;
-    phase(o, &last, "packed and wrote the output");
-    for (size_t i = 0; i < c.modules.n; i++) {
-        const module_item *m = c.modules.v[i];
-        n_ext += (m->flags & KP_MOD_EXTENSION) != 0;
-    }
-    if (!o->quiet)
-        fprintf(stderr, "kiln: wrote %s: CPython %s, %zu modules (%zu "
-                        "extensions), %zu files, %.1f MB payload, in %.2f s\n",
-                output, t.version, c.modules.n, n_ext, n_files,
-                (double)payload_len / 1e6, now_seconds() - start);
+                        "from the cache\n", b->misses.n, b->jobs.n,
+                b->keys.scanned);
+    scan_save(&b->keys, &b->jobs);
     rc = 0;
 done:
-    server_stop(&server);
-    free(output);
-    free(launcher);
-    vec_free(&jobs, NULL);
-    vec_free(&misses, NULL);
     vec_free(&work, NULL);
-    scan_keys_free(&keys);
-    vec_free(&owned, free);
-    cache_close(&cache);
-    collection_free(&c);
-    target_free(&t);
+    return rc;
+}
+
+/* Warns about imports that resolve to nothing packed, and plans what is
+   extracted at run time. */
+static void check_imports(build *b)
+{
+    build_options *o = b->o;
+    char *importable = target_importable(&b->t);
+
+    imports_warn(&b->c, o->module, importable, b->t.stdlib, b->t.dynload,
+                 o->verbose, ask_dists, &b->server);
+    free(importable);
+    extract_plan(&b->c, o->module, &o->extract, &o->no_extract, o->verbose);
+    o->stdlib_files = stdlib_files_plan(&b->c, o->stdlib_files, o->verbose);
+    if (!o->quiet)
+        extract_note(&b->c);
+}
+
+static int write_output(build *b)
+{
+    uint64_t payload_len = 0;
+    size_t n_files = 0, n_ext = 0;
+
+    if (pack_write(b->output, b->launcher, &b->c, b->o, &b->t, &payload_len,
+                   &n_files) != 0)
+        return -1;
+    phase(b, "packed and wrote the output");
+    for (size_t i = 0; i < b->c.modules.n; i++) {
+        const module_item *m = b->c.modules.v[i];
+        n_ext += (m->flags & KP_MOD_EXTENSION) != 0;
+    }
+    if (!b->o->quiet)
+        fprintf(stderr, "kiln: wrote %s: CPython %s, %zu modules (%zu "
+                        "extensions), %zu files, %.1f MB payload, in %.2f s\n",
+                b->output, b->t.version, b->c.modules.n, n_ext, n_files,
+                (double)payload_len / 1e6, now_seconds() - b->start);
+    return 0;
+}
+
+int kiln_build(build_options *o)
+{
+    build b = {.o = o, .server = {.pid = -1}};
+    int rc;
+
+    b.start = b.last = now_seconds();
+    rc = start(&b);
+    if (rc != 0)
+        goto done;
+    rc = 1;
+    if (collect_all(&b) != 0)
+        goto done;
+    phase(&b, "collected");
+    if (follow_imports(&b) != 0 ||
+        collection_place_script(&b.c) != 0)
+        goto done;
+    phase(&b, "scanned and followed imports");
+    if (check_entry(&b.c, o) != 0 ||
+        extract_check(&b.c, &o->extract, &o->no_extract,
+                      o->extract_origin) ||
+        read_sources(&b.c, &b.jobs) != 0)
+        goto done;
+    phase(&b, "read the sources");
+    if (extlibs_bundle(&b.c, o->verbose) != 0 ||
+        collection_check_output(&b.c, b.output) != 0)
+        goto done;
+    phase(&b, "found bundled libraries");
+    if (compile_sources(&b) != 0)
+        goto done;
+    phase(&b, "compiled");
+    check_imports(&b);
+    phase(&b, "checked the imports");
+    if (write_output(&b) != 0)
+        goto done;
+    rc = 0;
+done:
+    server_stop(&b.server);
+    free(b.output);
+    free(b.launcher);
+    vec_free(&b.jobs, NULL);
+    vec_free(&b.misses, NULL);
+    scan_keys_free(&b.keys);
+    vec_free(&b.owned, free);
+    cache_close(&b.cache);
+    collection_free(&b.c);
+    target_free(&b.t);
     return rc;
 }

@@ -2,7 +2,7 @@
  * cache.h - the bytecode cache of `kiln build`: compiled code keyed by the
  * target CPython, the optimization level, the packed path and the source,
  * so that a rebuild compiles only what changed; and import scans (see
- * imports.h), keyed by the scanner, the module and its source.
+ * scan.h), keyed by the scanner, the module and its source.
  */
 #ifndef KILN_CACHE_H
 #define KILN_CACHE_H

@@ -31,7 +31,7 @@ typedef struct {
     vec extract, no_extract; /* char*: top-level packages forced either way */
     int stdlib_files; /* the whole stdlib gets real files at run time: 1,
                          0, or -1 when not given (then when a packed
-                         package needs it: imports.h) */
+                         package needs it: extraction.h) */
     const char *extract_origin; /* where those came from, for messages */
 } build_options;
 

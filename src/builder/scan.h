@@ -21,9 +21,9 @@ typedef struct {
 void scan_keys_init(scan_keys *k, const bytecode_cache *cache,
                     uint32_t hexversion, const char *scanner);
 void scan_keys_free(scan_keys *k);
-/* Asks server s for m's scan (m->bytes holds its source). A scan that
-   fails is a warning and leaves m->scan NULL; -1 when the server is gone
-   (message printed). */
+/* Asks server s for m's scan (m->out.bytes holds its source). A scan
+   that fails is a warning and leaves m->out.scan NULL; -1 when the server
+   is gone (message printed). */
 int scan_request(kserver *s, module_item *m);
 /* m's scan from the cache, else from server s (then cached). */
 int scan_now(kserver *s, scan_keys *k, module_item *m);

@@ -3,9 +3,11 @@
 #
 # Included by the main Makefile, which defines CC, CFLAGS, BUILD and
 # SAN_FLAGS.
-#   make unit-test                 plain and ASan+UBSan builds of test_kpack
-#                                  and test_elf, and the unit tests of the
-#                                  launcher's Python half (tests/py)
+#   make unit-test                 plain and ASan+UBSan builds of test_kpack,
+#                                  test_elf and test_strbuf (the builder's
+#                                  strbuf and reply-line reader), and the
+#                                  unit tests of the launcher's Python half
+#                                  (tests/py)
 #   make fuzz [FUZZ_SECONDS=30]    libFuzzer runs of fuzz_kpack (the reader
 #                                  and the launcher's src/launcher/entries.c,
 #                                  seeded by make_corpus) and fuzz_elf
@@ -24,6 +26,12 @@ KPACK_DEPS := $(KPACK_SRC) src/format/kpack.h src/format/kpack_layout.h
 ENTRIES_DEPS := src/launcher/entries.c src/launcher/entries.h
 ELF_DEPS := src/common/elf.c src/common/elf.h
 UNIT_DEPS := tests/unit/harness.h
+# The builder's text helpers, and what they use of the builder.
+STRBUF_SRC := src/builder/strbuf.c src/builder/reply.c src/builder/util.c \
+	src/common/diag.c src/format/kpack_read.c
+STRBUF_DEPS := $(STRBUF_SRC) src/builder/strbuf.h src/builder/reply.h \
+	src/builder/util.h src/common/diag.h
+STRBUF_INC := -iquote src/builder -iquote src/common -iquote src/format
 
 $(BUILD)/test_kpack: tests/unit/test_kpack.c $(KPACK_DEPS) $(UNIT_DEPS)
 	@mkdir -p $(@D)
@@ -45,12 +53,24 @@ $(BUILD)/test_elf_san: tests/unit/test_elf.c $(ELF_DEPS) $(UNIT_DEPS)
 	$(CC) $(CFLAGS) $(SAN_FLAGS) -iquote src/common -o $@ \
 		tests/unit/test_elf.c src/common/elf.c
 
+$(BUILD)/test_strbuf: tests/unit/test_strbuf.c $(STRBUF_DEPS) $(UNIT_DEPS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(STRBUF_INC) -o $@ tests/unit/test_strbuf.c \
+		$(STRBUF_SRC)
+
+$(BUILD)/test_strbuf_san: tests/unit/test_strbuf.c $(STRBUF_DEPS) $(UNIT_DEPS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SAN_FLAGS) $(STRBUF_INC) -o $@ \
+		tests/unit/test_strbuf.c $(STRBUF_SRC)
+
 unit-test: $(BUILD)/test_kpack $(BUILD)/test_kpack_san $(BUILD)/test_elf \
-		$(BUILD)/test_elf_san
+		$(BUILD)/test_elf_san $(BUILD)/test_strbuf $(BUILD)/test_strbuf_san
 	$(BUILD)/test_kpack
 	$(BUILD)/test_kpack_san
 	$(BUILD)/test_elf
 	$(BUILD)/test_elf_san
+	$(BUILD)/test_strbuf
+	$(BUILD)/test_strbuf_san
 	$(PYTHON) -I tests/py/test_kiln_support.py
 
 $(BUILD)/fuzz_kpack: tests/fuzz/fuzz_kpack.c tests/fuzz/require.h $(KPACK_DEPS) \
