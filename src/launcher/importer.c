@@ -407,7 +407,7 @@ PyObject *kiln_main_module(void)
 }
 
 /* The packed path of a virtual path, or of a path in an extracted
-   package's folder, as kiln_packed_rel(st); NULL when it is neither. */
+   package's folder, as kiln_packed_rel(); NULL when it is neither. */
 PyObject *kiln_data_rel(kiln_state *st, PyObject *path)
 {
     PyObject *rel = kiln_packed_rel(st, path), *top, *base;

@@ -32,4 +32,19 @@ PY
 build "$T/meta.py" -o "$T/meta"
 run "$T/meta"
 expect_eq "resources after a subinterpreter loaded them first" 'r"""' "$OUT$ERR"
+# Each interpreter has its own _kiln, importer and types (kilnmod.c), not
+# the main interpreter's objects.
+cat >"$T/own.py" <<'PY'
+import sys, _kiln, _xxsubinterpreters as interpreters
+cid = interpreters.channel_create()
+sub = interpreters.create()
+interpreters.run_string(sub, f"""import sys, _kiln, _xxsubinterpreters as i
+imp = sys.meta_path[0]
+i.channel_send({cid}, repr((type(imp) is _kiln.Importer, id(imp), id(_kiln.Importer), id(_kiln))).encode())""")
+mine, *ids = eval(interpreters.channel_recv(cid).decode())
+print(mine, [i != m for i, m in zip(ids, (id(sys.meta_path[0]), id(_kiln.Importer), id(_kiln)))])
+PY
+build "$T/own.py" -o "$T/own"
+run "$T/own"
+expect_eq "a subinterpreter's own importer" "True [True, True, True]" "$OUT$ERR"
 finish
