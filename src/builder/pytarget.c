@@ -168,14 +168,16 @@ int target_add_lib2to3_grammars(kserver *s, collection *c,
                    (char *)out);
     for (at = (char *)out; rc == 0 && reply_next(&at, &l);) {
         size_t n = l.value_len / 2;
+        const char *hex;
         uint8_t *bytes;
         char *relpath;
 
         if (!l.value)
             continue;
+        hex = reply_cut((char *)out, &l); /* sscanf reads to its end */
         bytes = xmalloc(n ? n : 1);
         for (size_t i = 0; i < n; i++)
-            sscanf(l.value + 2 * i, "%2hhx", &bytes[i]);
+            sscanf(hex + 2 * i, "%2hhx", &bytes[i]);
         relpath = xprintf("lib2to3/%.*s", (int)l.key_len, l.key);
         collection_add_made(c, relpath, bytes, n);
         free(relpath);

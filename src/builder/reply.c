@@ -17,15 +17,13 @@ int reply_next(const char **at, reply_line *l)
         *at = p;
         return 0;
     }
-    l->line = p;
-    l->len = strcspn(p, "\n");
+    /* One pass: to the first '=' or the end of the line. */
+    l->line = l->key = p;
+    l->key_len = strcspn(p, "=\n");
+    l->value = p[l->key_len] == '=' ? p + l->key_len + 1 : NULL;
+    l->value_len = l->value ? strcspn(l->value, "\n") : 0;
+    l->len = l->value ? l->key_len + 1 + l->value_len : l->key_len;
     *at = p + l->len + (p[l->len] == '\n');
-    l->value = memchr(p, '=', l->len);
-    l->key = p;
-    l->key_len = l->value ? (size_t)(l->value - p) : l->len;
-    if (l->value)
-        l->value++;
-    l->value_len = l->value ? l->len - l->key_len - 1 : 0;
     return 1;
 }
 
