@@ -290,6 +290,7 @@ static int collect_all(build *b)
     collection *c = &b->c;
 
     note_previous_output(c, b->output);
+    c->hexversion = b->t.hexversion;
     vec_push(&c->extension_suffixes, xstrdup(b->t.ext_suffix));
     vec_push(&c->extension_suffixes, xstrdup(".abi3.so"));
     vec_push(&c->extension_suffixes, xstrdup(".so"));

@@ -360,12 +360,17 @@ static void walk_file(walker *w, const char *full, const char *relname,
     } else if (strcmp(name, "__init__.py") == 0) {
         return; /* the package's own module */
     } else if ((suffix = extension_suffix(w->c, name)) &&
-               is_module_part(name, strcspn(name, "."))) {
-        char *modname = xprintf("%s%.*s", prefix, (int)strcspn(name, "."),
-                                name);
+               is_module_part(name, len - strlen(suffix))) {
+        char *modname = xprintf("%s%.*s", prefix,
+                                (int)(len - strlen(suffix)), name);
         add_module(w->c, w->from, modname, relname, full, id,
                    KP_MOD_EXTENSION);
         free(modname);
+    } else if (suffix && strstr(name, ".cpython-")) {
+        /* python imports it under no name; loaded, it would crash */
+        warning("skipping %s: an extension module built for another "
+                "CPython (this one imports *%s)", full,
+                (const char *)w->c->extension_suffixes.v[0]);
     } else if (ends_with(name, ".py") && is_module_part(name, len - 3)) {
         char *modname = xprintf("%s%.*s", prefix, (int)(len - 3), name);
         add_module(w->c, w->from, modname, relname, full, id, 0);

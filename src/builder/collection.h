@@ -71,6 +71,7 @@ typedef struct {
     vec files;   /* file_item*: data files inside packages */
     vec dirs;    /* walked_dir* */
     vec extension_suffixes; /* char*, e.g. .cpython-311-x86_64-linux-gnu.so */
+    uint32_t hexversion;    /* the target CPython's sys.hexversion */
 } collection;
 
 /* Once all is collected: a script named like a packed package's folder

@@ -143,10 +143,15 @@ int extract_check(const collection *c, const vec *force, const vec *never,
 }
 
 /* Standard-library packages that read their own data files through
-   __file__: venv copies its activate scripts from venv/scripts. The stdlib
-   is not scanned (tests and __main__ code would flag much of it), so they
-   are named here. */
-static const char *const stdlib_reads_files[] = {"venv"};
+   __file__: venv copies its activate scripts from venv/scripts; from 3.13
+   on, ensurepip (packed by interpreters only) takes pip's version and
+   wheel from the name of its bundled file, which importlib.resources.
+   as_file() changes for a packed one. The stdlib is not scanned (tests
+   and __main__ code would flag much of it), so they are named here. */
+static const struct {
+    const char *top;
+    uint32_t since; /* the first CPython that needs it */
+} stdlib_reads_files[] = {{"venv", 0}, {"ensurepip", 0x030D0000}};
 
 /* Marks the stdlib's top-level package or module top for extraction; 1
    when it is packed. */
@@ -170,7 +175,9 @@ static void extract_stdlib(collection *c, const vec *force, const vec *never,
     size_t n = sizeof stdlib_reads_files / sizeof *stdlib_reads_files;
 
     for (size_t i = 0; i < n; i++) {
-        const char *top = stdlib_reads_files[i];
+        const char *top = stdlib_reads_files[i].top;
+        if (c->hexversion < stdlib_reads_files[i].since)
+            continue;
         if (in_names(never, top) || in_names(force, top))
             continue;
         if (extract_stdlib_top(c, top) && verbose)

@@ -319,6 +319,54 @@ static const char *spawnp_path(const char *name, char *buf, size_t len)
     }
 }
 
+/* Adds to actions (a list) the dup2 of the proof fd to *target. 3.13's
+   subprocess ends its actions with (POSIX_SPAWN_CLOSEFROM, 3), which would
+   close both: then the dup2 goes to that lowest fd L, just before it, and
+   the closefrom starts at L + 1 (L would be closed anyway); the source is
+   whichever copy is not L (dup2 of an fd to itself keeps close-on-exec). */
+static int proof_action(PyObject *posix, PyObject *actions, PyObject *dup2,
+                        int fd, int *target)
+{
+    PyObject *closefrom = PyObject_GetAttrString(posix,
+                                                 "POSIX_SPAWN_CLOSEFROM");
+    PyObject *action = NULL, *item;
+    Py_ssize_t at = PyList_GET_SIZE(actions);
+    long low = -1;
+    int rc = -1;
+
+    PyErr_Clear(); /* before 3.13, or a libc without closefrom */
+    for (Py_ssize_t i = 0; closefrom && i < PyList_GET_SIZE(actions); i++) {
+        item = PyList_GET_ITEM(actions, i);
+        if (PyTuple_Check(item) && PyTuple_GET_SIZE(item) == 2 &&
+            PyObject_RichCompareBool(PyTuple_GET_ITEM(item, 0), closefrom,
+                                     Py_EQ) == 1 &&
+            PyLong_Check(PyTuple_GET_ITEM(item, 1))) {
+            low = PyLong_AsLong(PyTuple_GET_ITEM(item, 1));
+            if (low >= 3 && low <= (fd > *target ? fd : *target)) {
+                at = i;
+                break;
+            }
+            low = -1;
+        }
+        PyErr_Clear();
+    }
+    if (low >= 0) {
+        int source = fd != low ? fd : *target;
+        *target = (int)low;
+        action = Py_BuildValue("(Oii)", dup2, source, *target);
+        item = action ? Py_BuildValue("(Ol)", closefrom, low + 1) : NULL;
+        if (!item || PyList_SetItem(actions, at, item) < 0)
+            goto done;
+    } else {
+        action = Py_BuildValue("(Oii)", dup2, fd, *target);
+    }
+    rc = action ? PyList_Insert(actions, at, action) : -1;
+done:
+    Py_XDECREF(action);
+    Py_XDECREF(closefrom);
+    return rc;
+}
+
 /* os.posix_spawn(path, argv, env, *, file_actions=..., ...): the child
    gets a copy of the proof that is not close-on-exec through one more
    file action, a dup2 to a second descriptor (close-on-exec in the
@@ -327,12 +375,12 @@ static PyObject *spawn(PyObject *wrapped, PyObject *const *args,
                        Py_ssize_t nargs, PyObject *kwnames, int search)
 {
     PyObject *bytes = NULL, *argv = NULL, *posix = NULL, *dup2 = NULL;
-    PyObject *action = NULL, *actions = NULL, *names = NULL, *res = NULL;
+    PyObject *actions = NULL, *names = NULL, *res = NULL;
     PyObject **copy = NULL;
     Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0, at = -1;
     char buf[PATH_MAX];
     const char *path = NULL;
-    int which = OTHER, fd = -1, child_fd = -1;
+    int which = OTHER, fd = -1, child_fd = -1, number;
 
     if (nargs >= 2 && is_argv(args[1]) &&
         PyUnicode_FSConverter(args[0], &bytes)) {
@@ -355,11 +403,9 @@ static PyObject *spawn(PyObject *wrapped, PyObject *const *args,
         PyErr_SetFromErrno(PyExc_OSError);
         goto done;
     }
-    argv = with_proof(args[1], child_fd);
-    posix = argv ? PyImport_ImportModule("posix") : NULL;
+    posix = PyImport_ImportModule("posix");
     dup2 = posix ? PyObject_GetAttrString(posix, "POSIX_SPAWN_DUP2") : NULL;
-    action = dup2 ? Py_BuildValue("(Oii)", dup2, fd, child_fd) : NULL;
-    if (!action)
+    if (!dup2)
         goto done;
     for (Py_ssize_t k = 0; k < nkw; k++)
         if (PyUnicode_CompareWithASCIIString(PyTuple_GET_ITEM(kwnames, k),
@@ -368,7 +414,11 @@ static PyObject *spawn(PyObject *wrapped, PyObject *const *args,
     /* The caller's file actions, then the proof's. */
     actions = at >= 0 && args[at] != Py_None ? PySequence_List(args[at])
                                              : PyList_New(0);
-    if (!actions || PyList_Append(actions, action) < 0)
+    number = child_fd; /* the proof's fd in the child */
+    if (!actions || proof_action(posix, actions, dup2, fd, &number) < 0)
+        goto done;
+    argv = with_proof(args[1], number);
+    if (!argv)
         goto done;
     copy = PyMem_Malloc((size_t)(nargs + nkw + 1) * sizeof *copy);
     if (!copy) {
@@ -401,7 +451,6 @@ done:
     PyMem_Free(copy);
     Py_XDECREF(names);
     Py_XDECREF(actions);
-    Py_XDECREF(action);
     Py_XDECREF(dup2);
     Py_XDECREF(posix);
     Py_XDECREF(argv);

@@ -14,17 +14,12 @@
 #error "kiln's launcher supports CPython 3.10 to 3.13"
 #endif
 
-/* _Py_UnhandledKeyboardInterrupt: set when a KeyboardInterrupt ends the
-   main program, so that Py_RunMain() exits by SIGINT; no public API reads
-   or keeps it (any exec() of a string clears it). 3.10 and 3.11 export it
-   from an internal header; 3.12 moved it into _PyRuntime, reachable only
-   with Py_BUILD_CORE: NULL there. */
-#if PY_VERSION_HEX < 0x030C0000
-PyAPI_DATA(int) _Py_UnhandledKeyboardInterrupt;
-#define KILN_UNHANDLED_SIGINT (&_Py_UnhandledKeyboardInterrupt)
-#else
-#define KILN_UNHANDLED_SIGINT ((int *)NULL)
-#endif
+/* The flag CPython sets when a KeyboardInterrupt ends the main program,
+   so that Py_RunMain() exits by SIGINT; no public API reads or keeps it
+   (any exec() of a string clears it). 3.10 and 3.11 export it as
+   _Py_UnhandledKeyboardInterrupt; 3.12 moved it into _PyRuntime, which
+   only Py_BUILD_CORE code reaches: pyinternal.c, the one such file. */
+int *kiln_unhandled_sigint(void);
 
 /* _Py_Offer_Suggestions: the ". Did you mean: 'x'?" of the C traceback
    printer (3.10, 3.11), which the traceback module lacks there and no
@@ -45,6 +40,10 @@ extern PyObject *_Py_Offer_Suggestions(PyObject *exception);
 #if PY_VERSION_HEX >= 0x030D0000
 extern const PyConfig *_PyInterpreterState_GetConfig(PyInterpreterState *);
 #endif
+
+/* PyConfig.stdlib_dir and safe_path (main.c), use_frozen_modules and
+   sys._stdlib_dir: 3.11+. */
+#define KILN_HAVE_STDLIB_DIR (PY_VERSION_HEX >= 0x030B0000)
 
 /* Does this interpreter use its frozen stdlib modules (-X frozen_modules)?
    3.10 has no such setting, and freezes none of the stdlib. */

@@ -103,11 +103,6 @@ void kiln_wrap_updatecache(kiln_state *st, PyObject *fullname,
 
 /* ---- the excepthook --------------------------------------------------- */
 
-/* Set by CPython when a KeyboardInterrupt ends the main program: then
-   Py_RunMain() exits by SIGINT. Any exec() of a string clears it (3.11's
-   run_eval_code_obj()), and importing traceback runs some. */
-static int *const unhandled_sigint = KILN_UNHANDLED_SIGINT;
-
 /* The limit argument of traceback.print_exception() that matches what the
    C printer makes of sys.tracebacklimit: the last N entries, none when N
    <= 0, all when it is unset or not an int. */
@@ -193,6 +188,28 @@ done:
     return rc;
 }
 
+/* te.print(): 3.10's TracebackException has no print(); its lines go to
+   sys.stderr as 3.11's print() writes them. */
+static PyObject *print_traceback_exception(PyObject *te)
+{
+#if PY_VERSION_HEX >= 0x030B0000
+    return PyObject_CallMethod(te, "print", NULL);
+#else
+    PyObject *lines = PyObject_CallMethod(te, "format", NULL);
+    PyObject *empty = PyUnicode_FromString("");
+    PyObject *text = lines && empty ? PyUnicode_Join(empty, lines) : NULL;
+    PyObject *err = PySys_GetObject("stderr"); /* borrowed */
+    int rc = text && err ? PyFile_WriteObject(text, err, Py_PRINT_RAW) : -1;
+
+    Py_XDECREF(lines);
+    Py_XDECREF(empty);
+    Py_XDECREF(text);
+    if (rc < 0 && !PyErr_Occurred())
+        PyErr_SetString(PyExc_RuntimeError, "lost sys.stderr");
+    return rc < 0 ? NULL : Py_NewRef(Py_None);
+#endif
+}
+
 /* traceback.print_exception(type(value), value, tb, limit), with the C
    printer's suggestions. */
 static PyObject *print_exception(PyObject *traceback, PyObject *value,
@@ -210,7 +227,7 @@ static PyObject *print_exception(PyObject *traceback, PyObject *value,
             kwargs);
     seen = te ? PySet_New(NULL) : NULL;
     if (seen && add_suggestions(te, value, seen) == 0)
-        res = PyObject_CallMethod(te, "print", NULL);
+        res = print_traceback_exception(te);
     Py_XDECREF(cls);
     Py_XDECREF(kwargs);
     Py_XDECREF(te);
@@ -282,15 +299,15 @@ PyObject *kiln_excepthook(PyObject *mod, PyObject *const *args,
     if (packed == 0 && st->c_excepthook)
         return PyObject_Vectorcall(st->c_excepthook, args, 3, NULL);
     PyErr_Clear();
-    sigint = unhandled_sigint ? *unhandled_sigint : 0;
+    /* importing traceback exec()s strings, which clears the flag */
+    sigint = *kiln_unhandled_sigint();
     traceback = PyImport_ImportModule("traceback");
     limit = traceback ? traceback_limit() : NULL;
     if (limit)
         res = print_exception(traceback, args[1], args[2], limit);
     Py_XDECREF(limit);
     Py_XDECREF(traceback);
-    if (unhandled_sigint)
-        *unhandled_sigint = sigint;
+    *kiln_unhandled_sigint() = sigint;
     if (res)
         return res;
     PyErr_Clear();

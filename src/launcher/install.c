@@ -116,6 +116,8 @@ static int fix_frozen_files(kiln_state *st)
     PyObject *resolve, *modules, *values = NULL, *dir;
     int rc = -1;
 
+    if (!KILN_HAVE_STDLIB_DIR)
+        return 0; /* 3.10 freezes no stdlib module */
     dir = kiln_proc.pack->flags & KP_STDLIB_FILES
               ? kiln_extracted_base(st, "", 0)
               : Py_NewRef(st->exe);

@@ -105,7 +105,9 @@ static PyStatus set_paths(PyConfig *config, const char *exe,
     } paths[] = {
         {&config->executable, exe},
         {&config->base_executable, base_executable},
+#if KILN_HAVE_STDLIB_DIR
         {&config->stdlib_dir, exe},
+#endif
         {&config->prefix, prefix},
         {&config->base_prefix, prefix},
         {&config->exec_prefix, prefix},
@@ -201,7 +203,9 @@ static int run(const kp_pack *pack, const char *exe, int argc, char **argv)
         config.use_environment = 0;
         config.user_site_directory = 0;
         config.site_import = 0;
-        config.safe_path = 1;
+#if KILN_HAVE_STDLIB_DIR
+        config.safe_path = 1; /* 3.10: isolated leaves out the script's folder */
+#endif
         config.write_bytecode = 0;
         config.optimization_level = (int)pack->optimize;
         /* PYTHONUNBUFFERED is ignored, as every PYTHON* variable: -u is
