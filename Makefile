@@ -8,11 +8,15 @@
 #                             interpreter and python3.11: docs/conformance.md
 #   make bench                startup and build benchmarks against python3
 
+# The CPythons to build a launcher for, the default target first: Debian's
+# python3.11 and every pyenv 3.10 to 3.13. tools/targets.sh describes each
+# in $(BUILD)/targets.mk (T_<name>_PYTHON, _VERSION, _INCLUDE, _LIBPYTHON)
+# and $(BUILD)/targets.txt; LIBPYTHON= and PY_INCLUDE= override the
+# default target's (make optimized).
 PY_VERSION ?= 3.11
 PYTHON     ?= /usr/bin/python$(PY_VERSION)
-PY_INCLUDE ?= /usr/include/python$(PY_VERSION)
-PY_LIBDIR  ?= /usr/lib/python$(PY_VERSION)/config-$(PY_VERSION)-x86_64-linux-gnu
-LIBPYTHON  ?= $(PY_LIBDIR)/libpython$(PY_VERSION).a
+PYENV_ROOT ?= $(HOME)/.pyenv
+PYTHONS    ?= $(PYTHON) $(sort $(wildcard $(PYENV_ROOT)/versions/*/bin/python3.1[0-3]))
 PREFIX     ?= /usr/local
 BUILD      ?= build
 CC         ?= gcc
@@ -22,6 +26,9 @@ SAN_FLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize
 # The launcher exports libpython's symbols to extension modules it dlopens.
 LAUNCHER_LTO     ?=
 LAUNCHER_LDFLAGS := -no-pie -Wl,--export-dynamic $(LAUNCHER_LTO)
+# pyenv's libpython carries 35 MB of debug information, which every app
+# would carry too; the ASan launcher keeps it.
+LAUNCHER_STRIP   := -Wl,--strip-debug
 LAUNCHER_LIBS    := -Wl,-Bstatic -lexpat -lz -Wl,-Bdynamic -ldl -lm -lpthread -lutil
 
 FORMAT_SRC   := src/format/kpack_read.c src/format/kpack_write.c
@@ -47,8 +54,20 @@ BUILDER_SRC  := src/builder/kiln.c src/builder/options.c src/builder/build.c \
 INCLUDES     := -iquote src/format -iquote src/common -iquote src/protocol
 HEADERS      := $(wildcard src/*/*.h)
 
-LAUNCHER := kiln-launcher-$(PY_VERSION)
-TARGET_H := $(BUILD)/py$(PY_VERSION)/target.h
+TARGETS_MK := $(BUILD)/targets.mk
+ifeq ($(filter clean,$(MAKECMDGOALS)),)
+-include $(TARGETS_MK)
+endif
+DEFAULT  := $(firstword $(TARGETS))
+ifdef LIBPYTHON
+T_$(DEFAULT)_LIBPYTHON := $(LIBPYTHON)
+endif
+ifdef PY_INCLUDE
+T_$(DEFAULT)_INCLUDE := $(PY_INCLUDE)
+endif
+LAUNCHER  := kiln-launcher-$(DEFAULT)
+LAUNCHERS := $(addprefix $(BUILD)/kiln-launcher-,$(TARGETS))
+TARGET_H  := $(BUILD)/py-$(DEFAULT)/target.h
 # Python code of the launcher lives in src/launcher/py/*.py and is built in
 # as C strings: src/launcher/py/x.py becomes $(BUILD)/gen/x.py.h. The
 # builder's, which it sends to the compile server, lives in src/builder/py/
@@ -57,22 +76,24 @@ EMBED_PY := $(wildcard src/launcher/py/*.py)
 EMBED_H  := $(patsubst src/launcher/py/%,$(BUILD)/gen/%.h,$(EMBED_PY))
 BUILDER_EMBED_PY := $(wildcard src/builder/py/*.py)
 BUILDER_EMBED_H  := $(patsubst src/builder/py/%,$(BUILD)/gen/builder/%.h,$(BUILDER_EMBED_PY))
-LAUNCHER_INCLUDES := $(INCLUDES) -iquote src/launcher -I$(BUILD)/py$(PY_VERSION) \
-                     -I$(BUILD)/gen -I$(PY_INCLUDE)
+# launcher_includes NAME: the paths of the launcher for target NAME.
+launcher_includes = $(INCLUDES) -iquote src/launcher -I$(BUILD)/py-$(1) \
+                    -I$(BUILD)/gen -I$(T_$(1)_INCLUDE)
+LAUNCHER_INCLUDES = $(call launcher_includes,$(DEFAULT))
 BUILDER_INCLUDES := $(INCLUDES) -iquote src/builder -I$(BUILD)/gen/builder
 
-.PHONY: all install demo check bench deps check-deps unit-test fuzz e2e san optimized clean hdr-check \
+.PHONY: FORCE all install demo check bench deps check-deps unit-test fuzz e2e san optimized clean hdr-check \
         conformance conformance-quick
 # A plain `make` checks the Debian packages it needs first (deps.sh).
 all: deps
-	@$(MAKE) --no-print-directory $(BUILD)/kiln $(BUILD)/$(LAUNCHER)
+	@$(MAKE) --no-print-directory $(BUILD)/kiln $(LAUNCHERS)
 
-# The target's bytecode magic, and its prefix: the compile server finds the
-# target's stdlib and site folders there, whatever python3 is on PATH.
-$(TARGET_H): Makefile
-	@mkdir -p $(@D)
-	$(PYTHON) -c 'import importlib.util as u, sys; print("#define KILN_PY_MAGIC 0x%08xu" % int.from_bytes(u.MAGIC_NUMBER, "little")); print("#define KILN_PY_PREFIX \"%s\"" % sys.base_prefix)' > $@.tmp
-	mv $@.tmp $@
+# Remade on every run, replaced only when PYTHONS or an installation
+# changed; kiln's default target (options.c) comes with it.
+$(TARGETS_MK): FORCE
+	@mkdir -p $(BUILD)/gen/builder
+	@tools/targets.sh $@ $(BUILD)/targets.txt $(BUILD)/gen/builder/default_target.h $(PYTHONS)
+FORCE:
 
 define embed_py
 	@mkdir -p $(@D)
@@ -117,8 +138,24 @@ $(eval $(call obj_rules,$(SAN_DIR),SAN_FLAGS))
 $(BUILD)/kiln: $(call BUILDER_OBJ,$(OBJ_DIR))
 	$(CC) $(CFLAGS) -o $@ $^ -lpthread
 
-$(BUILD)/$(LAUNCHER): $(call LAUNCHER_OBJ,$(OBJ_DIR))
-	$(CC) $(CFLAGS) $(LAUNCHER_LDFLAGS) -o $@ $^ $(LIBPYTHON) $(LAUNCHER_LIBS)
+# target_rules NAME: the launcher of target NAME. target.h holds what the
+# launcher knows of its installation (tools/target-h.py): its bytecode
+# magic, its prefix (the compile server finds the stdlib and site folders
+# there, whatever python3 is on PATH) and its identity, made again when
+# its libpython changes.
+define target_rules
+$(BUILD)/py-$(1)/target.h: $$(T_$(1)_LIBPYTHON) tools/target-h.py
+	@mkdir -p $$(@D)
+	$$(T_$(1)_PYTHON) -I -S tools/target-h.py $$(T_$(1)_LIBPYTHON) > $$@.tmp
+	mv $$@.tmp $$@
+$(OBJ_DIR)/launcher-$(1)/%.o: src/launcher/%.c | $(BUILD)/py-$(1)/target.h $$(EMBED_H)
+	$$(call compile,$$(LAUNCHER_LTO),$$(call launcher_includes,$(1)))
+$(BUILD)/kiln-launcher-$(1): $$(patsubst src/launcher/%.c,$(OBJ_DIR)/launcher-$(1)/%.o,$$(LAUNCHER_SRC)) \
+                             $$(call objects,$(OBJ_DIR),$$(FORMAT_SRC) $$(COMMON_SRC))
+	$$(CC) $$(CFLAGS) $$(LAUNCHER_LDFLAGS) $$(LAUNCHER_STRIP) -o $$@ $$^ \
+	    $$(T_$(1)_LIBPYTHON) $$(LAUNCHER_LIBS)
+endef
+$(foreach t,$(TARGETS),$(eval $(call target_rules,$(t))))
 
 # ASan+UBSan builds of both, side by side so that kiln finds its launcher.
 san: $(BUILD)/san/kiln $(BUILD)/san/$(LAUNCHER)
@@ -126,7 +163,7 @@ $(BUILD)/san/kiln: $(call BUILDER_OBJ,$(SAN_DIR))
 	$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ -lpthread
 $(BUILD)/san/$(LAUNCHER): $(call LAUNCHER_OBJ,$(SAN_DIR))
 	$(CC) $(CFLAGS) $(SAN_FLAGS) $(LAUNCHER_LDFLAGS) -o $@ $^ \
-	    $(LIBPYTHON) $(LAUNCHER_LIBS)
+	    $(T_$(DEFAULT)_LIBPYTHON) $(LAUNCHER_LIBS)
 
 # Every header compiles on its own (git's hdr-check), with its side's paths.
 hdr-check: $(TARGET_H) $(EMBED_H) $(BUILDER_EMBED_H)
@@ -138,7 +175,7 @@ hdr-check: $(TARGET_H) $(EMBED_H) $(BUILDER_EMBED_H)
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/kiln
 	install -m 755 $(BUILD)/kiln $(DESTDIR)$(PREFIX)/bin/kiln
-	install -m 755 -s $(BUILD)/$(LAUNCHER) $(DESTDIR)$(PREFIX)/lib/kiln/$(LAUNCHER)
+	install -m 755 -s $(LAUNCHERS) $(DESTDIR)$(PREFIX)/lib/kiln/
 
 deps:
 	@tools/deps.sh build
@@ -177,7 +214,7 @@ bench: deps all $(BUILD)/python-static-$(PY_VERSION)
 
 # python3 on the launcher's own libpython: the same-interpreter baseline.
 $(BUILD)/python-static-$(PY_VERSION): bench/python_static.c
-	$(CC) $(CFLAGS) -I$(PY_INCLUDE) $(LAUNCHER_LDFLAGS) -o $@ $< $(LIBPYTHON) $(LAUNCHER_LIBS)
+	$(CC) $(CFLAGS) -I$(T_$(DEFAULT)_INCLUDE) $(LAUNCHER_LDFLAGS) -o $@ $< $(T_$(DEFAULT)_LIBPYTHON) $(LAUNCHER_LIBS)
 
 # kiln on a PGO+LTO libpython built from Debian's python3.11 source, in
 # $(BUILD)/opt (20-30 minutes; not needed by anything else). The link-time
@@ -187,7 +224,7 @@ $(BUILD)/python-static-$(PY_VERSION): bench/python_static.c
 OPT_PYTHON ?= $(BUILD)/optimized-python
 optimized:
 	tools/optimized-python.sh $(OPT_PYTHON)
-	$(MAKE) BUILD=$(BUILD)/opt LIBPYTHON=$(OPT_PYTHON)/current/libpython$(PY_VERSION).a \
+	$(MAKE) BUILD=$(BUILD)/opt PYTHONS=$(PYTHON) LIBPYTHON=$(OPT_PYTHON)/current/libpython$(PY_VERSION).a \
 	    PY_INCLUDE="$(abspath $(OPT_PYTHON))/current/Include -I$(abspath $(OPT_PYTHON))/current" \
 	    LAUNCHER_LTO="-flto=auto -w -s" all $(BUILD)/opt/python-static-$(PY_VERSION)
 

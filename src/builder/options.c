@@ -12,7 +12,8 @@
 
 #include "reply.h"
 
-#define DEFAULT_PYTHON "3.11"
+#include "default_target.h" /* KILN_DEFAULT_TARGET, from make */
+#define DEFAULT_PYTHON KILN_DEFAULT_TARGET
 
 static const char build_usage[] =
     "usage: kiln build [options] [SCRIPT]\n"

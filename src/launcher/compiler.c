@@ -19,7 +19,7 @@
 #include "compiler.h"
 #include "fdio.h"
 #include "protocol.h"
-#include "target.h" /* KILN_PY_PREFIX */
+#include "target.h" /* KILN_PY_PREFIX, KILN_BUILT_FROM */
 
 #define MAX_FRAME (256u << 20)
 
@@ -256,6 +256,9 @@ static int serve(void)
             rc = run_snippet(KC_OP_INFO, name,
                              scan->source ? scan->source : "", scan->len,
                              head[1]);
+            break;
+        case KC_OP_BUILT:
+            rc = reply(KC_OK, KILN_BUILT_FROM, sizeof KILN_BUILT_FROM - 1);
             break;
         case KC_OP_COMPILE:
             rc = do_compile(name, data, (int)head[1]);

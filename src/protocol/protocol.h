@@ -17,6 +17,9 @@ enum {
                             sent by kiln before any op below runs */
     KC_OP_INFO = 'I',    /* -> key=value lines about this CPython; its code
                             gets the SCAN code's text as arg_data */
+    KC_OP_BUILT = 'B',   /* -> key=value lines: the installation the
+                            launcher was linked from and its identity
+                            then (target.h), which kiln checks */
     KC_OP_COMPILE = 'C', /* name=co_filename, arg=optimize, data=source */
     KC_OP_TOML = 'T',    /* name=pyproject.toml -> key=value lines */
     KC_OP_SCAN = 'S',    /* name=module, arg=1 for a package, data=source
