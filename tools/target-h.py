@@ -42,3 +42,8 @@ print('#define KILN_PY_MAGIC 0x%08xu'
       % int.from_bytes(importlib.util.MAGIC_NUMBER, 'little'))
 print('#define KILN_PY_PREFIX %s' % c_string(sys.base_prefix))
 print('#define KILN_BUILT_FROM %s' % c_string(built_from))
+print('#define KILN_PY_BUILD %s' % c_string(' '.join(sys.version.split())))
+print('#define KILN_LIBPYTHON %s' % c_string(libpython))
+print('#define KILN_LIBPYTHON_STAT "%s"' % stamp(libpython))
+print('#define KILN_STDLIB_STAMP %s' % c_string(os_py))
+print('#define KILN_STDLIB_STAMP_STAT "%s"' % stamp(os_py))

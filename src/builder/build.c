@@ -21,6 +21,7 @@
 #include "extraction.h"
 #include "imports.h"
 #include "kpack.h"
+#include "launchers.h"
 #include "pack.h"
 #include "pytarget.h"
 #include "server.h"
@@ -34,6 +35,8 @@ typedef struct {
     target_info t;
     kserver server;
     char *launcher, *output;
+    venv_info venv;   /* when --python names a venv's python */
+    char *dist_lines; /* its lines of every DISTS request */
     vec owned; /* strings of the options read from pyproject.toml */
     bytecode_cache cache;
     scan_keys keys;
@@ -244,14 +247,74 @@ static void phase(build *b, const char *what)
     b->last = t;
 }
 
+/* The compile server of the target o->python names (NULL: the default),
+   and what it says of its Python. */
+static int start_target(build *b)
+{
+    if (launchers_select(b->o->python, &b->server, &b->launcher,
+                         &b->venv) != 0 ||
+        target_query(&b->server, &b->t) != 0)
+        return -1;
+    if (b->venv.root) {
+        /* the venv's site folder is the one of its version */
+        int minor = (int)(b->t.hexversion >> 16 & 0xff);
+        b->dist_lines = xprintf("venv=%s/lib/python3.%d/site-packages\n"
+                                "venv-system=%d\n", b->venv.root, minor,
+                                b->venv.system_site);
+        b->server.dist_lines = b->dist_lines;
+    }
+    return 0;
+}
+
+static void stop_target(build *b)
+{
+    server_stop(&b->server);
+    free(b->launcher);
+    b->launcher = NULL;
+    free(b->dist_lines);
+    b->dist_lines = NULL;
+    venv_info_free(&b->venv);
+    target_free(&b->t);
+    memset(&b->t, 0, sizeof b->t);
+}
+
+/* The target, and the options of pyproject.toml, which may name the
+   target (python = ...): read with the command line's target, or with
+   another launcher when that one has no tomllib (3.10). */
+static int start_with_config(build *b)
+{
+    build_options *o = b->o;
+    const char *cli = o->python;
+    kserver reader = {.pid = -1};
+    char *reader_launcher = NULL;
+    int rc;
+
+    if (start_target(b) != 0)
+        return -1;
+    if (!o->config && access("pyproject.toml", F_OK) != 0)
+        return 0;
+    if (b->t.hexversion >= 0x030B0000) {
+        rc = options_load_config(&b->server, o, &b->owned);
+    } else {
+        rc = launchers_start_toml_reader(&reader, &reader_launcher);
+        if (rc == 0)
+            rc = options_load_config(&reader, o, &b->owned);
+        server_stop(&reader);
+        free(reader_launcher);
+    }
+    if (rc != 0 || cli || !o->python)
+        return rc;
+    stop_target(b); /* [tool.kiln] names another python */
+    return start_target(b);
+}
+
 /* The target's compile server, the options of pyproject.toml and the
    output. 1, or 2 for a command line that names no entry or several. */
 static int start(build *b)
 {
     build_options *o = b->o;
 
-    if (target_start(o->python, &b->server, &b->launcher, &b->t) != 0 ||
-        options_load_config(&b->server, o, &b->owned) != 0)
+    if (start_with_config(b) != 0)
         return 1;
     phase(b, "started the compile server");
     cache_open(&b->cache, o->verbose);
@@ -431,15 +494,13 @@ int kiln_build(build_options *o)
         goto done;
     rc = 0;
 done:
-    server_stop(&b.server);
+    stop_target(&b);
     free(b.output);
-    free(b.launcher);
     vec_free(&b.jobs, NULL);
     vec_free(&b.misses, NULL);
     scan_keys_free(&b.keys);
     vec_free(&b.owned, free);
     cache_close(&b.cache);
     collection_free(&b.c);
-    target_free(&b.t);
     return rc;
 }

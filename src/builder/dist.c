@@ -130,6 +130,21 @@ static int apply(collection *c, char *reply, const vec *site_dirs,
     return rc;
 }
 
+/* One DISTS request, after the lines every one carries (a venv's). */
+static int dists_call(kserver *s, const char *request, uint32_t *status,
+                      uint8_t **out, size_t *len)
+{
+    strbuf req = STRBUF_INIT;
+    int rc;
+
+    strbuf_addstr(&req, s->dist_lines ? s->dist_lines : "");
+    strbuf_addstr(&req, request);
+    rc = server_call(s, KC_OP_DISTS, 0, "dists", req.buf, req.len, status,
+                     out, len);
+    strbuf_release(&req);
+    return rc;
+}
+
 int collect_dists(kserver *s, collection *c, const vec *packages,
                   const vec *site_dirs, int verbose)
 {
@@ -147,8 +162,7 @@ int collect_dists(kserver *s, collection *c, const vec *packages,
     for (size_t i = 0; i < site_dirs->n; i++)
         if (add_line(&req, "site-packages", site_dirs->v[i]) != 0)
             goto done;
-    if (server_call(s, KC_OP_DISTS, 0, "dists", req.buf, req.len, &status,
-                    &out, &len) != 0)
+    if (dists_call(s, req.buf, &status, &out, &len) != 0)
         goto done;
     if (status != KC_OK) {
         error("%s", (char *)out);
@@ -167,8 +181,7 @@ char *dist_ask(kserver *s, const char *request)
     size_t len;
     uint32_t status;
 
-    if (server_call(s, KC_OP_DISTS, 0, "dists", request, strlen(request),
-                    &status, &out, &len) != 0 || status != KC_OK ||
+    if (dists_call(s, request, &status, &out, &len) != 0 || status != KC_OK ||
         strlen((char *)out) != len) {
         free(out);
         return xstrdup("");
@@ -184,8 +197,7 @@ int collect_followed(kserver *s, collection *c, const char *request,
     uint32_t status;
     int rc = -1;
 
-    if (server_call(s, KC_OP_DISTS, 0, "dists", request, strlen(request),
-                    &status, &out, &len) != 0)
+    if (dists_call(s, request, &status, &out, &len) != 0)
         return -1;
     if (status != KC_OK)
         error("%s", (char *)out);

@@ -84,6 +84,54 @@ static int verify_launcher(int fd, const kp_pack *p, const char *path)
     return 1;
 }
 
+/* The line "key=..." of KILN_BUILT_FROM (tools/target-h.py) as a new
+   escaped string, or NULL. */
+static char *built_from_value(const char *text, size_t len, const char *key)
+{
+    size_t klen = strlen(key);
+
+    for (const char *at = text; at < text + len;) {
+        const char *end = memchr(at, '\n', (size_t)(text + len - at));
+        size_t n = end ? (size_t)(end - at) : (size_t)(text + len - at);
+        if (n > klen && strncmp(at, key, klen) == 0 && at[klen] == '=')
+            return xescaped(at + klen + 1, n - klen - 1);
+        at += n + 1;
+    }
+    return NULL;
+}
+
+/* The installation the launcher was linked from, as its read-only data
+   says (KILN_BUILT_FROM); nothing for a launcher built before kiln kept
+   it, or one that is not an ELF file. */
+static void print_built_from(int fd, const kp_pack *p)
+{
+    size_t size = (size_t)p->payload_offset, len;
+    void *image = size ? mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0)
+                       : MAP_FAILED;
+    elf_rodata ro;
+    elf_cursor at = {0, 0};
+    const char *s;
+    char err[ELF_ERRLEN];
+
+    if (image == MAP_FAILED)
+        return;
+    if (elf_read_rodata(image, size, &ro, err, sizeof err) == 0)
+        while ((s = elf_rodata_next(image, &ro, &at, &len)))
+            if (strncmp(s, "python=", 7) == 0 && strstr(s, "\nlibpython=")) {
+                char *build = built_from_value(s, len, "build");
+                char *prefix = built_from_value(s, len, "prefix");
+                char *python = built_from_value(s, len, "python");
+                if (build && prefix && python)
+                    printf("  built by: CPython %s\n            at %s (%s)\n",
+                           build, prefix, python);
+                free(build);
+                free(prefix);
+                free(python);
+                break;
+            }
+    munmap(image, size);
+}
+
 /* The file at path, opened without blocking on a FIFO; -1 after an error.
    kp_map_file() refuses what is not a regular file. */
 static int open_file(const char *path, const char *show)
@@ -386,6 +434,7 @@ int kiln_inspect(const char *file)
     printf("  target:   CPython %u.%u (bytecode magic %u)\n",
            p.py_version >> 24 & 0xff, p.py_version >> 16 & 0xff,
            p.py_magic & 0xffff);
+    print_built_from(fd, &p);
     if ((p.flags & KP_RUN_MASK) == KP_RUN_SCRIPT) {
         kp_module_at(&p, (uint32_t)kp_find_module(&p, p.main_name,
                                                   strlen(p.main_name)),

@@ -1,5 +1,6 @@
 /*
- * kiln.c - the kiln command line: `kiln build` and `kiln inspect`.
+ * kiln.c - the kiln command line: `kiln build`, `kiln inspect` and
+ * `kiln targets`.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -8,6 +9,7 @@
 
 #include "build.h"
 #include "inspect.h"
+#include "launchers.h"
 #include "options.h"
 #include "util.h"
 
@@ -18,6 +20,7 @@
 static const char usage[] =
     "usage: kiln build [options] [SCRIPT]\n"
     "       kiln inspect FILE\n"
+    "       kiln targets\n"
     "       kiln --version\n"
     "\n"
     "kiln packs a Python app, its modules and the standard library into one\n"
@@ -48,6 +51,13 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "build") == 0)
         return cmd_build(argc - 1, argv + 1);
+    if (strcmp(argv[1], "targets") == 0) {
+        if (argc != 2) {
+            error("usage: kiln targets");
+            return 2;
+        }
+        return launchers_print();
+    }
     if (strcmp(argv[1], "inspect") == 0) {
         if (argc != 3) {
             error("usage: kiln inspect FILE");
@@ -55,7 +65,8 @@ int main(int argc, char **argv)
         }
         return kiln_inspect(argv[2]);
     }
-    error("unknown command '%s'; the commands are build and inspect",
+    error("unknown command '%s'; the commands are build, inspect and "
+          "targets",
           argv[1]);
     return 2;
 }

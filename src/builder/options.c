@@ -13,7 +13,6 @@
 #include "reply.h"
 
 #include "default_target.h" /* KILN_DEFAULT_TARGET, from make */
-#define DEFAULT_PYTHON KILN_DEFAULT_TARGET
 
 static const char build_usage[] =
     "usage: kiln build [options] [SCRIPT]\n"
@@ -40,7 +39,9 @@ static const char build_usage[] =
     "                     a kiln interpreter of the packed code (see README)\n"
     "  -u, --unbuffered   the app's stdout and stderr are unbuffered, as\n"
     "                     under python3 -u\n"
-    "  --python VERSION   target CPython (default " DEFAULT_PYTHON ")\n"
+    "  --python PYTHON    the target CPython: a version (3.12, 3.11.7) or\n"
+    "                     the path of a python or a venv's python (default\n"
+    "                     " KILN_DEFAULT_TARGET "; 'kiln targets' lists them)\n"
     "  --config FILE      read [tool.kiln] from FILE (default:\n"
     "                     ./pyproject.toml when it exists)\n"
     "  --extract PKG      give the top-level package PKG real files on disk\n"
@@ -86,7 +87,7 @@ int options_parse(build_options *o, int argc, char **argv)
         {NULL, 0, NULL, 0}};
     int c;
 
-    *o = (build_options){.python = DEFAULT_PYTHON, .source = -1,
+    *o = (build_options){.source = -1,
                          .optimize = -1, .gc_freeze = -1,
                          .python_child = -1, .unbuffered = -1,
                          .stdlib_files = -1};
@@ -244,6 +245,9 @@ int options_load_config(kserver *s, build_options *o, vec *owned)
             o->source = strcmp(value, "true") == 0;
         else if (reply_is(&l, "gc-freeze") && o->gc_freeze < 0)
             o->gc_freeze = strcmp(value, "true") == 0;
+        else if (reply_is(&l, "python") && !o->python)
+            o->python = strchr(value, '/') ? config_path(owned, dir, value)
+                                           : keep(owned, xstrdup(value));
         else if (reply_is(&l, "python-child") && o->python_child < 0)
             o->python_child = strcmp(value, "true") == 0;
         else if (reply_is(&l, "unbuffered") && o->unbuffered < 0)

@@ -17,7 +17,7 @@ typedef struct {
     vec site_dirs; /* char*: --site-packages folders */
     const char *output;
     const char *config; /* pyproject.toml to read, NULL for ./pyproject.toml */
-    const char *python; /* target version, "3.11" */
+    const char *python; /* --python: "3.12", a path; NULL: the default */
     int interpreter;
     int source;   /* keep sources (default 1); -1 when not given */
     int optimize; /* 0, 1, 2; -1 when not given */

@@ -1,6 +1,6 @@
 /*
- * pytarget.c - the target CPython (pytarget.h): its launcher, its INFO
- * reply, the grammars lib2to3 needs.
+ * pytarget.c - the target CPython (pytarget.h): its INFO reply, the
+ * grammars lib2to3 needs.
  */
 #include "pytarget.h"
 
@@ -12,41 +12,7 @@
 
 #include "reply.h"
 
-static char *find_launcher(const char *python, vec *tried)
-{
-    char self[4096], *dir;
-    const char *env = getenv("KILN_LAUNCHER_DIR");
-    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-
-    if (env && *env)
-        vec_push(tried, xprintf("%s/kiln-launcher-%s", env, python));
-    if (n > 0) {
-        self[n] = '\0';
-        dir = dir_name(self);
-        vec_push(tried, xprintf("%s/../lib/kiln/kiln-launcher-%s", dir,
-                                python));
-        vec_push(tried, xprintf("%s/kiln-launcher-%s", dir, python));
-        free(dir);
-    }
-    for (size_t i = 0; i < tried->n; i++)
-        if (access(tried->v[i], X_OK) == 0)
-            return xstrdup(tried->v[i]);
-    return NULL;
-}
-
-/* The value of the INFO reply's line key=VALUE, as a new string, or
-   NULL. */
-static char *info_string(const char *text, const char *key)
-{
-    reply_line l;
-
-    while (reply_next(&text, &l))
-        if (reply_is(&l, key))
-            return reply_value(&l);
-    return NULL;
-}
-
-static int query_target(kserver *s, target_info *t)
+int target_query(kserver *s, target_info *t)
 {
     uint32_t status;
     uint8_t *out;
@@ -62,15 +28,15 @@ static int query_target(kserver *s, target_info *t)
         free(out);
         return -1;
     }
-    t->version = info_string((char *)out, "version");
-    t->stdlib = info_string((char *)out, "stdlib");
-    t->dynload = info_string((char *)out, "dynload");
-    t->ext_suffix = info_string((char *)out, "ext_suffix");
-    t->builtins = info_string((char *)out, "builtins");
-    t->frozen = info_string((char *)out, "frozen");
-    t->scanner = info_string((char *)out, "scanner");
-    magic = info_string((char *)out, "magic");
-    hexversion = info_string((char *)out, "hexversion");
+    t->version = reply_get((char *)out, "version");
+    t->stdlib = reply_get((char *)out, "stdlib");
+    t->dynload = reply_get((char *)out, "dynload");
+    t->ext_suffix = reply_get((char *)out, "ext_suffix");
+    t->builtins = reply_get((char *)out, "builtins");
+    t->frozen = reply_get((char *)out, "frozen");
+    t->scanner = reply_get((char *)out, "scanner");
+    magic = reply_get((char *)out, "magic");
+    hexversion = reply_get((char *)out, "hexversion");
     t->hexversion = (uint32_t)strtoul(hexversion ? hexversion : "0", NULL,
                                       10);
     free(hexversion);
@@ -98,27 +64,6 @@ void target_free(target_info *t)
     free(t->builtins);
     free(t->frozen);
     free(t->scanner);
-}
-
-int target_start(const char *python, kserver *s, char **launcher,
-                 target_info *t)
-{
-    vec tried = {0};
-
-    *launcher = find_launcher(python, &tried);
-    if (!*launcher) {
-        error("no launcher for CPython %s; looked for:", python);
-        for (size_t i = 0; i < tried.n; i++)
-            fprintf(stderr, "  %s\n", (char *)tried.v[i]);
-        fprintf(stderr, "  build it with 'make' in kiln's source tree, or "
-                        "set KILN_LAUNCHER_DIR\n");
-        vec_free(&tried, free);
-        return -1;
-    }
-    vec_free(&tried, free);
-    if (server_start(s, *launcher) != 0 || query_target(s, t) != 0)
-        return -1;
-    return 0;
 }
 
 char *target_importable(const target_info *t)

@@ -1,6 +1,6 @@
 /*
- * pytarget.h - the target CPython, through its launcher: where kiln finds
- * the launcher, what its compile server's INFO reply says about that
+ * pytarget.h - the target CPython, through its launcher (launchers.h
+ * finds it): what its compile server's INFO reply says about that
  * Python (version, stdlib, bytecode magic, built-in modules), and what
  * else the build asks of it (lib2to3's grammars).
  */
@@ -18,12 +18,9 @@ typedef struct {
     uint32_t hexversion, magic;
 } target_info;
 
-/* Finds the launcher of CPython python ("3.11") in *launcher (malloc'd),
-   starts its compile server s and reads its INFO reply into t. -1 after
-   an error message (with the paths looked at when there is no launcher).
-   s->launcher points at *launcher. */
-int target_start(const char *python, kserver *s, char **launcher,
-                 target_info *t);
+/* Reads the INFO reply of the compile server s into t; -1 after an
+   error message. */
+int target_query(kserver *s, target_info *t);
 void target_free(target_info *t);
 /* What the target imports without it being packed: its built-in and
    frozen modules, comma-separated; malloc'd. */

@@ -58,3 +58,13 @@ char *reply_lookup(const char *text, const char *key, const char *name,
                            l.value + len + 1);
     return NULL;
 }
+
+char *reply_get(const char *text, const char *key)
+{
+    reply_line l;
+
+    while (reply_next(&text, &l))
+        if (reply_is(&l, key))
+            return reply_value(&l);
+    return NULL;
+}

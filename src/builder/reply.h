@@ -27,6 +27,9 @@ char *reply_value(const reply_line *l);
 /* For a reply the caller owns (text, where l was read): the value as a
    C string in place, its '\n' overwritten. */
 char *reply_cut(char *text, const reply_line *l);
+/* The value of the first line "key=..." of text, as a new string, or
+   NULL. */
+char *reply_get(const char *text, const char *key);
 /* The value of the first line "key=NAME\tVALUE" of text for name[0:len),
    as a new string, or NULL. */
 char *reply_lookup(const char *text, const char *key, const char *name,

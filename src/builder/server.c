@@ -47,6 +47,7 @@ int server_start(kserver *s, const char *launcher)
     s->launcher = launcher;
     s->pid = -1;
     s->code_sent = 0;
+    s->dist_lines = NULL;
     if (pipe2(in, O_CLOEXEC) != 0)
         return error("cannot create a pipe: %s", strerror(errno));
     if (pipe2(out, O_CLOEXEC) != 0) {
@@ -128,7 +129,8 @@ int server_call(kserver *s, uint32_t op, uint32_t arg, const char *name,
                 const void *data, size_t len, uint32_t *status, uint8_t **out,
                 size_t *out_len)
 {
-    if (op != KC_OP_COMPILE && !s->code_sent && send_code(s, name))
+    if (op != KC_OP_COMPILE && op != KC_OP_BUILT && !s->code_sent &&
+        send_code(s, name))
         return -1;
     return exchange(s, op, arg, name, data, len, name, status, out, out_len);
 }

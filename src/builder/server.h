@@ -16,6 +16,8 @@ typedef struct {
     int to, from;
     const char *launcher;
     int code_sent; /* src/builder/py/ sent (KC_OP_LOAD) */
+    const char *dist_lines; /* lines every DISTS request starts with (a
+                               venv's site folder), or NULL */
 } kserver;
 
 int server_start(kserver *s, const char *launcher);

@@ -68,8 +68,11 @@ static segment phdr_at(const image *im, uint64_t off)
                      rd(p + offsetof(Elf64_Phdr, p_filesz), 8)};
 }
 
-static int check_header(const image *im, uint16_t *machine, uint64_t *phoff,
-                        uint16_t *phnum, uint16_t *phentsize)
+/* exec: an executable (ET_EXEC) is accepted too, for its read-only data
+   (a launcher linked with -no-pie). */
+static int check_header(const image *im, int exec, uint16_t *machine,
+                        uint64_t *phoff, uint16_t *phnum,
+                        uint16_t *phentsize)
 {
     const uint8_t *p = im->p;
     uint16_t type;
@@ -84,7 +87,7 @@ static int check_header(const image *im, uint16_t *machine, uint64_t *phoff,
     if (p[EI_VERSION] != EV_CURRENT)
         return fail(im, "unknown ELF version %u", p[EI_VERSION]);
     type = (uint16_t)rd(p + offsetof(Elf64_Ehdr, e_type), 2);
-    if (type != ET_DYN)
+    if (type != ET_DYN && !(exec && type == ET_EXEC))
         return fail(im, "not a shared object (ELF type %u)", type);
     *machine = (uint16_t)rd(p + offsetof(Elf64_Ehdr, e_machine), 2);
     *phoff = rd(p + offsetof(Elf64_Ehdr, e_phoff), 8);
@@ -175,7 +178,7 @@ int elf_read_deps(const void *buf, size_t size, elf_deps *out, char *err,
     int dynamics = 0;
 
     memset(out, 0, sizeof *out);
-    if (check_header(&im, &out->machine, &phoff, &phnum, &phentsize) != 0)
+    if (check_header(&im, 0, &out->machine, &phoff, &phnum, &phentsize) != 0)
         return -1;
     for (uint16_t i = 0; i < phnum; i++) {
         segment s = phdr_at(&im, phoff + (uint64_t)i * phentsize);
@@ -304,7 +307,7 @@ int elf_read_rodata(const void *buf, size_t size, elf_rodata *out, char *err,
     uint16_t machine, phnum = 0, phentsize = 0, shentsize = 0;
 
     memset(out, 0, sizeof *out);
-    if (check_header(&im, &machine, &phoff, &phnum, &phentsize) != 0 ||
+    if (check_header(&im, 1, &machine, &phoff, &phnum, &phentsize) != 0 ||
         section_table(&im, &shoff, &shnum, &shentsize) != 0)
         return -1;
     for (uint64_t i = 0; i < shnum; i++) {

@@ -49,8 +49,8 @@ typedef struct {
    sections that are allocated, hold contents (SHT_PROGBITS) and are
    neither writable nor executable (.rodata, .rodata.str1.1, .eh_frame, ...)
    or, when it has no section headers, its PT_LOAD segments that are
-   neither writable nor executable. Empty sections are left out. 0, or -1
-   with a message in err. */
+   neither writable nor executable. Empty sections are left out. The image
+   may also be an executable (ET_EXEC). 0, or -1 with a message in err. */
 int elf_read_rodata(const void *image, size_t size, elf_rodata *out,
                     char *err, size_t errlen);
 

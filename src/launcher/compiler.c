@@ -19,11 +19,15 @@
 #include "compiler.h"
 #include "fdio.h"
 #include "protocol.h"
+#include "installation.h"
 #include "target.h" /* KILN_PY_PREFIX, KILN_BUILT_FROM */
 
 #define MAX_FRAME (256u << 20)
 
 static int proto_out = -1;
+/* Set when the installation changed since make (installation.h): then
+   Python is not started, and every request gets this as its error. */
+static char refusal[2048];
 
 static int reply(uint32_t status, const char *bytes, size_t len)
 {
@@ -247,6 +251,8 @@ static int serve(void)
         }
         name[head[2]] = '\0';
         data[head[3]] = '\0';
+        if (refusal[0])
+            head[0] = 0; /* every request: the refusal below */
         switch (head[0]) {
         case KC_OP_LOAD:
             rc = load_snippet(head[1], data, head[3]);
@@ -269,6 +275,9 @@ static int serve(void)
         case KC_OP_DISTS:
             rc = run_snippet(head[0], name, data, head[3], head[1]);
             break;
+        case 0:
+            rc = reply(KC_ERROR, refusal, strlen(refusal));
+            break;
         default:
             rc = reply(KC_ERROR, "unknown request", 15);
         }
@@ -289,6 +298,8 @@ int kiln_compile_server(const char *exe)
     proto_out = dup(1);
     if (proto_out < 0 || dup2(2, 1) < 0)
         return 2;
+    if (installation_check(exe, refusal, sizeof refusal) != 0)
+        return serve();
     PyConfig_InitIsolatedConfig(&config);
     config.site_import = 0;
     config.write_bytecode = 0;

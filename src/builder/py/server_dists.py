@@ -249,16 +249,21 @@ def requirement(d, text):
 
 # ---- distributions -----------------------------------------------------------
 
-def site_dirs():
+def site_dirs(lines=()):
     """Where the target's python3 finds distributions, in sys.path order:
     PYTHONPATH, the user's site folder, then site.getsitepackages() of the
-    target's prefix (this server runs isolated, so computes them)."""
+    target's prefix (this server runs isolated, so computes them). For a
+    venv's python (a venv= line): PYTHONPATH, the venv's site folder, and
+    the others only with include-system-site-packages."""
     dirs = [os.path.abspath(p) for p in
             os.environ.get('PYTHONPATH', '').split(os.pathsep) if p]
-    user = site.getusersitepackages()
-    if os.getuid() == os.geteuid() and os.getgid() == os.getegid():
-        dirs.append(user)
-    dirs += site.getsitepackages()
+    venv = [v for k, v in lines if k == 'venv']
+    dirs += venv
+    if not venv or ('venv-system', '1') in lines:
+        user = site.getusersitepackages()
+        if os.getuid() == os.geteuid() and os.getgid() == os.getegid():
+            dirs.append(user)
+        dirs += site.getsitepackages()
     seen = []
     for d in dirs:
         if os.path.isdir(d) and d not in seen:
@@ -763,8 +768,8 @@ def plugins(requested, index, loaded):
 def main(lines):
     asked = [v for k, v in lines if k == 'provides']
     if asked or any(k == 'installed' for k, v in lines):
-        out.extend(providers(asked, site_dirs()) if asked else [])
-        out.extend(installed(site_dirs()) if ('installed', '1') in lines
+        out.extend(providers(asked, site_dirs(lines)) if asked else [])
+        out.extend(installed(site_dirs(lines)) if ('installed', '1') in lines
                    else [])
         return
     specs = [v for k, v in lines if k == 'package']
@@ -772,7 +777,7 @@ def main(lines):
     packed = {normalize(v.rsplit('.', 1)[0].split('-')[0])
               for k, v in lines if k == 'packed'}
     sites = [v for k, v in lines if k == 'site-packages']
-    search = site_dirs()
+    search = site_dirs(lines)
     for d in search:
         out.append('search=' + d)
     index = {}

@@ -8,7 +8,8 @@ known = {'script': str, 'module': str, 'path': list, 'output': str,
          'interpreter': bool, 'source': bool, 'optimize': int,
          'gc-freeze': bool, 'python-child': bool, 'unbuffered': bool,
          'packages': list, 'site-packages': list,
-         'extract': list, 'no-extract': list, 'stdlib-files': bool}
+         'extract': list, 'no-extract': list, 'stdlib-files': bool,
+         'python': str}
 words = {str: 'a string', list: 'a list of strings', bool: 'true or '
          'false', int: 'an integer'}
 try:
