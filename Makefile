@@ -155,6 +155,11 @@ $(BUILD)/kiln-launcher-$(1): $$(patsubst src/launcher/%.c,$(OBJ_DIR)/launcher-$(
                              $$(call objects,$(OBJ_DIR),$$(FORMAT_SRC) $$(COMMON_SRC))
 	$$(CC) $$(CFLAGS) $$(LAUNCHER_LDFLAGS) $$(LAUNCHER_STRIP) -o $$@ $$^ \
 	    $$(T_$(1)_LIBPYTHON) $$(LAUNCHER_LIBS)
+# python3 on the launcher's own libpython: make bench's same-interpreter
+# baseline.
+$(BUILD)/python-static-$(1): bench/python_static.c $$(T_$(1)_LIBPYTHON)
+	$$(CC) $$(CFLAGS) -I$$(T_$(1)_INCLUDE) $$(LAUNCHER_LDFLAGS) -o $$@ $$< \
+	    $$(T_$(1)_LIBPYTHON) $$(LAUNCHER_LIBS)
 endef
 $(foreach t,$(TARGETS),$(eval $(call target_rules,$(t))))
 
@@ -210,12 +215,10 @@ conformance: all
 conformance-quick: all
 	tools/conformance.sh $(BUILD) quick
 
-bench: deps all $(BUILD)/python-static-$(PY_VERSION)
-	@bench/bench.sh $(BUILD)
-
-# python3 on the launcher's own libpython: the same-interpreter baseline.
-$(BUILD)/python-static-$(PY_VERSION): bench/python_static.c
-	$(CC) $(CFLAGS) -I$(T_$(DEFAULT)_INCLUDE) $(LAUNCHER_LDFLAGS) -o $@ $< $(T_$(DEFAULT)_LIBPYTHON) $(LAUNCHER_LIBS)
+# PY=NAME: the target to measure (a NAME of $(BUILD)/targets.txt: 3.12).
+PY ?= $(DEFAULT)
+bench: deps all $(BUILD)/python-static-$(PY)
+	@bench/bench.sh $(BUILD) $(PY)
 
 # kiln on a PGO+LTO libpython built from Debian's python3.11 source, in
 # $(BUILD)/opt (20-30 minutes; not needed by anything else). The link-time
@@ -227,7 +230,7 @@ optimized:
 	tools/optimized-python.sh $(OPT_PYTHON)
 	$(MAKE) BUILD=$(BUILD)/opt PYTHONS=$(PYTHON) LIBPYTHON=$(OPT_PYTHON)/current/libpython$(PY_VERSION).a \
 	    PY_INCLUDE="$(abspath $(OPT_PYTHON))/current/Include -I$(abspath $(OPT_PYTHON))/current" \
-	    LAUNCHER_LTO="-flto=auto -w -s" all $(BUILD)/opt/python-static-$(PY_VERSION)
+	    LAUNCHER_LTO="-flto=auto -w -s" all $(BUILD)/opt/python-static-$(DEFAULT)
 
 clean:
 	rm -rf $(BUILD)

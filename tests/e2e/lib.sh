@@ -4,7 +4,8 @@
 # exits non-zero at the end.
 set -u
 : "${KILN:?KILN must name the kiln binary}"
-PY=/usr/bin/python3.11
+# KILN_TEST_PY: the python the tests compare with (the version matrix).
+PY=${KILN_TEST_PY:-/usr/bin/python3.11}
 T=$(mktemp -d "${TMPDIR:-/tmp}/kiln-e2e.XXXXXX")
 # Extracted folders are read-only: made writable, so that a user removes them.
 trap 'chmod -R u+w "$T" 2>/dev/null; rm -rf "$T"' EXIT
