@@ -9,6 +9,8 @@ build="gcc make libc6-dev python3.11 libpython3.11-dev libxxhash-dev zlib1g-dev 
 check="$build clang libclang-rt-14-dev strace util-linux valgrind mercurial python3-zope.interface python3-zstandard python3-requests python3-pkg-resources libpython3.11-testsuite"
 # Tools that load user code or hide their imports (tests 44, 48-51).
 check="$check python3-coverage mypy flake8 python3-jedi python3-django pylint"
+# Real packages on every CPython (57), the REPL in a terminal (58).
+check="$check python3-jinja2 python3-yaml python3-pygments python3-attr tmux"
 case "${1:-build}" in
     build) want=$build ;;
     check) want=$check ;;
