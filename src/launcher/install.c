@@ -192,81 +192,96 @@ static int app_sys_path(kiln_state *st)
 
 /* ---- the message of a module that is not packed ------------------------ */
 
-/* importlib's "No module named {!r}" (_frozen_importlib._ERR_MSG, which
-   it formats to raise ModuleNotFoundError) in an app: for a top-level
-   name, the message goes on to say that it is not packed and how to pack
-   it. It is only formatted when an import fails: imports cost the same. */
-static PyObject *NotPacked_format(PyObject *self, PyObject *args,
-                                  PyObject *kwargs)
+/* The exception set, when it is the ModuleNotFoundError importlib raises
+   because nothing finds name and name is top-level: its message goes on to
+   say that it is not packed and how to pack it. The exception keeps its
+   identity, type, name, path and traceback; any other is left as it is. */
+static void explain_not_packed(PyObject *name)
 {
-    PyObject *name, *format = NULL, *all = NULL, *head = NULL, *res = NULL;
+    PyObject *type, *value, *tb, *plain = NULL, *has_name = NULL;
+    PyObject *has_msg = NULL, *msg = NULL, *args = NULL;
+    kiln_state *st = kiln_state_get();
 
-    name = PyTuple_GET_SIZE(args) == 1 ? PyTuple_GET_ITEM(args, 0) : NULL;
-    if (name && !kwargs && PyUnicode_Check(name) &&
-        PyUnicode_FindChar(name, '.', 0, PyUnicode_GET_LENGTH(name), 1) == -1)
-        return PyUnicode_FromFormat(
-            "No module named %R (kiln: %R is not packed in %U, and an app "
-            "does not import from PYTHONPATH; build it with --path DIR or "
-            "--package NAME)", name, name,
-            kiln_state_of(Py_TYPE(self))->exe);
-    /* str.format(self, *args, **kwargs) */
-    format = PyObject_GetAttrString((PyObject *)&PyUnicode_Type, "format");
-    head = format ? PyTuple_Pack(1, self) : NULL;
-    all = head ? PySequence_Concat(head, args) : NULL;
-    if (all)
-        res = PyObject_Call(format, all, kwargs);
-    Py_XDECREF(format);
-    Py_XDECREF(head);
-    Py_XDECREF(all);
+    PyErr_Fetch(&type, &value, &tb);
+    PyErr_NormalizeException(&type, &value, &tb);
+    if (!st || !value ||
+        !Py_IS_TYPE(value, (PyTypeObject *)PyExc_ModuleNotFoundError) ||
+        !PyUnicode_Check(name) ||
+        PyUnicode_FindChar(name, '.', 0, PyUnicode_GET_LENGTH(name), 1) != -1)
+        goto done;
+    plain = PyUnicode_FromFormat("No module named %R", name);
+    has_name = plain ? PyObject_GetAttrString(value, "name") : NULL;
+    has_msg = has_name ? PyObject_GetAttrString(value, "msg") : NULL;
+    if (!has_msg || PyObject_RichCompareBool(has_name, name, Py_EQ) != 1 ||
+        PyObject_RichCompareBool(has_msg, plain, Py_EQ) != 1)
+        goto done;
+    msg = PyUnicode_FromFormat(
+        "No module named %R (kiln: %R is not packed in %U, and an app does "
+        "not import from PYTHONPATH; build it with --path DIR or --package "
+        "NAME)", name, name, st->exe);
+    args = msg ? PyTuple_Pack(1, msg) : NULL;
+    if (args && PyObject_SetAttrString(value, "msg", msg) == 0)
+        PyObject_SetAttrString(value, "args", args);
+done:
+    /* An error of its own (no memory, say) leaves importlib's message. */
+    PyErr_Clear();
+    PyErr_Restore(type, value, tb);
+    Py_XDECREF(plain);
+    Py_XDECREF(has_name);
+    Py_XDECREF(has_msg);
+    Py_XDECREF(msg);
+    Py_XDECREF(args);
+}
+
+/* importlib's _find_and_load(name, import_) (self), in an app: what it
+   returns, and its ModuleNotFoundError explained. An import only calls it
+   when the module is not in sys.modules yet. */
+static PyObject *find_and_load(PyObject *self, PyObject *const *args,
+                               Py_ssize_t nargs)
+{
+    PyObject *res = PyObject_Vectorcall(self, args, nargs, NULL);
+
+    if (!res && nargs >= 1 &&
+        PyErr_ExceptionMatches(PyExc_ModuleNotFoundError))
+        explain_not_packed(args[0]);
     return res;
 }
 
-static PyMethodDef NotPacked_methods[] = {
-    {"format", (PyCFunction)(void (*)(void))NotPacked_format,
-     METH_VARARGS | METH_KEYWORDS,
-     "str.format; a top-level module name gets how to pack it."},
-    {NULL, NULL, 0, NULL}};
+static PyMethodDef find_and_load_def = {
+    "_find_and_load", (PyCFunction)(void (*)(void))find_and_load,
+    METH_FASTCALL,
+    "importlib's _find_and_load; a top-level module that no finder finds "
+    "gets how to pack it."};
 
-static PyType_Slot NotPacked_slots[] = {
-    {Py_tp_doc, "importlib's message for a module that no finder finds."},
-    {Py_tp_methods, NotPacked_methods},
-    {0, NULL}};
-
-static PyType_Spec NotPacked_spec = {"_kiln.NotPackedMessage", 0, 0,
-                                     Py_TPFLAGS_DEFAULT |
-                                         Py_TPFLAGS_IMMUTABLETYPE,
-                                     NotPacked_slots};
-
-/* Puts that message in place, when importlib has the one kiln knows
-   (3.10 and 3.11; 3.12 formats it in place, and keeps python3's). */
-static int explain_not_packed(kiln_state *st)
+/* Puts find_and_load in the place of _frozen_importlib._find_and_load,
+   which both the import statement (PyImport_ImportModuleLevelObject) and
+   importlib.import_module() look up at each call, in 3.10 to 3.13. 3.12
+   formats "No module named {!r}" in place, so importlib's _ERR_MSG,
+   which 3.10 and 3.11 format, cannot carry the message. Finders, and
+   importlib.util.find_spec(), are left alone: it still returns None. */
+static int wrap_find_and_load(void)
 {
     PyObject *name = PyUnicode_FromString("_frozen_importlib");
     PyObject *bootstrap = name ? PyImport_GetModule(name) : NULL;
-    PyObject *msg = NULL, *mine = NULL, *type = NULL;
+    PyObject *orig = NULL, *mine = NULL;
     int rc = -1;
 
     Py_XDECREF(name);
     if (!bootstrap)
         return PyErr_Occurred() ? -1 : 0;
-    msg = PyObject_GetAttrString(bootstrap, "_ERR_MSG");
-    if (!msg || !PyUnicode_Check(msg) ||
-        PyUnicode_CompareWithASCIIString(msg, "No module named {!r}") != 0) {
-        PyErr_Clear();
+    orig = PyObject_GetAttrString(bootstrap, "_find_and_load");
+    if (!orig || !PyCallable_Check(orig)) {
+        PyErr_Clear(); /* an importlib kiln does not know: its message */
         rc = 0;
         goto done;
     }
-    /* The message keeps its type, and the type st's module, alive. */
-    type = PyType_FromModuleAndSpec(st->module, &NotPacked_spec,
-                                    (PyObject *)&PyUnicode_Type);
-    mine = type ? PyObject_CallOneArg(type, msg) : NULL;
+    mine = PyCFunction_NewEx(&find_and_load_def, orig, NULL);
     if (mine)
-        rc = PyObject_SetAttrString(bootstrap, "_ERR_MSG", mine);
+        rc = PyObject_SetAttrString(bootstrap, "_find_and_load", mine);
 done:
     Py_DECREF(bootstrap);
-    Py_XDECREF(msg);
+    Py_XDECREF(orig);
     Py_XDECREF(mine);
-    Py_XDECREF(type);
     return rc;
 }
 
@@ -361,7 +376,7 @@ int kiln_importer_finish(int hermetic)
     if (fix_frozen_files(st) < 0)
         return -1;
     if (add_path_hook(st, hermetic) < 0 ||
-        (hermetic && (app_sys_path(st) < 0 || explain_not_packed(st) < 0)))
+        (hermetic && (app_sys_path(st) < 0 || wrap_find_and_load() < 0)))
         return -1;
     kiln_proc.hermetic = hermetic;
     if (PySys_AddAuditHook(kiln_audit, NULL) < 0)

@@ -3,7 +3,9 @@
 # sys.path are searched as python3 searches them, after the packed modules:
 # test runners, doc builders and linters load the user's code that way.
 # The duplicate entry duplicates no distribution or module listing. A
-# top-level module that is not packed says so in its ModuleNotFoundError.
+# top-level module that is not packed says so in its ModuleNotFoundError,
+# on every CPython (3.12 formats importlib's message in place), while
+# importlib.util.find_spec() still returns None for it.
 . "$(dirname "$0")/lib.sh"
 mkdir -p "$T/app" "$T/work/plug/diskpkg" "$T/work/shadow"
 echo 'NAME = "mymod from plug"' >"$T/work/plug/mymod.py"
@@ -36,16 +38,39 @@ names = [d.metadata["Name"] for d in md.distributions()]
 print("dists", sorted(names))
 mods = [m.name for m in pkgutil.iter_modules()]
 print("iter_modules once", len(mods) == len(set(mods)), "dist_a" in mods, "mymod" in mods)
+import importlib.machinery, importlib.util
+print("find_spec", importlib.util.find_spec("settings_not_packed"))
 try:
     import settings_not_packed
 except ModuleNotFoundError as e:
-    print("not packed", type(e).__name__, e.name)
+    print("not packed", type(e).__name__, e.name, e.path, e.args == (e.msg,))
     print(e)
+try:
+    from other_not_packed.sub import x
+except ModuleNotFoundError as e:
+    print("from", e.name, "(kiln: 'other_not_packed' is not packed" in str(e))
 try:
     import json.not_there
 except ModuleNotFoundError as e:
     print("submodule", e)
+try:
+    import uses_missing
+except ModuleNotFoundError as e:
+    print("inner", e.name, "(kiln: 'missing_dep' is not packed" in str(e))
+# A finder the app appends after PathFinder is still asked.
+class Late:
+    def find_spec(self, name, path, target=None):
+        if name == "late_mod":
+            return importlib.machinery.ModuleSpec(name, self)
+    def create_module(self, spec):
+        return None
+    def exec_module(self, module):
+        module.X = "late"
+sys.meta_path.append(Late())
+import late_mod
+print("appended finder", late_mod.X)
 PY
+echo 'import missing_dep' >"$T/app/uses_missing.py"
 build "$T/app/main.py" --site-packages "$T/site" -o "$T/app/app"
 cd "$T/work" && run "$T/app/app"; cd - >/dev/null
 expect_eq "status" 0 "$RC"
@@ -57,9 +82,13 @@ diskpkg [2] disk sub $T/work/plug/diskpkg/__init__.py
 packed wins True
 dists ['dist-a']
 iter_modules once True True True
-not packed ModuleNotFoundError settings_not_packed
+find_spec None
+not packed ModuleNotFoundError settings_not_packed None True
 No module named 'settings_not_packed' (kiln: 'settings_not_packed' is not packed in $T/app/app, and an app does not import from PYTHONPATH; build it with --path DIR or --package NAME)
-submodule No module named 'json.not_there'" "$OUT"
+from other_not_packed True
+submodule No module named 'json.not_there'
+inner missing_dep True
+appended finder late" "$OUT"
 expect_eq "stderr" "" "$ERR"
 
 # A -m app gets the same sys.path: the packed entries, never the current
