@@ -1,15 +1,17 @@
 """stdlib_list.py OUT - run by a target python: writes OUT, a script that
 imports (nearly) its whole standard library, as bench/import_stdlib.py does
 for Debian's 3.11: sys.stdlib_module_names and their submodules, less
-tests, tkinter, idlelib and what does not import here (each is tried in a
-child, since some print or exit when imported)."""
+tests, tkinter, what an app never packs (idlelib, ensurepip, turtledemo,
+lib2to3) and what does not import here (tried in a child, since some
+print or exit when imported)."""
 import pkgutil
 import subprocess
 import sys
 
 SKIP = ('test', 'tkinter', 'idlelib', 'turtle', 'turtledemo', 'antigravity',
         'this', '__main__', 'lib2to3.tests', 'ctypes.test', 'sqlite3.test',
-        'unittest.test', 'distutils.tests', 'tests')
+        'unittest.test', 'distutils.tests', 'tests', 'ensurepip',
+        'lib2to3')
 
 
 def skipped(name):
