@@ -39,7 +39,7 @@ expect_eq "script path" "neighbour ['1', '2'] True" "$OUT"
 # The packed stdlib comes last but for the disk stdlib folder (e2e 24).
 mkdir -p "$T/shadow"
 echo 'X = "mine"' >"$T/shadow/random.py"
-echo 'import random, sys; print(random.X, sys.path[-2:] == [sys.executable, sys.prefix + "/lib/python3.11"])' >"$T/shadow/main.py"
+echo 'import random, sys; print(random.X, sys.path[-2:] == [sys.executable, sys.prefix + "/'"$TARGET_LIB"'"])' >"$T/shadow/main.py"
 run "$py" "$T/shadow/main.py"
 expect_eq "script folder shadows the stdlib" "mine True" "$OUT"
 run "$py" -I -c 'import random, sys; print(random.__file__ == sys.executable + "/random.py")'
@@ -77,7 +77,7 @@ fi
 run "$py" -m venv --without-pip "$T/venv"
 expect_eq "venv: status" 0 "$RC"
 run "$T/venv/bin/python" -c 'import sys; print(sys.prefix, sys.executable, sys.path[-1])'
-expect_eq "venv python" "$T/venv $T/venv/bin/python $T/venv/lib/python3.11/site-packages" "$OUT"
+expect_eq "venv python" "$T/venv $T/venv/bin/python $T/venv/$TARGET_LIB/site-packages" "$OUT"
 cd "$T" && run ./py -c 'import sys; print(sys.executable)'; cd - >/dev/null
 expect_eq "relative argv[0]" "$T/py" "$OUT"
 

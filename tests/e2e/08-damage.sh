@@ -83,7 +83,11 @@ expect_contains "inspect flipped launcher: names it" \
     "damaged: the launcher (its first $payload bytes, before the payload) fails its checksum" "$ERR"
 expect_not_contains "inspect flipped launcher: no verdict" "all checksums verified" "$OUT"
 
-# A payload packed for another CPython.
-"$BUILD/repack" "$T/app" "$T/other" 0x0a0d0dcb 0x030c01f0 || fail "repack"
-refused "$T/other" "other CPython" "packed for CPython 3.12 (bytecode magic 3531), but its launcher embeds CPython 3.11 (magic 3495)"
+# A payload packed for another CPython: 3.12's magic and hexversion, or
+# 3.11's for a 3.12 target.
+other="0x0a0d0dcb 0x030c01f0 3.12 3531"
+[ "$TARGET_MAGIC" = 3531 ] && other="0x0a0d0da7 0x030b02f0 3.11 3495"
+set -- $other
+"$BUILD/repack" "$T/app" "$T/other" "$1" "$2" || fail "repack"
+refused "$T/other" "other CPython" "packed for CPython $3 (bytecode magic $4), but its launcher embeds CPython $TARGET_VERSION (magic $TARGET_MAGIC)"
 finish

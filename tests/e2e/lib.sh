@@ -4,8 +4,34 @@
 # exits non-zero at the end.
 set -u
 : "${KILN:?KILN must name the kiln binary}"
-# KILN_TEST_PY: the python the tests compare with (the version matrix).
+# The CPython the tests compare with: the target of kiln's default launcher,
+# or KILN_TEST_PY's for a launcher of another installation (tests/matrix.sh).
 PY=${KILN_TEST_PY:-/usr/bin/python3.11}
+# Facts about that CPython, queried from it rather than written as 3.11's:
+# X.Y, the cache tag of its .pyc names, the suffix of its extension modules
+# and the folder of its headers, its stdlib folder relative to its prefix
+# (lib/pythonX.Y), its bytecode magic as messages show it and as the 32-bit
+# word of the payload header, and its sys.hexversion.
+target_facts=$("$PY" -I -S -c '
+import importlib.util as u, os, sys, sysconfig
+magic = u.MAGIC_NUMBER
+for name, value in [
+        ("VERSION", "%d.%d" % sys.version_info[:2]),
+        ("TAG", sys.implementation.cache_tag),
+        ("EXT_SUFFIX", sysconfig.get_config_var("EXT_SUFFIX")),
+        ("INCLUDE", sysconfig.get_config_var("INCLUDEPY")),
+        ("LIB", os.path.relpath(sysconfig.get_path("stdlib"), sys.base_prefix)),
+        ("MAGIC", int.from_bytes(magic[:2], "little")),
+        ("MAGIC_WORD", int.from_bytes(magic, "little")),
+        ("HEXVERSION", sys.hexversion)]:
+    print("TARGET_%s=%s" % (name, value))') || {
+    echo "$(basename "$0"): cannot query the CPython $PY (KILN_TEST_PY)" >&2
+    exit 1
+}
+while IFS== read -r name value; do
+    printf -v "$name" %s "$value"
+done <<<"$target_facts"
+unset target_facts name value
 T=$(mktemp -d "${TMPDIR:-/tmp}/kiln-e2e.XXXXXX")
 # Extracted folders are read-only: made writable, so that a user removes them.
 trap 'chmod -R u+w "$T" 2>/dev/null; rm -rf "$T"' EXIT
@@ -54,7 +80,7 @@ build() {
     fi
 }
 
-# same DESCRIPTION ARGS...: the kiln interpreter $py and python3.11 agree
+# same DESCRIPTION ARGS...: the kiln interpreter $py and $PY agree
 same() {
     local what=$1
     shift
@@ -97,6 +123,17 @@ def data():
 PY
     echo "data ok" >"$T/src/datapkg/d.txt"
     printf 'import datapkg\nprint(datapkg.data())\n' >"$T/app.py"
+}
+
+# target_has EXPRESSION: true if the Python EXPRESSION is true under $PY,
+# for checks that hold only where the target CPython has what they need.
+target_has() {
+    [ "$("$PY" -I -S -c "import sys; print(bool($1))")" = True ]
+}
+
+# skip WHY: says that a check does not apply to this target, and why.
+skip() {
+    echo "  skip ($(basename "$0"):${BASH_LINENO[0]:-?}): $*" >&2
 }
 
 finish() {

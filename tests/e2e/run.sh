@@ -6,7 +6,7 @@ set -u
 BUILD=${1:-build}
 here=$(cd "$(dirname "$0")" && pwd)
 BUILD=$(cd "$BUILD" && pwd)
-passed=0 failed=0
+. "$here/runtest.sh"
 # Leaks are checked; libpython's own, kept on purpose at exit, are not.
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
 export LSAN_OPTIONS=suppressions=$here/lsan.supp:print_suppressions=0
@@ -19,14 +19,7 @@ for variant in plain san; do
     [ -x "$kiln" ] || { echo "missing $kiln" >&2; exit 1; }
     for t in "$here"/[0-9][0-9]-*.sh; do
         [ -n "${E2E_ONLY:-}" ] && case "$(basename "$t")" in $E2E_ONLY*) ;; *) continue ;; esac
-        start=$(date +%s%N)
-        if KILN=$kiln BUILD=$BUILD VARIANT=$variant bash "$t"; then
-            result=ok; passed=$((passed + 1))
-        else
-            result=FAILED; failed=$((failed + 1))
-        fi
-        ms=$((($(date +%s%N) - start) / 1000000))
-        printf '%-6s %-5s %-32s %6d ms\n' "$result" "$variant" "$(basename "$t" .sh)" "$ms"
+        run_test "$variant" "$t" KILN="$kiln" BUILD="$BUILD" VARIANT="$variant"
     done
 done
 echo "$passed passed, $failed failed"
