@@ -3,6 +3,7 @@
 #   make install PREFIX=DIR   DIR/bin/kiln and DIR/lib/kiln/kiln-launcher-*
 #   make demo                 build, pack examples/hello, run it, time it
 #   make check                unit tests, fuzzing, end-to-end tests (+ASan),
+#                             the core ones on every other CPython (matrix),
 #                             a quick subset of CPython's test suite
 #   make conformance          CPython's whole test suite with a kiln
 #                             interpreter and python3.11: docs/conformance.md
@@ -83,7 +84,7 @@ launcher_includes = $(INCLUDES) -iquote src/launcher -I$(BUILD)/py-$(1) \
 LAUNCHER_INCLUDES = $(call launcher_includes,$(DEFAULT))
 BUILDER_INCLUDES := $(INCLUDES) -iquote src/builder -I$(BUILD)/gen/builder
 
-.PHONY: FORCE all install demo check bench deps check-deps unit-test fuzz e2e san optimized clean hdr-check \
+.PHONY: FORCE all install demo check bench deps check-deps unit-test fuzz e2e matrix san optimized clean hdr-check \
         conformance conformance-quick
 # A plain `make` checks the Debian packages it needs first (deps.sh).
 all: deps
@@ -197,11 +198,17 @@ demo: deps all
 e2e: all san $(BUILD)/repack
 	@tests/e2e/run.sh $(BUILD)
 
+# The core end-to-end tests against each other installation of
+# $(BUILD)/targets.txt (tests/matrix.sh); the default has the whole suite.
+matrix: all $(BUILD)/repack
+	tests/matrix.sh $(BUILD)
+
 check: check-deps all san $(BUILD)/repack
 	$(MAKE) hdr-check
 	$(MAKE) unit-test
 	$(MAKE) fuzz
 	tests/e2e/run.sh $(BUILD)
+	tests/matrix.sh $(BUILD)
 	$(MAKE) conformance-quick
 
 # CPython's own test suite (Debian's libpython3.11-testsuite), run by a kiln

@@ -4,6 +4,7 @@
  * which is the real executable's folder, or in a venv the folder of the
  * kiln interpreter its pyvenv.cfg leads to.
  */
+#include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -191,6 +192,33 @@ static const char *base_name(const char *path)
    executable (which venv writes), or home/<executable's name> if the venv
    was moved. 0 when python is not a venv's, or no candidate is a kiln
    executable. */
+/* 3.10's venv writes no "executable =": a venv made with --copies by a
+   kiln interpreter named py holds a copy named py beside its python, and
+   the base is home/py. Tries home/NAME for each kiln executable NAME in
+   the folder of python. */
+static int base_by_copy(const char *python, const char *home,
+                        char base[PATH_MAX])
+{
+    char dir[PATH_MAX], path[PATH_MAX];
+    struct dirent *de;
+    DIR *d;
+    int found = 0;
+
+    if (dir_of(python, dir, sizeof dir) != 0 || !(d = opendir(dir)))
+        return 0;
+    while (!found && (de = readdir(d))) {
+        if (de->d_name[0] == '.' ||
+            snprintf(path, sizeof path, "%s/%s", dir, de->d_name) >=
+                (int)sizeof path ||
+            !is_kiln_executable(path) ||
+            snprintf(base, PATH_MAX, "%s/%s", home, de->d_name) >= PATH_MAX)
+            continue;
+        found = strcmp(base, python) != 0 && is_kiln_executable(base);
+    }
+    closedir(d);
+    return found;
+}
+
 static int venv_base(const char *python, char base[PATH_MAX])
 {
     char home[PATH_MAX], cfg_exe[PATH_MAX];
@@ -216,7 +244,7 @@ static int venv_base(const char *python, char base[PATH_MAX])
             memcpy(base, candidates[i], PATH_MAX);
             return 1;
         }
-    return 0;
+    return !cfg_exe[0] && base_by_copy(python, home, base);
 }
 
 /* A venv of a venv (of a venv...) leads back this many steps at most. */
