@@ -31,7 +31,9 @@ LAUNCHER_SRC := src/launcher/main.c src/launcher/importer.c src/launcher/finder.
                 src/launcher/excepthook.c src/launcher/install.c src/launcher/runapp.c \
                 src/launcher/kilnmod.c src/launcher/pyrun.c \
                 src/launcher/compiler.c \
-                src/launcher/extract.c src/launcher/opencode.c src/launcher/mpchild.c \
+                src/launcher/extract.c src/launcher/extract_set.c src/launcher/sweep.c \
+                src/launcher/tempdir.c src/launcher/extract_report.c \
+                src/launcher/opencode.c src/launcher/mpchild.c \
                 src/launcher/childproof.c src/launcher/child.c src/launcher/children.c \
                 src/launcher/paths.c src/launcher/entries.c
 BUILDER_SRC  := src/builder/kiln.c src/builder/options.c src/builder/build.c \
