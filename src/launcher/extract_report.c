@@ -14,6 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "diag.h"
+
 /* The extractions this process used, for the check at exit: their folder,
    their set (owned) and their stamp's mtime. pid is the process that
    recorded them. */
@@ -94,11 +96,11 @@ static void report(reporter *r, const char *rel, const char *name,
                    const char *what)
 {
     if (!r->shown++)
-        fprintf(stderr, "kiln: warning: files were written into kiln's "
-                "extract cache, which holds a read-only copy of the packed "
-                "files%s; they are not kept (a new build extracts to a new "
-                "folder, and a changed file is written again): write them "
-                "elsewhere, not beside a packed module's __file__:\n",
+        warning("files were written into kiln's extract cache, which holds "
+                "a read-only copy of the packed files%s; they are not kept "
+                "(a new build extracts to a new folder, and a changed file "
+                "is written again): write them elsewhere, not beside a "
+                "packed module's __file__:",
                 geteuid() == 0 ? " (root ignores its modes)" : "");
     if (r->shown <= 10)
         fprintf(stderr, "  %s/%s%s%s%s\n", r->w->path, rel, rel[0] ? "/" : "",
