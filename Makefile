@@ -33,13 +33,15 @@ LAUNCHER_STRIP   := -Wl,--strip-debug
 LAUNCHER_LIBS    := -Wl,-Bstatic -lexpat -lz -Wl,-Bdynamic -ldl -lm -lpthread -lutil
 
 FORMAT_SRC   := src/format/kpack_read.c src/format/kpack_write.c
-COMMON_SRC   := src/common/fdio.c src/common/privdir.c
+COMMON_SRC   := src/common/fdio.c src/common/privdir.c src/common/diag.c
 LAUNCHER_SRC := src/launcher/main.c src/launcher/importer.c src/launcher/finder.c \
                 src/launcher/loader.c src/launcher/extload.c src/launcher/pathentry.c \
                 src/launcher/excepthook.c src/launcher/install.c src/launcher/runapp.c \
                 src/launcher/kilnmod.c src/launcher/pyrun.c \
                 src/launcher/compiler.c \
-                src/launcher/extract.c src/launcher/opencode.c src/launcher/mpchild.c \
+                src/launcher/extract.c src/launcher/extract_set.c src/launcher/sweep.c \
+                src/launcher/tempdir.c src/launcher/extract_report.c \
+                src/launcher/opencode.c src/launcher/mpchild.c \
                 src/launcher/childproof.c src/launcher/child.c src/launcher/children.c \
                 src/launcher/paths.c src/launcher/entries.c src/launcher/pyinternal.c \
                 src/launcher/installation.c
@@ -50,7 +52,7 @@ BUILDER_SRC  := src/builder/kiln.c src/builder/options.c src/builder/build.c \
                 src/builder/extraction.c src/builder/extlibs.c \
                 src/builder/compile.c src/builder/cache.c src/builder/pack.c \
                 src/builder/inspect.c src/builder/reply.c src/builder/strbuf.c \
-                src/builder/util.c src/common/elf.c src/common/diag.c
+                src/builder/util.c src/common/elf.c
 # -iquote: "elf.h" is kiln's, <elf.h> the system's. What both sides may
 # include; each adds its own folder (LAUNCHER_INCLUDES, BUILDER_INCLUDES).
 INCLUDES     := -iquote src/format -iquote src/common -iquote src/protocol

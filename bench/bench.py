@@ -147,9 +147,10 @@ def main():
         f" whole stdlib (cache off), {warm_ms:.0f} ms from the bytecode cache",
         f"- executable size: {size / 1e6:.1f} MB ({payload / 1e6:.1f} MB payload)",
         f"- machine: {os.cpu_count()} cores; ratios below 1 mean kiln is faster",
+    ] + ([
         "- hg version: `kiln build /usr/bin/hg --package mercurial`; its ratios"
         " are against Debian's own /usr/bin/hg, with the extract cache warm",
-    ]) + "\n"
+    ] if any(r.startswith("| hg version") for r in table) else [])) + "\n"
     with open(os.path.join(build, "bench", f"results-{name}.md"), "w") as f:
         f.write(text)
     print(text)

@@ -108,7 +108,8 @@ static int send_code(kserver *s, const char *what)
         uint8_t *out;
         size_t len;
 
-        if (exchange(s, KC_OP_LOAD, server_code[i].op, server_code[i].file,
+        if (exchange(s, KC_OP_LOAD, KC_LOAD_ARG(server_code[i].op),
+                     server_code[i].file,
                      server_code[i].source, strlen(server_code[i].source),
                      what, &status, &out, &len))
             return -1;

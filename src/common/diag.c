@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static void report(const char *prefix, const char *fmt, va_list ap,
@@ -37,6 +38,16 @@ int error_errno(const char *fmt, ...)
     report("kiln: ", fmt, ap, reason);
     va_end(ap);
     return -1;
+}
+
+void die(const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    report("kiln: ", fmt, ap, NULL);
+    va_end(ap);
+    exit(1);
 }
 
 void warning(const char *fmt, ...)

@@ -26,6 +26,7 @@
 
 #include "child.h"
 #include "childproof.h"
+#include "diag.h"
 #include "mpchild.h"
 
 #define CODE_PREFIX "from multiprocessing."
@@ -235,9 +236,9 @@ kiln_child kiln_child_argv(const kp_pack *pack, const char *exe, int *argc,
                 ? "the command line of a python child (--python-child)"
                 : NULL;
     if (claim)
-        fprintf(stderr, "kiln: warning: %s has %s, but no proof that the "
-                "app itself started it (%s); it runs as the app, with its "
-                "arguments as given\n", exe, claim, why);
+        warning("%s has %s, but no proof that the app itself started it "
+                "(%s); it runs as the app, with its arguments as given", exe,
+                claim, why);
     return none;
 }
 

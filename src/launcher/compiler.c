@@ -6,6 +6,7 @@
  * interpreter of its own. The Python code of the other ops (TOML, SCAN,
  * DISTS...) is kiln's: kiln sends it first (KC_OP_LOAD), so that a launcher
  * carries none of it and always runs the code of the kiln that drives it.
+ * Each is a module, loaded once by pyrun.c, whose function answers its op.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -13,13 +14,16 @@
 
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "compiler.h"
 #include "fdio.h"
 #include "protocol.h"
 #include "installation.h"
+#include "pyrun.h"
 #include "target.h" /* KILN_PY_PREFIX, KILN_BUILT_FROM */
 
 #define MAX_FRAME (256u << 20)
@@ -36,6 +40,11 @@ static int reply(uint32_t status, const char *bytes, size_t len)
                    fd_write_full(proto_out, bytes, len)
                ? -1
                : 0;
+}
+
+static int reply_error(const char *text)
+{
+    return reply(KC_ERROR, text, strlen(text));
 }
 
 /* Replies with the pending exception as text. */
@@ -119,119 +128,143 @@ static int do_compile(const char *name, const char *source, int optimize)
     return rc;
 }
 
-/* The code of an op, as kiln sent it (KC_OP_LOAD), compiled at its first
-   use. */
+/* A Python op: the module kiln sent for it (KC_OP_LOAD), loaded once by
+   pyrun.c at its first use, and the function that answers it. */
 typedef struct {
     uint32_t op;
-    char *source; /* NUL-terminated */
-    size_t len;
-    PyObject *code;
-} snippet;
+    const char *function;
+    kiln_pymodule module; /* name fixed; filename and source from kiln */
+} py_op;
 
-static snippet snippets[] = {
-    {KC_OP_INFO, NULL, 0, NULL},    {KC_OP_TOML, NULL, 0, NULL},
-    {KC_OP_SCAN, NULL, 0, NULL},    {KC_OP_GRAMMAR, NULL, 0, NULL},
-    {KC_OP_DISTS, NULL, 0, NULL},
+static py_op py_ops[] = {
+    {KC_OP_INFO, "info", {"_kiln_server_info", NULL, NULL}},
+    {KC_OP_TOML, "toml", {"_kiln_server_toml", NULL, NULL}},
+    {KC_OP_SCAN, "scan", {"_kiln_server_scan", NULL, NULL}},
+    {KC_OP_GRAMMAR, "grammars", {"_kiln_server_grammar", NULL, NULL}},
+    {KC_OP_DISTS, "dists", {"_kiln_server_dists", NULL, NULL}},
 };
 
-static snippet *snippet_for(uint32_t op)
+static py_op *py_op_for(uint32_t op)
 {
-    for (size_t i = 0; i < sizeof snippets / sizeof *snippets; i++)
-        if (snippets[i].op == op)
-            return &snippets[i];
+    for (size_t i = 0; i < sizeof py_ops / sizeof *py_ops; i++)
+        if (py_ops[i].op == op)
+            return &py_ops[i];
     return NULL;
 }
 
-static void snippet_clear(snippet *s)
+/* Forgets p's code, and its module if it ran. */
+static void py_op_clear(py_op *p)
 {
-    free(s->source);
-    s->source = NULL;
-    s->len = 0;
-    Py_CLEAR(s->code);
+    PyObject *modules = PySys_GetObject("modules");
+
+    if (modules && PyDict_Check(modules) &&
+        PyDict_GetItemString(modules, p->module.name) &&
+        PyDict_DelItemString(modules, p->module.name) < 0)
+        PyErr_Clear();
+    free((char *)p->module.filename);
+    free((char *)p->module.source);
+    p->module.filename = p->module.source = NULL;
 }
 
-/* Takes source (malloc'd, NUL-terminated) as the code of op. */
-static int load_snippet(uint32_t op, char *source, size_t len)
+/* Takes source (malloc'd, NUL-terminated) as the module of the op that
+   arg names (KC_LOAD_ARG). */
+static int load_module(uint32_t arg, const char *file, char *source)
 {
-    snippet *s = snippet_for(op);
+    py_op *p = py_op_for(KC_LOAD_OP(arg));
+    char *filename;
 
-    if (!s) {
+    if (KC_LOAD_VERSION(arg) != KC_VERSION) {
+        unsigned theirs = KC_LOAD_VERSION(arg) ? KC_LOAD_VERSION(arg) : 1;
+        char text[96];
+
         free(source);
-        return reply(KC_ERROR, "no such op to load code for",
-                     strlen("no such op to load code for"));
+        snprintf(text, sizeof text,
+                 "this launcher speaks compile-server protocol %u, kiln %u",
+                 (unsigned)KC_VERSION, theirs);
+        return reply_error(text);
     }
-    snippet_clear(s);
-    s->source = source;
-    s->len = len;
+    if (!p) {
+        free(source);
+        return reply_error("no such op to load code for");
+    }
+    filename = strdup(file);
+    if (!filename) {
+        free(source);
+        return reply_error("out of memory");
+    }
+    py_op_clear(p);
+    p->module.filename = filename;
+    p->module.source = source;
     return reply(KC_OK, "", 0);
 }
 
-static PyObject *snippet_code(snippet *s)
+/* The arguments of op's function: a request's name, data and arg. */
+static size_t py_op_args(uint32_t op, const char *name, const char *data,
+                         size_t len, uint32_t flags, PyObject **args)
 {
-    if (!s->source) {
-        PyErr_SetString(PyExc_SystemError,
-                        "no code loaded for this op: kiln sends it first");
-        return NULL;
+    const py_op *scan = py_op_for(KC_OP_SCAN);
+    const char *scanner = scan->module.source ? scan->module.source : "";
+
+    switch (op) {
+    case KC_OP_INFO: /* the scanner's text keys cached scans */
+        args[0] = PyBytes_FromString(scanner);
+        return 1;
+    case KC_OP_SCAN:
+        args[0] = PyUnicode_DecodeFSDefault(name);
+        args[1] = PyBytes_FromStringAndSize(data, (Py_ssize_t)len);
+        args[2] = PyBool_FromLong(flags & 1);
+        return 3;
+    case KC_OP_DISTS:
+        args[0] = PyBytes_FromStringAndSize(data, (Py_ssize_t)len);
+        return 1;
+    default: /* TOML, GRAMMAR: a path */
+        args[0] = PyUnicode_DecodeFSDefault(name);
+        return 1;
     }
-    if (!s->code)
-        s->code = Py_CompileString(s->source, "<kiln compile server>",
-                                   Py_file_input);
-    return s->code;
 }
 
-/* Sets globals[key] = value and drops the reference to value. */
-static int set_arg(PyObject *globals, const char *key, PyObject *value)
+/* Replies with what op's function returns, a str. */
+static int run_op(uint32_t op, const char *name, const char *data, size_t len,
+                  uint32_t flags)
 {
-    int rc = value ? PyDict_SetItemString(globals, key, value) : -1;
-    Py_XDECREF(value);
-    return rc;
-}
-
-/* Runs a snippet that leaves its answer in `result`; the request's name,
-   data and arg are there as arg_name (str), arg_data (bytes) and arg_flags
-   (int). */
-static int run_snippet(uint32_t op, const char *name, const char *data,
-                       size_t len, uint32_t flags)
-{
-    PyObject *globals = PyDict_New(), *code, *res = NULL, *result;
+    py_op *p = py_op_for(op);
+    PyObject *args[3] = {NULL}, *result = NULL;
+    size_t nargs = py_op_args(op, name, data, len, flags, args);
+    const char *text;
     int rc;
 
-    if (!globals)
-        return reply_exception();
-    code = snippet_code(snippet_for(op));
-    if (!code ||
-        PyDict_SetItemString(globals, "__builtins__", PyEval_GetBuiltins()) ||
-        set_arg(globals, "arg_name", PyUnicode_DecodeFSDefault(name)) ||
-        set_arg(globals, "arg_data",
-                PyBytes_FromStringAndSize(data, (Py_ssize_t)len)) ||
-        set_arg(globals, "arg_flags", PyLong_FromUnsignedLong(flags)))
-        goto error;
-    res = PyEval_EvalCode(code, globals, globals);
-    if (!res)
-        goto error;
-    result = PyDict_GetItemString(globals, "result");
-    if (!result || !PyUnicode_Check(result)) {
-        PyErr_SetString(PyExc_RuntimeError, "snippet left no result");
+    for (size_t i = 0; i < nargs; i++)
+        if (!args[i])
+            goto error;
+    if (!p->module.source) {
+        PyErr_SetString(PyExc_SystemError,
+                        "no code loaded for this op: kiln sends it first");
         goto error;
     }
-    rc = reply(KC_OK, PyUnicode_AsUTF8(result),
-               strlen(PyUnicode_AsUTF8(result)));
-    Py_DECREF(res);
-    PyDict_Clear(globals); /* its functions refer to it: break the cycle */
-    Py_DECREF(globals);
-    return rc;
+    result = kiln_pyrun_call(&p->module, p->function, args, nargs);
+    if (!result)
+        goto error;
+    if (!PyUnicode_Check(result)) {
+        PyErr_Format(PyExc_RuntimeError, "%s() returned no str",
+                     p->function);
+        goto error;
+    }
+    text = PyUnicode_AsUTF8(result);
+    if (!text)
+        goto error;
+    rc = reply(KC_OK, text, strlen(text));
+    goto done;
 error:
     rc = reply_exception();
-    Py_XDECREF(res);
-    PyDict_Clear(globals);
-    Py_DECREF(globals);
+done:
+    Py_XDECREF(result);
+    for (size_t i = 0; i < nargs; i++)
+        Py_XDECREF(args[i]);
     return rc;
 }
 
 static int serve(void)
 {
-    const snippet *scan = snippet_for(KC_OP_SCAN);
-
     for (;;) {
         uint32_t head[4];
         char *name, *data;
@@ -255,13 +288,8 @@ static int serve(void)
             head[0] = 0; /* every request: the refusal below */
         switch (head[0]) {
         case KC_OP_LOAD:
-            rc = load_snippet(head[1], data, head[3]);
+            rc = load_module(head[1], name, data);
             data = NULL;
-            break;
-        case KC_OP_INFO: /* the scanner's text keys cached scans */
-            rc = run_snippet(KC_OP_INFO, name,
-                             scan->source ? scan->source : "", scan->len,
-                             head[1]);
             break;
         case KC_OP_BUILT:
             rc = reply(KC_OK, KILN_BUILT_FROM, sizeof KILN_BUILT_FROM - 1);
@@ -269,17 +297,18 @@ static int serve(void)
         case KC_OP_COMPILE:
             rc = do_compile(name, data, (int)head[1]);
             break;
+        case KC_OP_INFO:
         case KC_OP_TOML:
         case KC_OP_SCAN:
         case KC_OP_GRAMMAR:
         case KC_OP_DISTS:
-            rc = run_snippet(head[0], name, data, head[3], head[1]);
+            rc = run_op(head[0], name, data, head[3], head[1]);
             break;
         case 0:
-            rc = reply(KC_ERROR, refusal, strlen(refusal));
+            rc = reply_error(refusal);
             break;
         default:
-            rc = reply(KC_ERROR, "unknown request", 15);
+            rc = reply_error("unknown request");
         }
         free(name);
         free(data);
@@ -317,8 +346,8 @@ int kiln_compile_server(const char *exe)
     if (PyStatus_Exception(status))
         Py_ExitStatusException(status);
     rc = serve();
-    for (size_t i = 0; i < sizeof snippets / sizeof *snippets; i++)
-        snippet_clear(&snippets[i]);
+    for (size_t i = 0; i < sizeof py_ops / sizeof *py_ops; i++)
+        py_op_clear(&py_ops[i]);
     if (Py_FinalizeEx() < 0)
         rc = 2;
     return rc;

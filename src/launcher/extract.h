@@ -26,15 +26,9 @@ char *kiln_extract(const kp_pack *pack, const char *top, char **warning,
    .../extract/stdlib-<hash>. */
 char *kiln_extract_stdlib(const kp_pack *pack, char **warning, char *err,
                           size_t errlen);
-/* The private temporary folder (0700, kiln-extract-TAG in $TMPDIR, or
-   /tmp when that is not safe, checked as the caches are), made at its
-   first use and removed at exit: for copies of packed files that are not
-   the extract cache's (pkg_resources.resource_filename()). Owned by
-   extract.c; NULL with err when no safe folder can be made. */
-const char *kiln_temp_folder(char *err, size_t errlen);
 /* At exit: warns, on stderr, about files that this process wrote into
    the folders it extracted (root can, despite their modes), which are not
-   kept; then removes the temporary folders made by kiln_extract(). */
+   kept; then removes the private temporary folder (tempdir.h). */
 void kiln_extract_cleanup(void);
 
 #endif

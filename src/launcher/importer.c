@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "diag.h"
 #include "entries.h"
 #include "extract.h"
 #include "importer.h"
@@ -175,7 +176,7 @@ PyObject *kiln_extracted_base(kiln_state *st, const char *rel, Py_ssize_t len)
 {
     static int warned;
     PyObject *top = PyUnicode_DecodeUTF8(rel, len, "surrogateescape"), *base;
-    char err[1024], *warning = NULL, *dir, *name;
+    char err[1024], *why = NULL, *dir, *name;
 
     if (!top)
         return NULL;
@@ -187,12 +188,12 @@ PyObject *kiln_extracted_base(kiln_state *st, const char *rel, Py_ssize_t len)
     name = strndup(rel, (size_t)len);
     dir = !name ? NULL
           : len
-              ? kiln_extract(kiln_proc.pack, name, &warning, err, sizeof err)
-              : kiln_extract_stdlib(kiln_proc.pack, &warning, err, sizeof err);
+              ? kiln_extract(kiln_proc.pack, name, &why, err, sizeof err)
+              : kiln_extract_stdlib(kiln_proc.pack, &why, err, sizeof err);
     free(name);
-    if (warning && !warned++)
-        fprintf(stderr, "kiln: warning: %s\n", warning);
-    free(warning);
+    if (why && !warned++)
+        warning("%s", why);
+    free(why);
     if (!dir && !len) {
         PyErr_Format(PyExc_ImportError, "kiln: cannot extract the standard "
                      "library's files: %s", err);

@@ -14,12 +14,12 @@
 #include "childproof.h"
 #include "compat.h"
 #include "excepthook.h"
-#include "extract.h"
 #include "importer.h"
 #include "importer_internal.h"
 #include "kilnmod.h"
 #include "loader.h"
 #include "pathentry.h"
+#include "tempdir.h"
 
 /* The main interpreter's state, the one nearly every call wants; the
    others are in their interpreter's dict, under state_key. */

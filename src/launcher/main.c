@@ -22,6 +22,7 @@
 #include "children.h"
 #include "compat.h"
 #include "compiler.h"
+#include "diag.h"
 #include "importer.h"
 #include "kpack.h"
 #include "mpchild.h"
@@ -32,17 +33,6 @@
 
 #define PY_MAJOR(hex) (((hex) >> 24) & 0xff)
 #define PY_MINOR(hex) (((hex) >> 16) & 0xff)
-
-static int fatal(const char *fmt, ...)
-{
-    va_list ap;
-    fputs("kiln: ", stderr);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    return 1;
-}
 
 /* Bytes of the ELF image as its section headers describe it: a longer file
    carries appended data. 0 when the file is not a 64-bit ELF. */
@@ -62,34 +52,33 @@ static int bare_launcher(int fd, const char *exe, int argc, char **argv)
     uint64_t image = elf_image_size(fd);
 
     if (fstat(fd, &st) == 0 && image && (uint64_t)st.st_size > image)
-        return fatal("%s: the kiln payload trailer is missing: the file has "
-                     "%llu bytes after the launcher image, so it was "
-                     "truncated or damaged; rebuild or re-download it", exe,
-                     (unsigned long long)((uint64_t)st.st_size - image));
+        die("%s: the kiln payload trailer is missing: the file has "
+            "%llu bytes after the launcher image, so it was "
+            "truncated or damaged; rebuild or re-download it", exe,
+            (unsigned long long)((uint64_t)st.st_size - image));
     if (image && (uint64_t)st.st_size < image)
-        return fatal("%s is truncated: %llu bytes, but its launcher image "
-                     "alone is %llu; rebuild or re-download it", exe,
-                     (unsigned long long)st.st_size,
-                     (unsigned long long)image);
+        die("%s is truncated: %llu bytes, but its launcher image "
+            "alone is %llu; rebuild or re-download it", exe,
+            (unsigned long long)st.st_size,
+            (unsigned long long)image);
     if (argc >= 2 && strcmp(argv[1], "--kiln-compile-server") == 0)
         return kiln_compile_server(exe);
-    fprintf(stderr,
-            "kiln: %s is kiln's launcher for CPython %d.%d and carries no "
-            "app.\nBuild one with: kiln build app.py -o app\n",
-            exe, PY_MAJOR(PY_VERSION_HEX), PY_MINOR(PY_VERSION_HEX));
+    error("%s is kiln's launcher for CPython %d.%d and carries no app.\n"
+          "Build one with: kiln build app.py -o app", exe,
+          PY_MAJOR(PY_VERSION_HEX), PY_MINOR(PY_VERSION_HEX));
     return 2;
 }
 
-static int check_target(const kp_pack *pack, const char *exe)
+static void check_target(const kp_pack *pack, const char *exe)
 {
     if (pack->py_magic == KILN_PY_MAGIC)
-        return 0;
-    return fatal("%s was packed for CPython %u.%u (bytecode magic %u), but "
-                 "its launcher embeds CPython %d.%d (magic %u); rebuild it "
-                 "with a kiln that targets one Python",
-                 exe, PY_MAJOR(pack->py_version), PY_MINOR(pack->py_version),
-                 pack->py_magic & 0xffff, PY_MAJOR(PY_VERSION_HEX),
-                 PY_MINOR(PY_VERSION_HEX), KILN_PY_MAGIC & 0xffff);
+        return;
+    die("%s was packed for CPython %u.%u (bytecode magic %u), but "
+        "its launcher embeds CPython %d.%d (magic %u); rebuild it "
+        "with a kiln that targets one Python",
+        exe, PY_MAJOR(pack->py_version), PY_MINOR(pack->py_version),
+        pack->py_magic & 0xffff, PY_MAJOR(PY_VERSION_HEX),
+        PY_MINOR(PY_VERSION_HEX), KILN_PY_MAGIC & 0xffff);
 }
 
 /* sys.prefix and friends: the prefix kiln_prefix() gives, for the stdlib
@@ -184,9 +173,9 @@ static int run(const kp_pack *pack, const char *exe, int argc, char **argv)
         interpreter = 1;
     }
     if (kiln_importer_register() != 0)
-        return fatal("cannot register the _kiln module");
+        die("cannot register the _kiln module");
     if (kiln_opencode_install() != 0)
-        return fatal("cannot install the io.open_code() hook");
+        die("cannot install the io.open_code() hook");
     PyConfig_InitPythonConfig(&config);
     config._init_main = 0;
     config.pathconfig_warnings = 0;
@@ -221,7 +210,7 @@ static int run(const kp_pack *pack, const char *exe, int argc, char **argv)
     if (kiln_prefix(exe, interpreter ? (invoked ? invoked : exe) : NULL,
                     prefix, base_executable) != 0) {
         free(invoked);
-        return fatal("%s: the path of its folder is too long", exe);
+        die("%s: the path of its folder is too long", exe);
     }
     status = set_paths(&config, exe, prefix, base_executable);
     if (!PyStatus_Exception(status) && interpreter) {
@@ -265,20 +254,19 @@ static int run(const kp_pack *pack, const char *exe, int argc, char **argv)
     if (kiln_importer_install(pack, exe,
                               disk_stdlib[0] ? disk_stdlib : NULL) < 0) {
         PyErr_Print();
-        return fatal("%s: cannot install the importer", exe);
+        die("%s: cannot install the importer", exe);
     }
     status = _Py_InitializeMain();
     if (PyStatus_Exception(status))
         Py_ExitStatusException(status);
     if (kiln_importer_finish(!interpreter) < 0) {
         PyErr_Print();
-        return fatal("%s: cannot finish the importer set-up", exe);
+        die("%s: cannot finish the importer set-up", exe);
     }
     /* What site imported, in a python child (children.c). */
     if (kiln_children_wrap_loaded() < 0) {
         PyErr_Print();
-        return fatal("%s: cannot wrap the functions that start children",
-                     exe);
+        die("%s: cannot wrap the functions that start children", exe);
     }
     if (interpreter)
         return Py_RunMain();
@@ -324,24 +312,25 @@ int main(int argc, char **argv)
     int fd;
 
     if (find_self(exe) != 0)
-        return fatal("cannot find this executable's path (/proc/self/exe: "
-                     "%s)", strerror(errno));
+        die("cannot find this executable's path (/proc/self/exe: "
+            "%s)", strerror(errno));
     /* /proc/self/exe is the running file even if its path was replaced
        since (by a rebuild, say); the path is only the fallback. */
     fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         fd = open(exe, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return fatal("cannot open %s: %s", exe, strerror(errno));
+    if (fd < 0) {
+        error_errno("cannot open %s", exe);
+        return 1;
+    }
     if (!kp_fd_has_trailer(fd)) {
         int rc = bare_launcher(fd, exe, argc, argv);
         close(fd);
         return rc;
     }
     if (kp_map_file(fd, exe, &pack, &map, &map_len, err, sizeof err) != 0)
-        return fatal("%s; rebuild or re-download the executable", err);
+        die("%s; rebuild or re-download the executable", err);
     close(fd);
-    if (check_target(&pack, exe) != 0)
-        return 1;
+    check_target(&pack, exe);
     return run(&pack, exe, argc, argv);
 }

@@ -1,7 +1,8 @@
 /*
- * pyrun.h - the one way the launcher runs the Python modules built into it
- * (the .py files of src/launcher/py): each is loaded once per interpreter,
- * as a module in sys.modules, and used through the functions it defines.
+ * pyrun.h - the one way the launcher runs Python modules of kiln's: those
+ * built into it (the .py files of src/launcher/py) and those kiln sends its
+ * compile server. Each is loaded once per interpreter, as a module in
+ * sys.modules, and used through the functions it defines.
  */
 #ifndef KILN_PYRUN_H
 #define KILN_PYRUN_H
@@ -9,11 +10,11 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
-/* A module built into the launcher. */
+/* A module of kiln's. */
 typedef struct {
     const char *name;     /* its name in sys.modules: "_kiln_support" */
     const char *filename; /* its code's file name: "<kiln_support>" */
-    const char *source;   /* its source, from $(BUILD)/gen/NAME.py.h */
+    const char *source;   /* its source: $(BUILD)/gen/NAME.py.h, or kiln's */
 } kiln_pymodule;
 
 /* This interpreter's module m (borrowed from sys.modules), executed the

@@ -12,11 +12,15 @@
 #define KILN_PROTOCOL_H
 
 enum {
-    KC_OP_LOAD = 'L',    /* arg=the op the code serves, name=its file,
-                            data=Python source (src/builder/py/) -> empty;
-                            sent by kiln before any op below runs */
+    /* Bumped when a frame changes meaning; an L frame carries it. 2: the
+       code L sends is a module whose functions the server calls. */
+    KC_VERSION = 2,
+    KC_OP_LOAD = 'L',    /* arg=KC_LOAD_ARG(the op the code serves),
+                            name=its file, data=Python source of a module
+                            (src/builder/py/) -> empty; sent by kiln before
+                            any op below runs */
     KC_OP_INFO = 'I',    /* -> key=value lines about this CPython; its code
-                            gets the SCAN code's text as arg_data */
+                            gets the SCAN code's text */
     KC_OP_BUILT = 'B',   /* -> key=value lines: the installation the
                             launcher was linked from and its identity
                             then (target.h), which kiln checks */
@@ -30,5 +34,11 @@ enum {
     KC_OK = 0,
     KC_ERROR = 1
 };
+
+/* The arg of an L frame: a launcher of another version refuses it (one
+   from before KC_VERSION finds no such op). */
+#define KC_LOAD_ARG(op) ((unsigned)KC_VERSION << 8 | (unsigned)(op))
+#define KC_LOAD_OP(arg) ((arg) & 0xffu)
+#define KC_LOAD_VERSION(arg) ((arg) >> 8)
 
 #endif

@@ -101,10 +101,13 @@ expect_eq "spawn argv with a pickle on stdin: stderr" "" "$(cat "$T/err")"
 expect_eq "spawn argv: unpickled" "" "$(cat "$T/pwned" 2>/dev/null)"
 
 # The compile server is the bare launcher's: an app given its flag, and
-# frames on stdin that load and run code (op L, then I), runs its main.
+# frames on stdin that load and run code (op L of protocol version 2, then
+# I), runs its main.
 "$PY" -c 'import struct, sys
-code = b"open(%r, \"w\").write(\"server\"); result = \"\"" % sys.argv[1]
-frames = struct.pack("4I", ord("L"), ord("I"), 1, len(code)) + b"x" + code
+code = b"def info(s): open(%r, \"w\").write(\"server\"); return \"\"" % (
+    sys.argv[1])
+frames = struct.pack("4I", ord("L"), 2 << 8 | ord("I"), 1, len(code))
+frames += b"x" + code
 frames += struct.pack("4I", ord("I"), 0, 1, 0) + b"x"
 sys.stdout.buffer.write(frames)' "$T/pwned" >"$T/frames"
 "$T/app" --kiln-compile-server <"$T/frames" >"$T/out" 2>"$T/err"

@@ -2,16 +2,15 @@
 # for `kiln build --package NAME` (following Requires-Dist, with extras and
 # environment markers, and the plugins of NAME: installed distributions
 # with entry points in NAME's groups) and `--site-packages DIR`, and says
-# which files of their site folder each one owns. Request (arg_data):
-# "package=SPEC" and "site-packages=DIR" lines; or "follow=NAME<TAB>WHY"
-# lines (with "packed=ENTRY" lines for what is packed already): what the
-# build's import scan found missing and installed. Reply: lines described
+# which files of their site folder each one owns. The server loads it once
+# and calls dists(request). Request: "package=SPEC" and "site-packages=DIR"
+# lines; or "follow=NAME<TAB>WHY" lines (with "packed=ENTRY" lines for what
+# is packed already): what the build's import scan found missing and
+# installed. Reply: lines described
 # in docs/format.md. Or, for the import warning, "provides=NAME" lines:
 # which installed distributions really hold those top-level modules, or
 # which are installed without metadata; "installed=1": every top-level name
 # importable from the site folders.
-# Snippets run in a fresh namespace with arg_name (str) and arg_data
-# (bytes) and leave their answer, a str, in `result`.
 import csv, os, platform, re, site, stat, sys
 import importlib.machinery
 from importlib.metadata import PathDistribution
@@ -19,7 +18,7 @@ from pathlib import Path
 
 META_SUFFIXES = ('.dist-info', '.egg-info')
 MODULE_SUFFIXES = tuple(importlib.machinery.EXTENSION_SUFFIXES) + ('.py',)
-out = []
+out = []  # the answer lines of the request at hand: dists() resets it
 
 
 def normalize(name):
@@ -317,7 +316,7 @@ def load(folder, entry):
             'requires': requires, 'fix': fix, 'extras': set()}
 
 
-dpkg_lists = None
+dpkg_lists = None  # every dpkg file list, once a request reads them
 DPKG_INFO = '/var/lib/dpkg/info'
 
 
@@ -921,7 +920,11 @@ def main(lines):
                 queue.append((rname, rextras, d, text, None))
 
 
-main([line.partition('=')[::2] for line in arg_data.decode().splitlines()
-      if '=' in line])
-# One line each, whatever a name held (a skip= row from a RECORD).
-result = ''.join(one_line(line) + '\n' for line in out)
+def dists(request):
+    """The answer to request (bytes), as lines."""
+    global out, dpkg_lists
+    out, dpkg_lists = [], None  # each request reads the system afresh
+    main([line.partition('=')[::2] for line in request.decode().splitlines()
+          if '=' in line])
+    # One line each, whatever a name held (a skip= row from a RECORD).
+    return ''.join(one_line(line) + '\n' for line in out)

@@ -1,7 +1,8 @@
 # server_scan.py - compile-server op SCAN: what a module imports, and whether
-# it reads files beside its __file__, from one ast pass over its source
-# (arg_data). arg_name is the module's dotted name; bit 0 of arg_flags says
-# it is a package, against which its relative imports resolve. Answer lines:
+# it reads files beside its __file__, from one ast pass over its source.
+# The server loads it once and calls scan(name, source, is_package): name
+# is the module's dotted name, against which (with is_package) its relative
+# imports resolve. Answer lines:
 #   I <guarded> <line> <name>   `import name`, or the X of `from X import a`
 #   A <guarded> <line> <name>   X.a of `from X import a`: a submodule or an
 #                               attribute of X
@@ -54,8 +55,6 @@
 # over constants (`for p in ("urllib3", "idna"): __import__(p)`); not
 # otherwise. A source that does not parse gives nothing (compiling it
 # reports the error).
-# Snippets run in a fresh namespace with arg_name (str), arg_data (bytes)
-# and arg_flags (int) and leave their answer, a str, in `result`.
 import ast, gc, re
 
 OPTIONAL, MAIN_ONLY, CONDITIONAL = 1, 2, 3
@@ -278,8 +277,8 @@ def path_use(node):
             isinstance(node.ctx, ast.Load))  # not `__path__[:] = ...`
 
 
-def package_of(level):
-    base = arg_name if arg_flags & 1 else arg_name.rpartition('.')[0]
+def package_of(name, is_package, level):
+    base = name if is_package else name.rpartition('.')[0]
     parts = base.split('.') if base else []
     if level > len(parts):
         return None
@@ -328,7 +327,8 @@ class Scan:
     """One module's scan: the answer lines, the bodies under
     `if __name__ == "__main__"`, and the names guarded code binds."""
 
-    def __init__(self):
+    def __init__(self, name, is_package):
+        self.name, self.is_package = name, is_package
         self.out, self.main_only = [], []
         self.optional = {}  # name: the guard of the code that binds it
         self.known = {}  # name: its value, bound to a test value_of() knows
@@ -341,7 +341,8 @@ class Scan:
     def base_of(self, node):
         """The absolute X of `from X import ...`, or None above the
         top-level package."""
-        base = package_of(node.level) if node.level else node.module
+        base = (package_of(self.name, self.is_package, node.level)
+                if node.level else node.module)
         if base is not None and node.level and node.module:
             base = base + '.' + node.module if base else node.module
         return base
@@ -507,7 +508,7 @@ class Scan:
     def module_strings(self, tree, source):
         """R lines for the string constants naming a module below the
         top-level package this module is in."""
-        top = arg_name.partition('.')[0]
+        top = self.name.partition('.')[0]
         quoted = [q + top.encode() + b'.' for q in (b"'", b'"')]
         if top == '__main__' or not any(q in source for q in quoted):
             return
@@ -531,12 +532,23 @@ class Scan:
                                                 min(lines[guarded])))
 
 
-def scan(source):
+def scan(name, source, is_package):
+    """The answer lines for module name's source (bytes)."""
+    # The tree holds no cycles: the collector would only walk it again and
+    # again.
+    gc.disable()
+    try:
+        return scan_tree(name, source, is_package)
+    finally:
+        gc.enable()
+
+
+def scan_tree(name, source, is_package):
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError):
         return ''
-    s = Scan()
+    s = Scan(name, is_package)
     s.dynamic = b'__import__' in source or b'import_module' in source
     s.visit(tree.body, 0)
     s.module_strings(tree, source)
@@ -564,10 +576,3 @@ def path_change(n):
             and isinstance(n.func.value, ast.Name)
             and n.func.value.id == '__path__')
 
-
-# The tree holds no cycles: the collector would only walk it again and again.
-gc.disable()
-try:
-    result = scan(arg_data)
-finally:
-    gc.enable()
