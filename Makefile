@@ -33,7 +33,8 @@ LAUNCHER_STRIP   := -Wl,--strip-debug
 LAUNCHER_LIBS    := -Wl,-Bstatic -lexpat -lz -Wl,-Bdynamic -ldl -lm -lpthread -lutil
 
 FORMAT_SRC   := src/format/kpack_read.c src/format/kpack_write.c
-COMMON_SRC   := src/common/fdio.c src/common/privdir.c src/common/diag.c
+COMMON_SRC   := src/common/fdio.c src/common/privdir.c src/common/diag.c \
+                src/common/strfmt.c
 LAUNCHER_SRC := src/launcher/main.c src/launcher/importer.c src/launcher/finder.c \
                 src/launcher/loader.c src/launcher/extload.c src/launcher/pathentry.c \
                 src/launcher/excepthook.c src/launcher/install.c src/launcher/runapp.c \

@@ -12,6 +12,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+
+#include "strfmt.h"
 #include <unistd.h>
 
 #include "kpack.h" /* kp_escaped */
@@ -56,15 +58,12 @@ char *xprintf(const char *fmt, ...)
 {
     va_list ap;
     char *s;
-    int n;
 
     va_start(ap, fmt);
-    n = vsnprintf(NULL, 0, fmt, ap);
+    s = str_vprintf(fmt, ap);
     va_end(ap);
-    s = xmalloc((size_t)n + 1);
-    va_start(ap, fmt);
-    vsnprintf(s, (size_t)n + 1, fmt, ap);
-    va_end(ap);
+    if (!s)
+        out_of_memory(strlen(fmt));
     return s;
 }
 

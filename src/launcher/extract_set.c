@@ -10,21 +10,15 @@
 #include <string.h>
 
 #include "entries.h"
+#include "strfmt.h"
 
 char *kiln_asprintf(const char *fmt, ...)
 {
     va_list ap;
     char *out;
-    int n;
 
     va_start(ap, fmt);
-    n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    out = n >= 0 ? malloc((size_t)n + 1) : NULL;
-    if (!out)
-        return NULL;
-    va_start(ap, fmt);
-    vsnprintf(out, (size_t)n + 1, fmt, ap);
+    out = str_vprintf(fmt, ap);
     va_end(ap);
     return out;
 }
