@@ -5,9 +5,12 @@
 # flushed at exit. --no-gc-freeze (or gc-freeze = false) keeps python3's
 # behaviour; an interpreter never freezes.
 . "$(dirname "$0")/lib.sh"
-cat >"$T/app.py" <<'PY'
+# python3.12.1 itself starts with objects in the permanent generation
+# (375); frozen means more than the target python has at start.
+base=$("$PY" -I -S -c 'import gc; print(gc.get_freeze_count())')
+cat >"$T/app.py" <<PY
 import gc, sys
-print("frozen", gc.get_freeze_count() > 0)
+print("frozen", gc.get_freeze_count() > $base)
 class Node:
     def __del__(self):
         print("finalized", self.name)
@@ -55,5 +58,5 @@ run "$T/proj/app" "$T/kiln.txt"
 expect_eq "gc-freeze = false" "frozen False" "$(echo "$OUT" | head -1)"
 build --interpreter -o "$T/py"
 run "$T/py" -c 'import gc; print(gc.get_freeze_count())'
-expect_eq "an interpreter does not freeze" "0" "$OUT$ERR"
+expect_eq "an interpreter does not freeze" "$base" "$OUT$ERR"
 finish
