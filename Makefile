@@ -29,6 +29,10 @@ LAUNCHER_LTO     ?=
 LAUNCHER_LDFLAGS := -no-pie -Wl,--export-dynamic $(LAUNCHER_LTO)
 # pyenv's libpython carries 35 MB of debug information, which every app
 # would carry too; the ASan launcher keeps it.
+# All of libpython, as python's own binary has it: an extension module may
+# need a function nothing in the launcher calls (3.13's _interpreters needs
+# _PyInterpreterConfig_UpdateFromDict).
+whole = -Wl,--whole-archive $(1) -Wl,--no-whole-archive
 LAUNCHER_STRIP   := -Wl,--strip-debug
 LAUNCHER_LIBS    := -Wl,-Bstatic -lexpat -lz -Wl,-Bdynamic -ldl -lm -lpthread -lutil
 
@@ -158,12 +162,12 @@ $(OBJ_DIR)/launcher-$(1)/%.o: src/launcher/%.c | $(BUILD)/py-$(1)/target.h $$(EM
 $(BUILD)/kiln-launcher-$(1): $$(patsubst src/launcher/%.c,$(OBJ_DIR)/launcher-$(1)/%.o,$$(LAUNCHER_SRC)) \
                              $$(call objects,$(OBJ_DIR),$$(FORMAT_SRC) $$(COMMON_SRC))
 	$$(CC) $$(CFLAGS) $$(LAUNCHER_LDFLAGS) $$(LAUNCHER_STRIP) -o $$@ $$^ \
-	    $$(T_$(1)_LIBPYTHON) $$(LAUNCHER_LIBS)
+	    $$(call whole,$$(T_$(1)_LIBPYTHON)) $$(LAUNCHER_LIBS)
 # python3 on the launcher's own libpython: make bench's same-interpreter
 # baseline.
 $(BUILD)/python-static-$(1): bench/python_static.c $$(T_$(1)_LIBPYTHON)
 	$$(CC) $$(CFLAGS) -I$$(T_$(1)_INCLUDE) $$(LAUNCHER_LDFLAGS) -o $$@ $$< \
-	    $$(T_$(1)_LIBPYTHON) $$(LAUNCHER_LIBS)
+	    $$(call whole,$$(T_$(1)_LIBPYTHON)) $$(LAUNCHER_LIBS)
 endef
 $(foreach t,$(TARGETS),$(eval $(call target_rules,$(t))))
 
@@ -173,7 +177,7 @@ $(BUILD)/san/kiln: $(call BUILDER_OBJ,$(SAN_DIR))
 	$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ -lpthread
 $(BUILD)/san/$(LAUNCHER): $(call LAUNCHER_OBJ,$(SAN_DIR))
 	$(CC) $(CFLAGS) $(SAN_FLAGS) $(LAUNCHER_LDFLAGS) -o $@ $^ \
-	    $(T_$(DEFAULT)_LIBPYTHON) $(LAUNCHER_LIBS)
+	    $(call whole,$(T_$(DEFAULT)_LIBPYTHON)) $(LAUNCHER_LIBS)
 
 # Every header compiles on its own (git's hdr-check), with its side's paths.
 hdr-check: $(TARGET_H) $(EMBED_H) $(BUILDER_EMBED_H)
