@@ -36,8 +36,8 @@ def target(build, name):
 
 
 def stdlib_imports(py, work):
-    """import_stdlib.py was made with Debian's 3.11; another version gets
-    the same kind of list from its own sys.stdlib_module_names."""
+    """import_stdlib.py was made with Debian's 3.11; another installation
+    gets the same kind of list from its own sys.stdlib_module_names."""
     out = os.path.join(work, "import_stdlib.py")
     sh([py, "-I", "-S", os.path.join(HERE, "stdlib_list.py"), out])
     return out
@@ -107,7 +107,7 @@ def main():
         f.write('print("hello")\n')
     version = sh([PY, "-I", "-S", "-c", "import sys; print(sys.version)"]).stdout
     stdlib_py = os.path.join(HERE, "import_stdlib.py")
-    if not version.startswith("3.11."):
+    if PY != "/usr/bin/python3.11":  # its list has Debian's modules
         stdlib_py = stdlib_imports(PY, work)
     hello, stdlib, py = (os.path.join(work, n) for n in ("hello", "stdlib", "py"))
     same = os.path.join(build, "python-static-" + name)
