@@ -36,7 +36,8 @@ whole = -Wl,--whole-archive $(1) -Wl,--no-whole-archive
 LAUNCHER_STRIP   := -Wl,--strip-debug
 LAUNCHER_LIBS    := -Wl,-Bstatic -lexpat -lz -Wl,-Bdynamic -ldl -lm -lpthread -lutil
 
-FORMAT_SRC   := src/format/kpack_read.c src/format/kpack_write.c
+FORMAT_SRC   := src/format/kpack_read.c src/format/kpack_write.c \
+                src/format/kpack_avx2.c
 COMMON_SRC   := src/common/fdio.c src/common/privdir.c src/common/diag.c \
                 src/common/strfmt.c
 LAUNCHER_SRC := src/launcher/main.c src/launcher/importer.c src/launcher/finder.c \

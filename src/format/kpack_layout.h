@@ -12,9 +12,7 @@
 #include <string.h>
 
 #include "kpack.h"
-
-#define XXH_INLINE_ALL
-#include <xxhash.h>
+#include "kpack_hash.h"
 
 /* Header field offsets; see docs/format.md. */
 enum {
@@ -101,12 +99,12 @@ static inline uint64_t index_check(const uint8_t *base, const kp_pack *p,
     memcpy(header, base, KP_HEADER_SIZE);
     put64(header + H_INDEX_CHECK, 0);
     XXH3_64bits_reset(&st);
-    XXH3_64bits_update(&st, header, sizeof header);
-    XXH3_64bits_update(&st, base + modules_off,
-                       (size_t)p->module_count * KP_ENTRY_SIZE);
-    XXH3_64bits_update(&st, base + files_off,
-                       (size_t)p->file_count * KP_ENTRY_SIZE);
-    XXH3_64bits_update(&st, p->strings, p->strings_size);
+    kp_xxh3_update(&st, header, sizeof header);
+    kp_xxh3_update(&st, base + modules_off,
+                   (size_t)p->module_count * KP_ENTRY_SIZE);
+    kp_xxh3_update(&st, base + files_off,
+                   (size_t)p->file_count * KP_ENTRY_SIZE);
+    kp_xxh3_update(&st, p->strings, p->strings_size);
     return XXH3_64bits_digest(&st);
 }
 

@@ -240,7 +240,7 @@ int kp_writer_blob_append(kp_writer *w, const void *buf, size_t len)
                      (unsigned long long)w->blob_len + len,
                      (unsigned long long)KP_BLOB_MAX);
     if (len)
-        XXH3_64bits_update(w->hash, buf, len);
+        kp_xxh3_update(w->hash, buf, len);
     if (emit(w, buf, len))
         return -1;
     w->blob_len += len;

@@ -148,19 +148,17 @@ PyObject *kiln_make_spec(kiln_state *st, PyObject *loader, PyObject *fullname,
 {
     int namespace = (e->flags & KP_MOD_NAMESPACE) != 0;
     int package = namespace || (e->flags & KP_MOD_PACKAGE);
-    PyObject *origin = NULL, *kwargs = NULL, *spec = NULL, *dir = NULL,
-             *locations = NULL;
+    PyObject *origin = NULL, *spec = NULL, *dir = NULL, *locations = NULL;
 
     origin = namespace ? Py_NewRef(Py_None) : kiln_module_origin(st, e);
     if (!origin)
         goto error;
-    kwargs = Py_BuildValue("{s:O,s:O}", "origin", origin, "is_package",
-                           package ? Py_True : Py_False);
-    if (!kwargs)
-        goto error;
-    spec = PyObject_VectorcallDict(st->module_spec,
-                                   (PyObject *[]){fullname, loader}, 2,
-                                   kwargs);
+    /* ModuleSpec(fullname, loader, origin=origin, is_package=package) */
+    spec = PyObject_Vectorcall(
+        st->module_spec,
+        (PyObject *[]){fullname, loader, origin,
+                       package ? Py_True : Py_False},
+        2, st->spec_kwnames);
     if (!spec)
         goto error;
     if (package) {
@@ -177,22 +175,19 @@ PyObject *kiln_make_spec(kiln_state *st, PyObject *loader, PyObject *fullname,
                                      parent_path ? parent_path
                                                  : PySys_GetObject("path")));
         if (!locations ||
-            PyObject_SetAttrString(spec, "submodule_search_locations",
-                                   locations) < 0)
+            PyObject_SetAttr(spec, st->names[KN_LOCATIONS], locations) < 0)
             goto error;
     }
     if (!namespace &&
-        PyObject_SetAttrString(spec, "has_location", Py_True) < 0)
+        PyObject_SetAttr(spec, st->names[KN_HAS_LOCATION], Py_True) < 0)
         goto error;
     Py_DECREF(origin);
-    Py_DECREF(kwargs);
     Py_XDECREF(dir);
     Py_XDECREF(locations);
     return spec;
 
 error:
     Py_XDECREF(origin);
-    Py_XDECREF(kwargs);
     Py_XDECREF(spec);
     Py_XDECREF(dir);
     Py_XDECREF(locations);

@@ -98,13 +98,27 @@ PyObject *kiln_fs_str(const char *s, Py_ssize_t len)
     return res;
 }
 
+/* base/rel: "/" and rel decoded together, joined to base by one
+   concatenation (this runs several times an import). */
 static PyObject *path_in(PyObject *base, const char *rel, Py_ssize_t len)
 {
-    PyObject *tail = kiln_fs_str(rel, len), *res;
-    if (!tail)
-        return NULL;
-    res = len ? PyUnicode_FromFormat("%U/%U", base, tail) : Py_NewRef(base);
-    Py_DECREF(tail);
+    char small[256], *buf;
+    PyObject *tail, *res;
+
+    if (len == 0)
+        return Py_NewRef(base);
+    buf = (size_t)len + 1 < sizeof small ? small
+                                         : PyMem_Malloc((size_t)len + 2);
+    if (!buf)
+        return PyErr_NoMemory();
+    buf[0] = '/';
+    memcpy(buf + 1, rel, (size_t)len);
+    buf[len + 1] = '\0';
+    tail = PyUnicode_DecodeFSDefaultAndSize(buf, len + 1);
+    if (buf != small)
+        PyMem_Free(buf);
+    res = tail ? PyUnicode_Concat(base, tail) : NULL;
+    Py_XDECREF(tail);
     return res;
 }
 

@@ -27,6 +27,21 @@ struct kiln_process {
 };
 extern struct kiln_process kiln_proc;
 
+/* Names the importer uses on every import, interned once: st->names[KN_x]
+   (a C string would be made into a str, and interned, at each use). */
+#define KILN_NAMES(X)                                                       \
+    X(NAME, "name") X(ORIGIN, "origin") X(IS_PACKAGE, "is_package")         \
+    X(LOCATIONS, "submodule_search_locations")                              \
+    X(HAS_LOCATION, "has_location") X(LOADER, "__loader__")                 \
+    X(PACKAGE, "__package__") X(SPEC, "__spec__") X(PATH, "__path__")       \
+    X(FILE, "__file__") X(CACHED, "__cached__")
+enum {
+#define KILN_NAME_ENUM(id, text) KN_##id,
+    KILN_NAMES(KILN_NAME_ENUM)
+#undef KILN_NAME_ENUM
+    KN_COUNT
+};
+
 /* The importer's Python objects: the state of one interpreter's _kiln
    module (PEP 489, 630), so that each subinterpreter has its own. */
 typedef struct kiln_state {
@@ -41,6 +56,8 @@ typedef struct kiln_state {
     PyObject *updatecache;  /* linecache's own, once linecache is loaded */
     PyObject *c_excepthook; /* CPython's own sys.__excepthook__ */
     PyObject *path_hook;    /* _kiln.path_hook */
+    PyObject *names[KN_COUNT];
+    PyObject *spec_kwnames; /* ("origin", "is_package") */
     PyTypeObject *importer_type, *pathentry_type;
     PyTypeObject *loader_type; /* NULL until first used (loader.c) */
 } kiln_state;

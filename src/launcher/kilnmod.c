@@ -147,9 +147,27 @@ static PyObject *usable_frozen_names(void)
 }
 
 
+static int init_names(kiln_state *st)
+{
+    static const char *const text[KN_COUNT] = {
+#define KILN_NAME_TEXT(id, t) t,
+        KILN_NAMES(KILN_NAME_TEXT)
+#undef KILN_NAME_TEXT
+    };
+
+    for (int i = 0; i < KN_COUNT; i++)
+        if (!(st->names[i] = PyUnicode_InternFromString(text[i])))
+            return -1;
+    st->spec_kwnames = PyTuple_Pack(2, st->names[KN_ORIGIN],
+                                    st->names[KN_IS_PACKAGE]);
+    return st->spec_kwnames ? 0 : -1;
+}
+
 /* The importer's objects in this interpreter. */
 static int init_importer(kiln_state *st)
 {
+    if (init_names(st) < 0)
+        return -1;
     st->exe = PyUnicode_DecodeFSDefault(kiln_proc.exe);
     if (!st->exe || PyModule_AddObjectRef(st->module, "exe", st->exe) < 0)
         return -1;
@@ -210,7 +228,7 @@ static int kiln_exec(PyObject *module)
     X(exe) X(importer) X(module_spec) X(fix_co_filename) X(create_dynamic) \
     X(exec_dynamic) X(cached_suffix) X(frozen) X(get_frozen_object)        \
     X(extracted) X(updatecache) X(c_excepthook) X(path_hook)               \
-    X(importer_type) X(pathentry_type) X(loader_type)
+    X(importer_type) X(pathentry_type) X(loader_type) X(spec_kwnames)
 
 static int kiln_traverse(PyObject *module, visitproc visit, void *arg)
 {
@@ -219,6 +237,8 @@ static int kiln_traverse(PyObject *module, visitproc visit, void *arg)
 #define VISIT(field) Py_VISIT(st->field);
     STATE_OBJECTS(VISIT)
 #undef VISIT
+    for (int i = 0; i < KN_COUNT; i++)
+        Py_VISIT(st->names[i]);
     return 0;
 }
 
@@ -229,6 +249,8 @@ static int kiln_clear(PyObject *module)
 #define CLEAR(field) Py_CLEAR(st->field);
     STATE_OBJECTS(CLEAR)
 #undef CLEAR
+    for (int i = 0; i < KN_COUNT; i++)
+        Py_CLEAR(st->names[i]);
     return 0;
 }
 

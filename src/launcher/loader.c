@@ -35,9 +35,9 @@ static PyObject *call_support(const char *function, PyObject *arg)
     return kiln_pyrun_call(&support, function, &arg, 1);
 }
 
-static PyObject *spec_name(PyObject *spec)
+static PyObject *spec_name(kiln_state *st, PyObject *spec)
 {
-    return PyObject_GetAttrString(spec, "name");
+    return PyObject_GetAttr(spec, st->names[KN_NAME]);
 }
 
 /* __cached__ as importlib computes it from __file__ (cache_from_source),
@@ -75,7 +75,7 @@ static PyObject *new_module(kiln_state *st, PyObject *loader, PyObject *spec,
     dict = PyModule_GetDict(module);
     if (package) {
         parent = Py_NewRef(fullname);
-        path = PyObject_GetAttrString(spec, "submodule_search_locations");
+        path = PyObject_GetAttr(spec, st->names[KN_LOCATIONS]);
         if (!path)
             goto error;
     } else {
@@ -90,12 +90,12 @@ static PyObject *new_module(kiln_state *st, PyObject *loader, PyObject *spec,
     cached = cached_path(st, e);
     if (!cached && PyErr_Occurred())
         goto error;
-    if (PyDict_SetItemString(dict, "__loader__", loader) < 0 ||
-        PyDict_SetItemString(dict, "__package__", parent) < 0 ||
-        PyDict_SetItemString(dict, "__spec__", spec) < 0 ||
-        (path && PyDict_SetItemString(dict, "__path__", path) < 0) ||
-        PyDict_SetItemString(dict, "__file__", file) < 0 ||
-        (cached && PyDict_SetItemString(dict, "__cached__", cached) < 0))
+    if (PyDict_SetItem(dict, st->names[KN_LOADER], loader) < 0 ||
+        PyDict_SetItem(dict, st->names[KN_PACKAGE], parent) < 0 ||
+        PyDict_SetItem(dict, st->names[KN_SPEC], spec) < 0 ||
+        (path && PyDict_SetItem(dict, st->names[KN_PATH], path) < 0) ||
+        PyDict_SetItem(dict, st->names[KN_FILE], file) < 0 ||
+        (cached && PyDict_SetItem(dict, st->names[KN_CACHED], cached) < 0))
         goto error;
     goto done;
 error:
@@ -113,7 +113,7 @@ done:
 static PyObject *create_module(kiln_state *st, PyObject *loader,
                                PyObject *spec, PyObject *packed)
 {
-    PyObject *fullname = spec_name(spec), *res;
+    PyObject *fullname = spec_name(st, spec), *res;
     kp_entry e;
 
     if (!fullname)
@@ -193,10 +193,10 @@ static PyObject *exec_module(kiln_state *st, PyObject *module,
     int pkg_resources;
     kp_entry e;
 
-    spec = PyObject_GetAttrString(module, "__spec__");
+    spec = PyObject_GetAttr(module, st->names[KN_SPEC]);
     if (!spec)
         return NULL;
-    fullname = spec_name(spec);
+    fullname = spec_name(st, spec);
     Py_DECREF(spec);
     if (fullname && !packed)
         packed = fullname;

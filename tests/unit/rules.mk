@@ -21,14 +21,17 @@ FUZZ_FLAGS ?= -std=c11 -g -O1 -D_GNU_SOURCE \
 
 FUZZ_HALF = $$(( ($(FUZZ_SECONDS) + 1) / 2 ))
 
-KPACK_SRC := src/format/kpack_read.c src/format/kpack_write.c
-KPACK_DEPS := $(KPACK_SRC) src/format/kpack.h src/format/kpack_layout.h
+KPACK_SRC := src/format/kpack_read.c src/format/kpack_write.c \
+	src/format/kpack_avx2.c
+KPACK_DEPS := $(KPACK_SRC) src/format/kpack.h src/format/kpack_layout.h \
+	src/format/kpack_hash.h
 ENTRIES_DEPS := src/launcher/entries.c src/launcher/entries.h
 ELF_DEPS := src/common/elf.c src/common/elf.h
 UNIT_DEPS := tests/unit/harness.h
 # The builder's text helpers, and what they use of the builder.
 STRBUF_SRC := src/builder/strbuf.c src/builder/reply.c src/builder/util.c \
-	src/common/diag.c src/format/kpack_read.c
+	src/common/diag.c src/common/strfmt.c src/format/kpack_read.c \
+	src/format/kpack_avx2.c
 STRBUF_DEPS := $(STRBUF_SRC) src/builder/strbuf.h src/builder/reply.h \
 	src/builder/util.h src/common/diag.h
 STRBUF_INC := -iquote src/builder -iquote src/common -iquote src/format
