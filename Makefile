@@ -50,7 +50,7 @@ LAUNCHER_SRC := src/launcher/main.c src/launcher/importer.c src/launcher/finder.
                 src/launcher/opencode.c src/launcher/mpchild.c \
                 src/launcher/childproof.c src/launcher/child.c src/launcher/children.c \
                 src/launcher/paths.c src/launcher/entries.c src/launcher/pyinternal.c \
-                src/launcher/installation.c
+                src/launcher/installation.c src/launcher/locks.c
 BUILDER_SRC  := src/builder/kiln.c src/builder/options.c src/builder/build.c \
                 src/builder/pytarget.c src/builder/launchers.c src/builder/server.c \
                 src/builder/collect.c src/builder/collection.c src/builder/dist.c \

@@ -18,6 +18,7 @@
 
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,9 +32,11 @@
 static struct {
     const kp_pack *pack; /* NULL: nothing is wrapped */
     char exe[PATH_MAX];
-    int known; /* 1: self is the running file; -1: no /proc; 0: not yet */
+    int known; /* 1: self is the running file; -1: no /proc */
     struct stat self;
 } ch;
+/* ch.known and ch.self, found once by whichever interpreter first asks. */
+static pthread_once_t self_once = PTHREAD_ONCE_INIT;
 
 /* What a call runs: another program, this very file, or the file at the
    app's path that is not the running one (replaced since, or no /proc to
@@ -51,14 +54,18 @@ static int same_file(const struct stat *a, const struct stat *b)
     return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
 }
 
+static void find_self(void)
+{
+    ch.known = stat("/proc/self/exe", &ch.self) == 0 ? 1 : -1;
+}
+
 static int which_file(const char *path)
 {
     struct stat st, app;
 
     if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
         return OTHER;
-    if (!ch.known)
-        ch.known = stat("/proc/self/exe", &ch.self) == 0 ? 1 : -1;
+    pthread_once(&self_once, find_self);
     if (ch.known > 0 && same_file(&st, &ch.self))
         return SELF;
     return stat(ch.exe, &app) == 0 && same_file(&st, &app) ? UNPROVABLE

@@ -17,13 +17,13 @@
 #include "extload.h"
 #include "fdio.h"
 #include "importer_internal.h"
+#include "locks.h"
 
-/* A memfd holding bytes, as /proc/self/fd/N in fdpath; -1 with ImportError
-   naming fullname. The memfd is named after the file, which shows in
-   /proc/PID/maps. */
-static int memfd_with(PyObject *fullname, const char *name,
-                      const uint8_t *bytes, size_t len, char *fdpath,
-                      size_t fdpath_len)
+/* A memfd holding bytes, as /proc/self/fd/N in fdpath; -1 with why. The
+   memfd is named after the file, which shows in /proc/PID/maps. */
+static int memfd_with(const char *name, const uint8_t *bytes, size_t len,
+                      char *fdpath, size_t fdpath_len, char *why,
+                      size_t whylen)
 {
     char shown[200]; /* memfd names are limited to 249 bytes */
     int fd;
@@ -31,14 +31,12 @@ static int memfd_with(PyObject *fullname, const char *name,
     snprintf(shown, sizeof shown, "%s", name);
     fd = memfd_create(shown, MFD_CLOEXEC);
     if (fd < 0) {
-        PyErr_Format(PyExc_ImportError, "kiln: cannot load extension module "
-                     "%R: memfd_create: %s", fullname, strerror(errno));
+        snprintf(why, whylen, "memfd_create: %s", strerror(errno));
         return -1;
     }
     if (fd_write_full(fd, bytes, len) != 0) {
-        PyErr_Format(PyExc_ImportError, "kiln: cannot load extension module "
-                     "%R: writing %s to memory: %s", fullname, name,
-                     strerror(errno));
+        snprintf(why, whylen, "writing %s to memory: %s", name,
+                 strerror(errno));
         close(fd);
         return -1;
     }
@@ -46,21 +44,29 @@ static int memfd_with(PyObject *fullname, const char *name,
     /* Without /proc, dlopen() would report a library it cannot find. */
     if (access(fdpath, F_OK) != 0) {
         if (errno == ENOENT)
-            PyErr_Format(PyExc_ImportError, "kiln: cannot load extension "
-                         "module %R: /proc/self/fd is missing (/proc is not "
-                         "mounted), and kiln loads extension modules from "
-                         "memory through it: mount /proc (mount -t proc "
-                         "proc /proc), or run the executable where it is "
-                         "mounted", fullname);
+            snprintf(why, whylen, "/proc/self/fd is missing (/proc is not "
+                     "mounted), and kiln loads extension modules from "
+                     "memory through it: mount /proc (mount -t proc proc "
+                     "/proc), or run the executable where it is mounted");
         else
-            PyErr_Format(PyExc_ImportError, "kiln: cannot load extension "
-                         "module %R: %s: %s; kiln loads extension modules "
-                         "from memory through /proc/self/fd", fullname,
-                         fdpath, strerror(errno));
+            snprintf(why, whylen, "%s: %s; kiln loads extension modules "
+                     "from memory through /proc/self/fd", fdpath,
+                     strerror(errno));
         close(fd);
         return -1;
     }
     return fd;
+}
+
+/* The ImportError of a module that cannot load, for why (as written by
+   the functions below); MemoryError for an empty why. */
+static void load_failed(PyObject *fullname, const char *why)
+{
+    if (why[0])
+        PyErr_Format(PyExc_ImportError, "kiln: cannot load extension module "
+                     "%R: %s", fullname, why);
+    else
+        PyErr_NoMemory();
 }
 
 /* dlerror()'s text without the meaningless "/proc/self/fd/N: " it starts
@@ -88,7 +94,8 @@ static const char *load_hint(const char *why)
 
 /* What the process has loaded, for every interpreter: the memfds of
    extension modules, by packed name, and the packed paths of bundled
-   libraries. */
+   libraries. Guarded by KILN_LOCK_EXTLOAD, and so is everything that
+   changes them, which is C only (locks.h). */
 static struct loaded {
     char *name;
     size_t len;
@@ -106,9 +113,10 @@ static struct loaded *find_loaded(struct loaded *list, size_t n,
     return NULL;
 }
 
-/* Adds name[0:len] and fd to *list; -1 with MemoryError. */
+/* Adds name[0:len] and fd to *list; -1 with an empty why when out of
+   memory. */
 static int add_loaded(struct loaded **list, size_t *n, const char *name,
-                      size_t len, int fd)
+                      size_t len, int fd, char *why)
 {
     struct loaded *grown = realloc(*list, (*n + 1) * sizeof **list);
     char *copy = grown ? malloc(len + 1) : NULL;
@@ -116,7 +124,7 @@ static int add_loaded(struct loaded **list, size_t *n, const char *name,
     if (grown)
         *list = grown;
     if (!copy) {
-        PyErr_NoMemory();
+        why[0] = '\0';
         return -1;
     }
     memcpy(copy, name, len);
@@ -125,26 +133,70 @@ static int add_loaded(struct loaded **list, size_t *n, const char *name,
     return 0;
 }
 
-/* Loads one bundled library from memory. RTLD_LOCAL is enough: the dynamic
-   loader matches a DT_NEEDED name against the DT_SONAME of every object
-   already loaded, local ones included, and an object's own dependencies are
-   in its symbol lookup scope. RTLD_GLOBAL would instead let two packages'
-   bundled copies of one library clash. RTLD_NOW reports a missing symbol
-   here, naming the library, rather than at some later call. */
-static int preload_library(kiln_state *st, PyObject *fullname, const char *rel,
-                           size_t len)
+/* Has the process loaded the bundled library rel[0:len]? */
+static int library_loaded(const char *rel, size_t len)
+{
+    int loaded;
+
+    kiln_lock(KILN_LOCK_EXTLOAD);
+    loaded = find_loaded(libs, n_libs, rel, len) != NULL;
+    kiln_unlock(KILN_LOCK_EXTLOAD);
+    return loaded;
+}
+
+/* Loads the bundled library rel[0:len], whose bytes are checked, from
+   memory, unless the process has loaded it: 0, or -1 with why. RTLD_LOCAL
+   is enough: the dynamic loader matches a DT_NEEDED name against the
+   DT_SONAME of every object already loaded, local ones included, and an
+   object's own dependencies are in its symbol lookup scope. RTLD_GLOBAL
+   would instead let two packages' bundled copies of one library clash.
+   RTLD_NOW reports a missing symbol here, naming the library, rather than
+   at some later call. */
+static int load_library(const char *rel, size_t len, const uint8_t *bytes,
+                        size_t size, char *why, size_t whylen)
 {
     char fdpath[64], name[4096], shown[KP_SHOWN];
-    long i = kp_find_file(kiln_proc.pack, rel, len);
-    const uint8_t *bytes;
-    const char *base, *why;
-    kp_entry f;
-    int fd;
+    const char *base, *reason;
+    int fd, rc = -1;
 
     snprintf(name, sizeof name, "%.*s",
              (int)(len < sizeof name ? len : sizeof name - 1), rel);
-    kp_escape(rel, len, shown, sizeof shown); /* for messages */
+    base = strrchr(name, '/');
+    kiln_lock(KILN_LOCK_EXTLOAD);
+    if (find_loaded(libs, n_libs, rel, len)) {
+        rc = 0; /* by another interpreter meanwhile */
+        goto done;
+    }
+    fd = memfd_with(base ? base + 1 : name, bytes, size, fdpath,
+                    sizeof fdpath, why, whylen);
+    if (fd < 0)
+        goto done;
+    /* The fd stays open, as for extension modules (below). */
+    if (!dlopen(fdpath, RTLD_NOW | RTLD_LOCAL)) {
+        reason = load_reason(dlerror(), fdpath);
+        kp_escape(rel, len, shown, sizeof shown);
+        snprintf(why, whylen, "its bundled library %s fails to load: %s%s",
+                 shown, reason, load_hint(reason));
+        close(fd);
+        goto done;
+    }
+    rc = add_loaded(&libs, &n_libs, rel, len, -1, why);
+done:
+    kiln_unlock(KILN_LOCK_EXTLOAD);
+    return rc;
+}
+
+/* Loads one bundled library from memory, for fullname. */
+static int preload_library(kiln_state *st, PyObject *fullname, const char *rel,
+                           size_t len)
+{
+    char why[4096 + KP_SHOWN], shown[KP_SHOWN];
+    long i = kp_find_file(kiln_proc.pack, rel, len);
+    const uint8_t *bytes;
+    kp_entry f;
+
     if (i < 0) {
+        kp_escape(rel, len, shown, sizeof shown);
         PyErr_Format(PyExc_ImportError, "kiln: cannot load extension module "
                      "%R: its library %s is not packed in %U; rebuild the "
                      "executable", fullname, shown, st->exe);
@@ -152,19 +204,10 @@ static int preload_library(kiln_state *st, PyObject *fullname, const char *rel,
     }
     kp_file_at(kiln_proc.pack, (uint32_t)i, &f);
     bytes = kiln_checked_blob(st, fullname, &f.a, "bundled library");
-    base = strrchr(name, '/');
-    fd = bytes ? memfd_with(fullname, base ? base + 1 : name, bytes,
-                            f.a.size, fdpath, sizeof fdpath)
-               : -1;
-    if (fd < 0)
+    if (!bytes)
         return -1;
-    /* The fd stays open, as for extension modules (below). */
-    if (!dlopen(fdpath, RTLD_NOW | RTLD_LOCAL)) {
-        why = load_reason(dlerror(), fdpath);
-        PyErr_Format(PyExc_ImportError, "kiln: cannot load extension module "
-                     "%R: its bundled library %s fails to load: %s%s",
-                     fullname, shown, why, load_hint(why));
-        close(fd);
+    if (load_library(rel, len, bytes, f.a.size, why, sizeof why) < 0) {
+        load_failed(fullname, why);
         return -1;
     }
     return 0;
@@ -187,11 +230,39 @@ static int preload_libraries(kiln_state *st, PyObject *fullname,
         return -1;
     end = list + e->b.size;
     for (const char *pos = list, *p; (p = ke_preload_next(&pos, end, &len));)
-        if (!find_loaded(libs, n_libs, p, len) &&
-            (preload_library(st, fullname, p, len) < 0 ||
-             add_loaded(&libs, &n_libs, p, len, -1) < 0))
+        if (!library_loaded(p, len) &&
+            preload_library(st, fullname, p, len) < 0)
             return -1;
     return 0;
+}
+
+/* The memfd of the extension module packed as name, written from image
+   the first time: a module loaded before (by another interpreter, say) is
+   loaded again from the same memfd, so that dlopen() hands back the same
+   library, with its static state, as for a .so file under python3. -1
+   with why. */
+static int extension_fd(const char *name, const uint8_t *image, size_t size,
+                        char *why, size_t whylen)
+{
+    struct loaded *ext;
+    char fdpath[64];
+    int fd;
+
+    kiln_lock(KILN_LOCK_EXTLOAD);
+    ext = find_loaded(exts, n_exts, name, strlen(name));
+    if (ext) {
+        fd = ext->fd;
+    } else {
+        fd = memfd_with(name, image, size, fdpath, sizeof fdpath, why,
+                        whylen);
+        if (fd >= 0 &&
+            add_loaded(&exts, &n_exts, name, strlen(name), fd, why) < 0) {
+            close(fd);
+            fd = -1;
+        }
+    }
+    kiln_unlock(KILN_LOCK_EXTLOAD);
+    return fd;
 }
 
 /* Is value the ImportError that CPython raises when dlopen() of fdpath
@@ -262,29 +333,17 @@ PyObject *kiln_load_extension(kiln_state *st, PyObject *self,
         kiln_checked_blob(st, fullname, &e->a, "extension module");
     const char *name = PyUnicode_AsUTF8(packed);
     PyObject *spec = NULL, *module = NULL, *origin = NULL, *kwargs = NULL;
-    struct loaded *ext;
-    char fdpath[64];
+    char fdpath[64], why[1024];
     int fd;
 
     if (!image || !name || preload_libraries(st, fullname, e) < 0)
         return NULL;
-    /* A module loaded before (by another interpreter, say) is loaded again
-       from the same memfd, so that dlopen() hands back the same library,
-       with its static state, as for a .so file under python3. */
-    ext = find_loaded(exts, n_exts, name, strlen(name));
-    if (ext) {
-        fd = ext->fd;
-        snprintf(fdpath, sizeof fdpath, "/proc/self/fd/%d", fd);
-    } else {
-        fd = memfd_with(fullname, name, image, e->a.size, fdpath,
-                        sizeof fdpath);
-        if (fd < 0)
-            return NULL;
-        if (add_loaded(&exts, &n_exts, name, strlen(name), fd) < 0) {
-            close(fd);
-            return NULL;
-        }
+    fd = extension_fd(name, image, e->a.size, why, sizeof why);
+    if (fd < 0) {
+        load_failed(fullname, why);
+        return NULL;
     }
+    snprintf(fdpath, sizeof fdpath, "/proc/self/fd/%d", fd);
     /* The fd stays open, even on failure: glibc matches dlopen() names, and
        a reused fd number would hand back the library loaded through it
        (which stays loaded when its PyInit fails). */

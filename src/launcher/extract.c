@@ -50,6 +50,7 @@
 #include "extract_report.h"
 #include "extract_set.h"
 #include "fdio.h"
+#include "locks.h"
 #include "privdir.h"
 #include "sweep.h"
 #include "tempdir.h"
@@ -59,7 +60,8 @@
    takes seconds. */
 #define WRITER_MAX_AGE (24 * 3600)
 
-static int swept; /* the cache's dead writers were removed */
+/* The cache's dead writers were removed (KILN_LOCK_EXTRACT). */
+static int swept;
 
 static int hash_file(const kp_pack *pack, const kp_entry *e, void *arg)
 {
@@ -346,8 +348,9 @@ done:
     return rc;
 }
 
-/* Extracts the set into the folder LABEL-HASH (see kiln_extract()). */
-static char *extract_set(const kp_pack *pack, const char *label,
+/* Extracts the set into the folder LABEL-HASH (see kiln_extract()), with
+   KILN_LOCK_EXTRACT held. */
+static char *extract_locked(const kp_pack *pack, const char *label,
                          const kiln_top_set *set, char **warning, char *err,
                          size_t errlen)
 {
@@ -400,6 +403,21 @@ done:
         close(fd);
     free(base);
     free(real);
+    return dir;
+}
+
+/* extract_locked(), one extraction at a time in the process: interpreters
+   with a GIL of their own (3.12+) may ask for the same folder at once, and
+   the second then finds it complete. */
+static char *extract_set(const kp_pack *pack, const char *label,
+                         const kiln_top_set *set, char **warning, char *err,
+                         size_t errlen)
+{
+    char *dir;
+
+    kiln_lock(KILN_LOCK_EXTRACT);
+    dir = extract_locked(pack, label, set, warning, err, errlen);
+    kiln_unlock(KILN_LOCK_EXTRACT);
     return dir;
 }
 

@@ -15,10 +15,11 @@
 #include <unistd.h>
 
 #include "diag.h"
+#include "locks.h"
 
 /* The extractions this process used, for the check at exit: their folder,
    their set (owned) and their stamp's mtime. pid is the process that
-   recorded them. */
+   recorded them. Guarded by KILN_LOCK_REPORT. */
 typedef struct {
     char *path;
     kiln_top_set set;
@@ -41,9 +42,12 @@ void kiln_extract_watch(const kp_pack *pack, const kiln_top_set *set,
         return;
     ok = fstatat(fd, KILN_EXTRACT_STAMP, &st, AT_SYMLINK_NOFOLLOW) == 0;
     close(fd);
-    grown = ok ? realloc(watched, (n_watched + 1) * sizeof *watched) : NULL;
-    if (!grown)
+    if (!ok)
         return;
+    kiln_lock(KILN_LOCK_REPORT);
+    grown = realloc(watched, (n_watched + 1) * sizeof *watched);
+    if (!grown)
+        goto done;
     watched = grown;
     w = &watched[n_watched];
     w->path = strdup(path);
@@ -59,12 +63,14 @@ void kiln_extract_watch(const kp_pack *pack, const kiln_top_set *set,
             free(w->set.tops[i]);
         free(w->set.tops);
         free(w->path);
-        return;
+        goto done;
     }
     n_watched++;
     if (!watched_pid)
         watched_pid = getpid();
     watched_pack = pack;
+done:
+    kiln_unlock(KILN_LOCK_REPORT);
 }
 
 /* Is rel a packed file, or a folder of packed files? */
@@ -183,6 +189,7 @@ static void report_writes(void)
 
 void kiln_extract_report(void)
 {
+    kiln_lock(KILN_LOCK_REPORT);
     if (watched_pid == getpid())
         report_writes();
     for (size_t i = 0; i < n_watched; i++) {
@@ -195,4 +202,5 @@ void kiln_extract_report(void)
     watched = NULL;
     n_watched = 0;
     watched_pid = 0;
+    kiln_unlock(KILN_LOCK_REPORT);
 }

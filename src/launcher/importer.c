@@ -188,7 +188,7 @@ static int join_sys_path(PyObject *folder)
    The stdlib's extracted part (len 0) has one folder for all of it. */
 PyObject *kiln_extracted_base(kiln_state *st, const char *rel, Py_ssize_t len)
 {
-    static int warned;
+    static _Atomic int warned; /* interpreters with GILs of their own */
     PyObject *top = PyUnicode_DecodeUTF8(rel, len, "surrogateescape"), *base;
     char err[1024], *why = NULL, *dir, *name;
 

@@ -256,12 +256,20 @@ static int kiln_clear(PyObject *module)
 
 static void kiln_free(void *module)
 {
-    if (PyModule_GetState(module) == main_state)
+    /* main_state is the main interpreter's alone: others, which may run
+       at the same time (3.12+), never read it. */
+    if (PyInterpreterState_Get() == kiln_proc.main_interp &&
+        PyModule_GetState(module) == main_state)
         main_state = NULL;
     kiln_clear(module);
 }
 
-static PyModuleDef_Slot kiln_slots[] = {{Py_mod_exec, kiln_exec}, {0, NULL}};
+/* The process-wide C state that every interpreter's _kiln reaches is
+   guarded (locks.h) or written once before any other interpreter runs
+   (kiln_proc); the rest is the module's: 3.12's interpreters with a GIL
+   of their own may load it. */
+static PyModuleDef_Slot kiln_slots[] = {
+    {Py_mod_exec, kiln_exec}, KILN_PER_INTERPRETER_GIL_SLOT{0, NULL}};
 
 PyModuleDef kiln_module_def = {
     PyModuleDef_HEAD_INIT,

@@ -1,12 +1,16 @@
 /*
  * pyinternal.c - the one launcher file built with Py_BUILD_CORE: it reads
  * CPython state that has no public API and moves between versions (the
- * flag that makes Py_RunMain() exit by SIGINT; see compat.h).
+ * flag that makes Py_RunMain() exit by SIGINT), and links in libpython's
+ * parts that only extension modules call (see compat.h).
  */
 #define Py_BUILD_CORE 1
 #include <Python.h>
 #if PY_VERSION_HEX >= 0x030C0000
 #include "internal/pycore_runtime.h" /* _PyRuntime.signals */
+#endif
+#if PY_VERSION_HEX >= 0x030D0000
+#include "internal/pycore_pylifecycle.h" /* _PyInterpreterConfig_* */
 #endif
 
 #include "compat.h"
@@ -20,3 +24,8 @@ int *kiln_unhandled_sigint(void)
     return &_Py_UnhandledKeyboardInterrupt;
 #endif
 }
+
+#if PY_VERSION_HEX >= 0x030D0000
+void (*const kiln_link_interpconfig)(void) =
+    (void (*)(void))_PyInterpreterConfig_UpdateFromDict;
+#endif

@@ -6,6 +6,7 @@
 #include "sweep.h"
 
 #include <dirent.h>
+#include <stdatomic.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -21,7 +22,7 @@
 /* TAG: pid-pidns-random, for the names of temporary folders. */
 void kiln_make_tag(char *out, size_t size)
 {
-    static unsigned long long counter;
+    static atomic_ullong counter; /* any thread */
     unsigned long long r;
 
     if (getrandom(&r, sizeof r, GRND_NONBLOCK) != (ssize_t)sizeof r)

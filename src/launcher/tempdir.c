@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "extract_set.h" /* kiln_asprintf */
+#include "locks.h"
 #include "privdir.h"
 #include "sweep.h"
 
@@ -25,7 +26,8 @@
 
 /* The folder, once made: its path, its descriptor, the folder
    that holds it and its name there (for the signal handler), and the pid
-   that made it (0 once removed): a forked child must not remove it. */
+   that made it (0 once removed): a forked child must not remove it.
+   Changed with KILN_LOCK_TEMPDIR held. */
 static char *temp_path;
 static int temp_fd = -1, temp_parent = -1;
 static char temp_name[96];
@@ -133,16 +135,27 @@ static int temp_root(char *err, size_t errlen)
 
 const char *kiln_temp_folder(char *err, size_t errlen)
 {
-    return temp_root(err, errlen) == 0 ? temp_path : NULL;
+    const char *path;
+
+    kiln_lock(KILN_LOCK_TEMPDIR);
+    path = temp_root(err, errlen) == 0 ? temp_path : NULL;
+    kiln_unlock(KILN_LOCK_TEMPDIR);
+    return path;
 }
 
 int kiln_temp_folder_fd(void)
 {
-    return temp_fd;
+    int fd;
+
+    kiln_lock(KILN_LOCK_TEMPDIR);
+    fd = temp_fd;
+    kiln_unlock(KILN_LOCK_TEMPDIR);
+    return fd;
 }
 
 void kiln_temp_folder_remove(void)
 {
+    kiln_lock(KILN_LOCK_TEMPDIR);
     if (temp_fd >= 0 && temp_owner == getpid())
         privdir_remove_at(temp_parent, temp_name);
     release_signals();
@@ -154,4 +167,5 @@ void kiln_temp_folder_remove(void)
     temp_fd = temp_parent = -1;
     free(temp_path);
     temp_path = NULL;
+    kiln_unlock(KILN_LOCK_TEMPDIR);
 }
