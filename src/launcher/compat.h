@@ -63,12 +63,6 @@ static inline int kiln_use_frozen_modules(void)
 #define PyType_GetModuleByDef _PyType_GetModuleByDef
 #endif
 
-/* _PyInterpreterConfig_UpdateFromDict (3.13): the launcher never calls
-   it, but 3.13's _interpreters module does, with the other functions of
-   libpython's interpconfig.o; the linker takes from libpython.a only the
-   objects the launcher refers to, so pyinternal.c refers to it
-   (kiln_link_interpconfig), and the launcher exports them all. */
-
 /* Py_mod_multiple_interpreters (PEP 684, 3.12): the slot by which _kiln
    says that it may be loaded in an interpreter with a GIL of its own
    (kilnmod.c), public from 3.12; without it, 3.12 refuses such

@@ -9,9 +9,6 @@
 #if PY_VERSION_HEX >= 0x030C0000
 #include "internal/pycore_runtime.h" /* _PyRuntime.signals */
 #endif
-#if PY_VERSION_HEX >= 0x030D0000
-#include "internal/pycore_pylifecycle.h" /* _PyInterpreterConfig_* */
-#endif
 
 #include "compat.h"
 
@@ -24,8 +21,3 @@ int *kiln_unhandled_sigint(void)
     return &_Py_UnhandledKeyboardInterrupt;
 #endif
 }
-
-#if PY_VERSION_HEX >= 0x030D0000
-void (*const kiln_link_interpconfig)(void) =
-    (void (*)(void))_PyInterpreterConfig_UpdateFromDict;
-#endif
