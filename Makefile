@@ -95,8 +95,11 @@ BUILDER_INCLUDES := $(INCLUDES) -iquote src/builder -I$(BUILD)/gen/builder
 .PHONY: FORCE all install demo check bench deps check-deps unit-test fuzz e2e matrix san optimized clean hdr-check \
         conformance conformance-quick
 # A plain `make` checks the Debian packages it needs first (deps.sh).
+# A launcher per installation is a lot of objects: a job per core
+# (JOBS=-j1 builds one at a time).
+JOBS ?= -j$(shell nproc)
 all: deps
-	@$(MAKE) --no-print-directory $(BUILD)/kiln $(LAUNCHERS)
+	@$(MAKE) --no-print-directory $(JOBS) $(BUILD)/kiln $(LAUNCHERS)
 
 # Remade on every run, replaced only when PYTHONS or an installation
 # changed; kiln's default target (options.c) comes with it.
@@ -211,7 +214,9 @@ e2e: all san $(BUILD)/repack
 matrix: all $(BUILD)/repack
 	tests/matrix.sh $(BUILD)
 
-check: check-deps all san $(BUILD)/repack
+check: check-deps
+	$(MAKE) all
+	$(MAKE) $(JOBS) san $(BUILD)/repack
 	$(MAKE) hdr-check
 	$(MAKE) unit-test
 	$(MAKE) fuzz
