@@ -285,6 +285,8 @@ def main():
                     "section of the report")
     ap.add_argument("--python", default="/usr/bin/python3.11",
                     help="the target python's path, for the report")
+    ap.add_argument("--note", help="a line on how this run differs from "
+                    "`make conformance`, for the report")
     ap.add_argument("py3")
     ap.add_argument("kiln")
     ap.add_argument("diffs")
@@ -327,6 +329,8 @@ def main():
     w(f"## CPython {args.version}: {full}, `{args.python}`\n")
     if commit:
         w(f"The kiln interpreter was built from commit `{commit}`.\n")
+    if args.note:
+        w(f"Note: {md(args.note)}\n")
     w("Where things came from:\n")
     w("```\n# python3\n" + py3_sys + "\n# kiln\n" + kiln_sys + "\n```\n")
     w("### Totals\n")
