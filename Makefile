@@ -5,9 +5,9 @@
 #   make check                unit tests, fuzzing, end-to-end tests (+ASan),
 #                             the core ones on every other CPython (matrix),
 #                             a quick subset of CPython's test suite
-#   make conformance          CPython's whole test suite with a kiln
-#                             interpreter and python3.11: docs/conformance.md
-#   make bench                startup and build benchmarks against python3
+#   make conformance PY=3.12  CPython's whole test suite with a kiln
+#                             interpreter and that python: docs/conformance.md
+#   make bench PY=3.12        startup and build benchmarks against that python
 
 # The CPythons to build a launcher for, the default target first: Debian's
 # python3.11 and every pyenv 3.10 to 3.13. tools/targets.sh describes each
@@ -224,16 +224,19 @@ check: check-deps
 	tests/matrix.sh $(BUILD)
 	$(MAKE) conformance-quick
 
-# CPython's own test suite (Debian's libpython3.11-testsuite), run by a kiln
-# interpreter and by python3.11 -I -S. conformance: every module, -j2,
-# writes docs/conformance.md (ONLY=kiln reruns kiln alone); conformance-quick:
-# tests/conformance/quick.txt, fails on a difference not expected in
-# tests/conformance/differences.txt.
+# CPython's own test suite, run by a kiln interpreter and by the target
+# python -I -S (Debian's libpython3.11-testsuite; pyenv's own suites).
+# conformance PY=NAME: every module of that target (default: the first),
+# -j2, writes its section of docs/conformance.md (ONLY=kiln reruns kiln
+# alone); conformance-quick: tests/conformance/quick.txt on the default,
+# and tests/conformance/quick-matrix.txt on every other target; each fails
+# on a difference that tests/conformance/differences.txt does not explain.
 conformance: all
-	tools/conformance.sh $(BUILD) full
+	tools/conformance.sh $(BUILD) full $(PY)
 
 conformance-quick: all
 	tools/conformance.sh $(BUILD) quick
+	tools/conformance.sh $(BUILD) quick-matrix
 
 # PY=NAME: the target to measure (a NAME of $(BUILD)/targets.txt: 3.12).
 PY ?= $(DEFAULT)

@@ -1,16 +1,19 @@
 #!/bin/bash
 # conformance-run.sh KIND PYTHON OUTDIR [REGRTEST ARGS...] - runs CPython's
-# regression tests (Debian's libpython3.11-testsuite) with PYTHON, both
-# kinds the same way: `PYTHON -I -S -m test ARGS` in a clean environment,
-# from an empty folder (OUTDIR/cwd). Where the suite comes from, by KIND:
-#   python3  /usr/bin/python3.11: its stdlib folder, /usr/lib/python3.11.
-#   kiln     a kiln interpreter, whose stdlib is in memory: the disk folder
-#            it searches after it, PYTHON's folder/lib/python3.11, made to
+# regression tests ($TESTS, by default Debian's libpython3.11-testsuite in
+# /usr/lib/python3.11/test; pyenv's installations ship theirs in their
+# stdlib folder) with PYTHON, both kinds the same way:
+# `PYTHON -I -S -m test ARGS` in a clean environment, from an empty folder
+# (OUTDIR/cwd). Where the suite comes from, by KIND:
+#   python3  the python that $TESTS belongs to: its stdlib folder.
+#   kiln     a kiln interpreter of that python, whose stdlib is in memory:
+#            the disk folder it searches after it, PYTHON's
+#            folder/lib/pythonX.Y (X.Y: $TESTS's stdlib folder's), made to
 #            hold nothing but symlinks to the suite's folders: test, and
 #            the test packages inside stdlib packages (ctypes/test, ...),
 #            which join their packed package's __path__. So only the suite
 #            is read from disk; child processes, -I or not, find it there
-#            too, as python3.11's find their stdlib folder.
+#            too, as python's find their stdlib folder.
 # Writes OUTDIR/regrtest.log (regrtest's output), OUTDIR/junit.xml (test
 # case results), OUTDIR/sys.txt (sys.path, where json and test came from)
 # and OUTDIR/wall (seconds). Exits 0 when regrtest ran to its summary,
@@ -23,9 +26,11 @@ fi
 kind=$1 py=$2 out=$3
 shift 3
 TESTS=${TESTS:-/usr/lib/python3.11/test}
+stdlib=$(dirname "$TESTS")
+pyver=$(basename "$stdlib") # python3.11
 [ -f "$TESTS/regrtest.py" ] || {
-    echo "conformance: no CPython test suite in $TESTS; install it with:" \
-         "apt-get install libpython3.11-testsuite" >&2
+    echo "conformance: no CPython test suite in $TESTS; for Debian's" \
+         "$pyver install it with: apt-get install lib$pyver-testsuite" >&2
     exit 1
 }
 [ -x "$py" ] || { echo "conformance: $py is not an executable" >&2; exit 1; }
@@ -34,12 +39,12 @@ mkdir -p "$out"
 out=$(cd "$out" && pwd)
 rm -rf "$out/cwd" "$out/tmp" "$out/junit.xml"
 mkdir -p "$out/cwd" "$out/tmp"
-# The suite's folders in Debian's libpython3.11-testsuite.
+# The suite's folders, those of any version from 3.10 (3.10 has
+# sqlite3/test; 3.12 moved all but idlelib/idle_test under test/).
 SUITE="test ctypes/test distutils/tests idlelib/idle_test lib2to3/tests
-       tkinter/test unittest/test"
-stdlib=$(dirname "$TESTS")
+       sqlite3/test tkinter/test unittest/test"
 if [ "$kind" = kiln ]; then
-    disk=$(dirname "$py")/lib/python3.11
+    disk=$(dirname "$py")/lib/$pyver
     if [ -d "$disk" ]; then # an earlier run's symlinks, or refuse
         if [ -n "$(find "$disk" -mindepth 1 ! -type d ! -type l)" ]; then
             echo "conformance: $disk holds files; it must hold only the" \
@@ -72,6 +77,7 @@ in_root() {
 # Where things come from: the report shows it, and the kiln run must not
 # read the stdlib from the disk.
 in_root -c 'import sys, json, test
+print("sys.version", sys.version.split()[0])
 print("sys.executable", sys.executable)
 print("sys.path", sys.path)
 print("json", json.__file__)
