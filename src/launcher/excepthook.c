@@ -48,9 +48,11 @@ not_found:
 
 /* linecache reads a file's lines from disk, or through the module globals
    it is handed; warnings, tracemalloc and linecache.getline(path) hand it
-   none. So linecache.updatecache is wrapped when linecache loads: for a
-   packed module's path and no globals, it is handed the module's name and
-   loader, and asks the loader for the source as for a zipimported file. */
+   none, and a frozen stdlib module's globals name FrozenImporter, which
+   has no source (inspect.getsource(os)). So linecache.updatecache is
+   wrapped when linecache loads: for a packed module's path, it is handed
+   the module's name and kiln's loader, and asks it for the source as for
+   a zipimported file; python reads that file from disk. */
 static PyObject *kiln_updatecache(PyObject *importer, PyObject *args,
                                   PyObject *kwds)
 {
@@ -61,7 +63,7 @@ static PyObject *kiln_updatecache(PyObject *importer, PyObject *args,
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|O:updatecache", kwlist,
                                      &filename, &globals))
         return NULL;
-    if (globals == Py_None && PyUnicode_Check(filename))
+    if (PyUnicode_Check(filename))
         name = module_of_path(st, filename);
     if (name) {
         globals = Py_BuildValue("{s:O,s:O}", "__name__", name, "__loader__",

@@ -76,7 +76,10 @@ static PyMethodDef kiln_methods[] = {
     {"__getattr__", kiln_getattr, METH_O,
      "_kiln.Loader, made ready when first asked for."},
     {"excepthook", (PyCFunction)(void (*)(void))kiln_excepthook,
-     METH_FASTCALL, "Print a traceback with packed source lines."},
+     METH_FASTCALL,
+     /* sys.excepthook's signature, which inspect.signature() reads */
+     "excepthook($module, exctype, value, traceback, /)\n--\n\n"
+     "Print a traceback with packed source lines."},
     {"child_proof", kiln_child_proof_new, METH_NOARGS,
      "A new proof descriptor for a child of the app (children.c)."},
     {"temp_folder", kiln_temp_folder_py, METH_NOARGS,

@@ -16,6 +16,12 @@ except TypeError:
 expect_eq "interpreter: stdlib lines" "True True
 '' True
 TypeError" "$OUT"
+# A frozen module's own globals name FrozenImporter, which has no source:
+# python reads the file from disk (inspect.getsource of a class of it).
+run "$T/py" -I -S -c '
+import linecache, os
+print(len(linecache.getlines(os.__file__, os.__dict__)) > 100)'
+expect_eq "interpreter: a frozen module's lines with its globals" "True" "$OUT$ERR"
 
 mkdir -p "$T/src"
 printf 'def g():\n    return "second line"\n' >"$T/src/helper.py"

@@ -57,4 +57,10 @@ run "$PY" -c "$code"
 want_err=$ERR
 run "$T/py" -c "$code"
 expect_eq "SyntaxError carets" "$want_err" "$ERR"
+# kiln's hook has sys.excepthook's signature (inspect.signature reads it).
+code='import inspect, sys; print(inspect.signature(sys.excepthook), inspect.signature(sys.__excepthook__))'
+run "$PY" -I -S -c "$code"
+want=$OUT
+run "$T/py" -I -S -c "$code"
+expect_eq "the hook's signature" "$want" "$OUT$ERR"
 finish
